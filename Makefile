@@ -1,0 +1,53 @@
+# fawu: `make run` serves the demo district; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+.PHONY: run test test-sqlite test-mariadb lint bench migrations browsers services clean help
+
+help:
+	@echo "make run         set up .venv and serve the demo district on http://127.0.0.1:8000"
+	@echo "make test        set up .venv and run the whole suite (SQLite, then MariaDB when reachable)"
+	@echo "make lint        ruff and the import contracts"
+	@echo "make bench       benchmarks (figures in docs/benchmarks.md)"
+	@echo "make migrations  generate a migration after changing models"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/fawu serve
+
+test: $(STAMP) browsers
+	@FAWU_VENV=$(VENV) bash scripts/test.sh
+
+test-sqlite: $(STAMP)
+	FAWU_TEST_DB=sqlite $(BIN)/python -m pytest -q
+
+test-mariadb: $(STAMP)
+	FAWU_TEST_DB=mariadb $(BIN)/python -m pytest -q -m db
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests bench
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+migrations: $(STAMP)
+	$(BIN)/tortoise -c app.db.TORTOISE_ORM makemigrations
+
+# Headless Chromium for the browser tests (Debian's package; a test tool's own download fails offline).
+browsers:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) ; } || \
+	  echo "!! chromium not installed: browser tests will be skipped"
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

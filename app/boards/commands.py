@@ -1,0 +1,7 @@
+"""``fawu`` subcommands of the boards domain."""
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    """Add this domain's commands to ``fawu``."""

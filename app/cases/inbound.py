@@ -1,0 +1,3 @@
+"""What the cases domain answers on WeChat (registers on app.wechat.router.router)."""
+
+from app.wechat.router import router  # noqa: F401

@@ -1,0 +1,3 @@
+"""Jobs of the cases domain."""
+
+SCHEDULES: list = []

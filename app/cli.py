@@ -1,0 +1,123 @@
+"""The ``fawu`` command. Each subcommand parses its options and calls a service."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from app import __version__, wiring
+from app.config import ConfigError, Settings, get_settings
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one clear error and exit non-zero."""
+    click.secho(f"错误 (error): {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        fail(str(exc))
+        raise  # unreachable
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+async def with_db(fn: Callable[[], Awaitable[T]], *, migrate: bool = True) -> T:
+    """Run ``fn`` with the database connected (and migrated), then close it."""
+    from app import db
+
+    settings = settings_or_exit()
+    if migrate:
+        await db.migrate(settings)
+    await db.init_db(settings)
+    try:
+        return await fn()
+    finally:
+        await db.close_db()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="fawu")
+def cli() -> None:
+    """fawu (法务): a district's public legal service on WeChat.
+
+    Settings come from FAWU_CONFIG (else ./config.toml, else the demo defaults) and FAWU_*
+    environment variables; see config.example.toml.
+    """
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default: the host setting, 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port to listen on (default: the port setting, 8000).")
+@click.option("--workers", default=None, type=int, help="Worker processes (default: the workers setting).")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve fawu over HTTP (migrates the database and loads the demo on an empty one)."""
+    import uvicorn
+
+    settings = settings_or_exit()
+    from app.matrix.service import load_matrix
+
+    try:
+        load_matrix(settings.matrix_dir)
+    except ConfigError as exc:
+        fail(str(exc))
+    n = workers or settings.workers
+    from app.emulator import embedded
+
+    embedded.maybe_start_beside(settings)
+    uvicorn.run("app.asgi:app" if n > 1 else "app.asgi:app", host=host or settings.host, port=port or settings.port,
+                workers=n, log_config=None, timeout_graceful_shutdown=settings.shutdown_timeout, proxy_headers=True)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply pending database migrations (safe to run again)."""
+    from app import db
+
+    settings = settings_or_exit()
+
+    async def go() -> list[str]:
+        try:
+            return await db.migrate(settings)
+        finally:
+            await db.close_db()
+
+    applied = run_async(go())
+    click.echo(f"已应用 {len(applied)} 个迁移 (applied): {', '.join(applied) or '无 (none pending)'}")
+
+
+@cli.group()
+def config() -> None:
+    """Inspect the settings."""
+
+
+@config.command("check")
+def config_check() -> None:
+    """Load the settings and the account matrix; print where each came from, secrets hidden."""
+    settings = settings_or_exit()
+    for name, value in settings.model_dump().items():
+        shown = "******" if any(s in name for s in ("secret", "key", "password")) and value else value
+        if name == "database_url" and isinstance(value, str) and "@" in value:
+            shown = value.split("://")[0] + "://******@" + value.split("@", 1)[1]
+        click.echo(f"{name} = {shown}")
+
+
+def main() -> None:
+    for mod in wiring.load(wiring.COMMAND_MODULES):
+        mod.register(cli)
+    cli()
+
+
+if __name__ == "__main__":
+    main()

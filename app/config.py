@@ -1,0 +1,280 @@
+"""The one settings object: built-in demo defaults, then a TOML file, then FAWU_* environment.
+
+Nothing else in fawu reads configuration files or environment variables for settings.
+The TOML file groups keys in sections for readability; every key name is unique across
+sections and is also the name of the environment override (``FAWU_<KEY>`` in upper case).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+ENV_PREFIX = "FAWU_"
+DEMO_SECRET = "demo-only-secret-change-me-in-production-0000"
+# 32 bytes, base64: demo only; production must set pii_key.
+DEMO_PII_KEY = "ZGVtby1vbmx5LXBpaS1rZXktY2hhbmdlLW1lLTAwMDA="
+
+# Which TOML section each key belongs to (used for documentation and for error messages).
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "server": ("host", "port", "public_base_url", "demo", "log_level", "log_format", "workers",
+               "shutdown_timeout"),
+    "database": ("database_url", "database_pool_max", "auto_migrate", "demo_autoload"),
+    "redis": ("redis_url",),
+    "paths": ("matrix_dir", "content_dir", "var_dir", "laws_dir"),
+    "security": ("secret_key", "pii_key", "session_max_age", "cookie_secure", "login_max_failures",
+                 "login_lock_minutes"),
+    "wechat": ("wechat_api_base", "wechat_timestamp_window", "wechat_max_body_bytes",
+               "wechat_reply_budget", "wechat_http_timeout", "wechat_use_stable_token",
+               "wechat_token_refresh_margin", "wechat_max_text_bytes", "emulator_host", "emulator_port",
+               "emulator_autostart"),
+    "consult": ("consult_confidence_threshold", "consult_llm_url", "consult_llm_model",
+                "consult_llm_api_key", "consult_llm_timeout", "staff_hours", "hotline"),
+    "cases": ("case_limits", "case_due_soon_hours", "chat_retention_days", "calendar_file",
+              "reminder_interval_seconds"),
+    "boards": ("qr_kind", "poster_dir"),
+}
+
+
+class Settings(BaseModel):
+    """Every setting of fawu. Defaults serve the demo district on this machine."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # server
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    public_base_url: str = "http://127.0.0.1:8000"
+    demo: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    workers: int = Field(1, ge=1, le=64)
+    shutdown_timeout: int = Field(10, ge=0, le=600)
+    # database
+    database_url: str = "sqlite://var/fawu.sqlite3"
+    database_pool_max: int = Field(10, ge=1, le=500)
+    auto_migrate: bool = True
+    demo_autoload: bool = True
+    # redis (empty: not used; the database holds shared state)
+    redis_url: str = ""
+    # paths
+    matrix_dir: Path = Path("matrix_accounts")
+    content_dir: Path = Path("content")
+    var_dir: Path = Path("var")
+    laws_dir: Path | None = None
+    # security
+    secret_key: SecretStr = SecretStr(DEMO_SECRET)
+    pii_key: SecretStr = SecretStr(DEMO_PII_KEY)
+    session_max_age: int = Field(8 * 3600, ge=300)
+    cookie_secure: bool = False
+    login_max_failures: int = Field(5, ge=1, le=100)
+    login_lock_minutes: int = Field(15, ge=1, le=24 * 60)
+    # wechat
+    wechat_api_base: str = "http://127.0.0.1:8900"
+    wechat_timestamp_window: int = Field(300, ge=0)
+    wechat_max_body_bytes: int = Field(64 * 1024, ge=1024, le=10 * 1024 * 1024)
+    wechat_reply_budget: float = Field(3.0, gt=0, le=4.5)
+    wechat_http_timeout: float = Field(5.0, gt=0, le=60)
+    wechat_use_stable_token: bool = True
+    wechat_token_refresh_margin: int = Field(300, ge=0, le=3600)
+    wechat_max_text_bytes: int = Field(2048, ge=200, le=20000)
+    emulator_host: str = "127.0.0.1"
+    emulator_port: int = Field(8900, ge=1, le=65535)
+    emulator_autostart: bool = True
+    # consult
+    consult_confidence_threshold: float = Field(0.35, ge=0, le=1)
+    consult_llm_url: str = ""
+    consult_llm_model: str = "fawu-legal"
+    consult_llm_api_key: SecretStr = SecretStr("")
+    consult_llm_timeout: float = Field(2.5, gt=0, le=4.5)
+    staff_hours: str = "mon-fri 08:30-12:00,14:00-17:30"
+    hotline: str = "12348"
+    # cases: limits per case type, e.g. {"legal_aid": "7d", "bad_review": "15wd"}
+    case_limits: dict[str, str] = Field(default_factory=lambda: {
+        "consultation": "5wd",
+        "legal_aid": "7d",
+        "mediation": "30d",
+        "notarization": "15wd",
+        "complaint": "15wd",
+        "bad_review": "15wd",
+        "other": "5wd",
+    })
+    case_due_soon_hours: int = Field(24, ge=1)
+    chat_retention_days: int = Field(365, ge=1)
+    calendar_file: Path | None = None
+    reminder_interval_seconds: int = Field(30, ge=1)
+    # boards
+    qr_kind: Literal["url", "official", "miniprogram"] = "url"
+    poster_dir: Path = Path("var/posters")
+
+    @field_validator("public_base_url", "wechat_api_base")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("须为 http:// 或 https:// 开头的地址 (must be an http(s) URL)")
+        return v.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, v: str) -> str:
+        if not re.match(r"^(sqlite|mysql)://", v):
+            raise ValueError("须为 sqlite://路径 或 mysql://用户:密码@主机:端口/库 (sqlite:// or mysql:// URL)")
+        return v
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, v: str) -> str:
+        if v and not re.match(r"^rediss?://", v):
+            raise ValueError("须为 redis:// 地址或留空 (redis:// URL or empty)")
+        return v
+
+    @field_validator("pii_key")
+    @classmethod
+    def _pii_key(cls, v: SecretStr) -> SecretStr:
+        import base64
+        import binascii
+
+        try:
+            raw = base64.b64decode(v.get_secret_value(), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("须为 32 字节密钥的 base64 编码 (base64 of 32 bytes)") from exc
+        if len(raw) != 32:
+            raise ValueError("须为 32 字节密钥的 base64 编码 (base64 of 32 bytes)")
+        return v
+
+    @field_validator("case_limits")
+    @classmethod
+    def _limits(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if not re.fullmatch(r"\d+(d|wd|h)", value):
+                raise ValueError(f"{key}={value!r}: 期限格式为 7d（自然日）、15wd（工作日）或 4h（小时）")
+        return v
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo("Asia/Shanghai")
+
+    @property
+    def uses_demo_secrets(self) -> bool:
+        return self.secret_key.get_secret_value() == DEMO_SECRET or self.pii_key.get_secret_value() == DEMO_PII_KEY
+
+
+@dataclass
+class ConfigError(Exception):
+    """A setting is wrong: one clear message naming where and what."""
+
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _flatten(data: dict[str, Any], source: str) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in SECTIONS and isinstance(value, dict):
+            for sub, subval in value.items():
+                if sub not in SECTIONS[key] and sub not in Settings.model_fields:
+                    raise ConfigError(f"{source}: [{key}] 中有未知设置 {sub!r} (unknown setting)")
+                flat[sub] = subval
+        elif key in Settings.model_fields:
+            flat[key] = value
+        else:
+            raise ConfigError(f"{source}: 未知设置 {key!r} (unknown setting)")
+    return flat
+
+
+def _parse_env_value(name: str, raw: str) -> Any:
+    field = Settings.model_fields[name]
+    ann = str(field.annotation)
+    if "dict" in ann:
+        # FAWU_CASE_LIMITS="legal_aid=7d,bad_review=15wd"
+        out: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in raw.split(","))):
+            if "=" not in part:
+                raise ConfigError(f"环境变量 {ENV_PREFIX}{name.upper()}: 格式为 key=value,key=value")
+            k, v = part.split("=", 1)
+            out[k.strip()] = v.strip()
+        return out
+    if raw == "" and ("None" in ann):
+        return None
+    return raw
+
+
+def load_settings(env: dict[str, str] | None = None, config_path: str | Path | None = None) -> Settings:
+    """Build the settings: defaults, then FAWU_CONFIG or ./config.toml, then FAWU_* variables."""
+    env = dict(os.environ if env is None else env)
+    path: Path | None
+    if config_path is not None:
+        path = Path(config_path)
+    elif env.get("FAWU_CONFIG"):
+        path = Path(env["FAWU_CONFIG"])
+    elif Path("config.toml").is_file():
+        path = Path("config.toml")
+    else:
+        path = None
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"配置文件不存在 (config file not found): {path}")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: TOML 格式错误 (malformed TOML): {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: 文件须为 UTF-8 编码 (must be UTF-8)") from exc
+        for key, value in _flatten(data, str(path)).items():
+            values[key] = value
+            sources[key] = f"{path} [{_section_of(key)}] {key}"
+
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or name == "FAWU_CONFIG":
+            continue
+        key = name[len(ENV_PREFIX):].lower()
+        if key.startswith("account_") or key.startswith("test_") or key.startswith("mp_"):
+            continue  # per-account secrets (app.matrix) and test switches are not settings
+        if key not in Settings.model_fields:
+            raise ConfigError(f"环境变量 {name}: 未知设置 (unknown setting)")
+        values[key] = _parse_env_value(key, raw)
+        sources[key] = f"环境变量 {name}"
+
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = str(err["loc"][0]) if err["loc"] else "?"
+        where = sources.get(key, "默认值 (default)")
+        raise ConfigError(f"配置错误 (invalid setting) {key}（来自 {where}）: {err['msg']}") from exc
+
+
+def _section_of(key: str) -> str:
+    for section, keys in SECTIONS.items():
+        if key in keys:
+            return section
+    return "?"
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once."""
+    global _settings
+    if _settings is None:
+        _settings = load_settings()
+    return _settings
+
+
+def set_settings(settings: Settings | None) -> None:
+    """Replace the process-wide settings (start-up and tests)."""
+    global _settings
+    _settings = settings

@@ -1,0 +1,69 @@
+"""OrgScope: the one place that limits what an actor may see to their org units.
+
+Every console and mini-program read passes a queryset through ``OrgScope.apply`` (or checks an
+object with ``OrgScope.check``). A district administrator sees everything; a township clerk sees
+their township and its communities; a legal advisor sees their communities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from app.errors import NotFound
+
+Q = TypeVar("Q")
+
+
+@dataclass(frozen=True)
+class OrgScope:
+    """The set of org unit codes an actor may see; ``all_units`` for the district level."""
+
+    unit_codes: frozenset[str]
+    all_units: bool = False
+
+    @classmethod
+    def everything(cls) -> OrgScope:
+        return cls(frozenset(), all_units=True)
+
+    @classmethod
+    async def for_units(cls, codes: list[str]) -> OrgScope:
+        """Scope covering the given units and everything below them."""
+        from app.org import service as org_service
+
+        tree = await org_service.tree()
+        covered: set[str] = set()
+        for code in codes:
+            info = tree.get(code)
+            if info is None:
+                continue
+            if info.kind == "district":
+                return cls.everything()
+            covered.add(code)
+            covered.update(info.descendants)
+        return cls(frozenset(covered))
+
+    def allows(self, unit_code: str | None) -> bool:
+        if self.all_units:
+            return True
+        return unit_code is not None and unit_code in self.unit_codes
+
+    def apply(self, queryset: Q, field: str = "township_code", *also: str) -> Q:
+        """Filter a tortoise queryset to rows whose unit code field(s) fall in scope."""
+        if self.all_units:
+            return queryset
+        from tortoise.expressions import Q as TQ
+
+        cond = TQ(**{f"{field}__in": list(self.unit_codes)})
+        for other in also:
+            cond |= TQ(**{f"{other}__in": list(self.unit_codes)})
+        return queryset.filter(cond)  # type: ignore[attr-defined,no-any-return]
+
+    def check(self, obj: Any, *fields: str) -> None:
+        """Raise NotFound (never reveal existence) unless one of the object's unit fields is in scope."""
+        if self.all_units:
+            return
+        for f in fields or ("township_code",):
+            if self.allows(getattr(obj, f, None)):
+                return
+        raise NotFound()

@@ -1,0 +1,94 @@
+"""Database setup: the one list of model modules, tortoise configuration and migrations."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise
+
+from app.config import Settings
+
+log = logging.getLogger("fawu.db")
+
+APP_LABEL = "fawu"
+MIGRATIONS_MODULE = "app.migrations"
+
+# Every module that defines tortoise models. Tortoise and the migrations read this list only.
+MODEL_MODULES: list[str] = [
+    "app.org.models",
+    "app.residents.models",
+    "app.jobs.models",
+    "app.wechat.models",
+    "app.boards.models",
+    "app.laws.models",
+    "app.consult.models",
+    "app.cases.models",
+    "app.console.models",
+]
+
+
+def tortoise_config(database_url: str, *, pool_max: int = 10) -> dict[str, Any]:
+    """The tortoise configuration for a database URL (sqlite:// or mysql://)."""
+    url = database_url
+    if url.startswith("sqlite://") and not url.startswith("sqlite://:memory:"):
+        path = Path(url[len("sqlite://"):])
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("mysql://"):
+        sep = "&" if "?" in url else "?"
+        if "charset=" not in url:
+            url = f"{url}{sep}charset=utf8mb4"
+            sep = "&"
+        if "maxsize=" not in url:
+            url = f"{url}{sep}maxsize={pool_max}"
+    return {
+        "connections": {"default": url},
+        "apps": {
+            APP_LABEL: {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def init_db(settings: Settings, *, database_url: str | None = None) -> None:
+    """Connect tortoise (shared by every task of this process)."""
+    config = tortoise_config(database_url or settings.database_url, pool_max=settings.database_pool_max)
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(settings: Settings, *, database_url: str | None = None) -> list[str]:
+    """Apply every pending migration; returns the names applied."""
+    from tortoise.migrations.api import migrate as migrate_api
+
+    applied: list[str] = []
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            applied.append(name)
+        log.info("migration %s %s.%s", event, app_label, name)
+
+    config = tortoise_config(database_url or settings.database_url, pool_max=settings.database_pool_max)
+    await migrate_api(config=config, progress=progress)
+    return applied
+
+
+async def is_empty() -> bool:
+    """True when the database holds no org units yet (a fresh install)."""
+    from app.org.models import OrgUnit
+
+    return not await OrgUnit.exists()
+
+
+# For the tortoise CLI (``make migrations`` runs ``tortoise -c app.db.TORTOISE_ORM makemigrations``):
+# migrations are generated against an empty scratch SQLite file and work on MySQL/MariaDB too.
+TORTOISE_ORM = tortoise_config("sqlite://var/makemigrations.sqlite3")

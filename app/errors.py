@@ -1,0 +1,103 @@
+"""One error base for fawu, with a Chinese message for users, and its renderers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+log = logging.getLogger("fawu.errors")
+
+
+class FawuError(Exception):
+    """A domain error: a stable code, a message in Chinese for residents and staff, an HTTP status."""
+
+    code: str = "error"
+    message_zh: str = "操作未能完成，请稍后再试。"
+    status: int = 400
+
+    def __init__(self, message_zh: str | None = None, *, code: str | None = None, status: int | None = None,
+                 **details: Any) -> None:
+        self.message_zh = message_zh or self.message_zh
+        self.code = code or self.code
+        self.status = status or self.status
+        self.details = details
+        super().__init__(f"{self.code}: {self.message_zh}")
+
+
+class NotFound(FawuError):
+    code = "not_found"
+    message_zh = "没有找到您要的内容。"
+    status = 404
+
+
+class Forbidden(FawuError):
+    code = "forbidden"
+    message_zh = "您没有权限进行此操作。"
+    status = 403
+
+
+class NotAuthenticated(FawuError):
+    code = "not_authenticated"
+    message_zh = "请先登录。"
+    status = 401
+
+
+class InvalidInput(FawuError):
+    code = "invalid_input"
+    message_zh = "填写的内容有误，请检查后重试。"
+    status = 400
+
+
+class Conflict(FawuError):
+    code = "conflict"
+    message_zh = "操作与当前状态冲突，请刷新后重试。"
+    status = 409
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path.startswith("/wechat/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def render_error(request: Request, exc: FawuError) -> Response:
+    """Render a FawuError for whoever asked: WeChat callback, console page, or JSON API."""
+    if request.url.path.startswith("/wechat/"):
+        # WeChat retries on any non-200: callbacks answer 200 with success; the engine
+        # turns domain errors into a Chinese text reply before they reach here.
+        return PlainTextResponse("success")
+    if _wants_html(request):
+        from app.web import templates
+
+        return templates.TemplateResponse(
+            request, "error.html", {"message": exc.message_zh, "code": exc.code, "status": exc.status},
+            status_code=exc.status,
+        )
+    return JSONResponse({"error": {"code": exc.code, "message": exc.message_zh, **exc.details}},
+                        status_code=exc.status)
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(FawuError)
+    async def _fawu_error(request: Request, exc: FawuError) -> Response:
+        return render_error(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        fields = [".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()]
+        err = InvalidInput("填写的内容有误：" + "、".join(fields[:5]), fields=fields)
+        return render_error(request, err)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path)
+        if request.url.path.startswith("/wechat/"):
+            return PlainTextResponse("success")
+        if _wants_html(request):
+            return HTMLResponse("<h1>系统繁忙</h1><p>请稍后再试，或拨打 12348 公共法律服务热线。</p>", status_code=500)
+        return JSONResponse({"error": {"code": "internal", "message": "系统繁忙，请稍后再试。"}}, status_code=500)

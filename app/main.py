@@ -1,0 +1,133 @@
+"""create_app(): routers, middleware, lifespan (database, matrix, demo data, worker)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import __version__, wiring
+from app.config import Settings, get_settings, set_settings
+from app.core import metrics
+from app.core.logs import request_id_var, setup_logging
+from app.errors import register_error_handlers
+from app.web import STATIC_DIR
+
+log = logging.getLogger("fawu.main")
+
+
+class RequestContextMiddleware:
+    """Request id (X-Request-ID in and out), access metrics and a log line per request (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = ""
+        for k, v in scope.get("headers", []):
+            if k == b"x-request-id":
+                rid = v.decode("latin-1")[:64]
+                break
+        rid = rid or uuid.uuid4().hex[:16]
+        token = request_id_var.set(rid)
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "unmatched"
+            metrics.http_requests.labels(scope["method"], path, f"{status // 100}xx").inc()
+            metrics.http_latency.labels(path).observe(elapsed)
+            if log.isEnabledFor(logging.INFO) and not path.startswith(("/static", "/metrics", "/healthz")):
+                log.info("%s %s %s %.1fms", scope["method"], path, status, elapsed * 1000)
+            request_id_var.reset(token)
+
+
+async def startup(settings: Settings, *, init_database: bool = True) -> None:
+    """Everything a serving process needs before the first request."""
+    from app import db
+    from app.matrix.service import load_matrix, set_matrix
+
+    if init_database:
+        if settings.auto_migrate:
+            await db.migrate(settings)
+        await db.init_db(settings)
+        if settings.demo and settings.demo_autoload and await db.is_empty():
+            from app.org.importer import import_folder
+
+            report = await import_folder(settings.content_dir / "org")
+            log.info("demo district loaded: %s", report.summary_zh())
+    known = None
+    with contextlib.suppress(Exception):
+        from app.org import service as org_service
+
+        known = set((await org_service.tree()).keys()) or None
+    set_matrix(load_matrix(settings.matrix_dir, known_units=known))
+    wiring.load_inbound()
+    if settings.uses_demo_secrets and not settings.demo:
+        log.warning("secret_key or pii_key still has the demo value: set them before going live")
+
+
+def create_app(settings: Settings | None = None, *, init_database: bool = True, run_worker: bool = True) -> FastAPI:
+    """Build the fawu application. Tests pass init_database=False and manage the database."""
+    if settings is not None:
+        set_settings(settings)
+    settings = get_settings()
+    setup_logging(settings.log_level, settings.log_format)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await startup(settings, init_database=init_database)
+        stop = asyncio.Event()
+        worker: asyncio.Task[Any] | None = None
+        if run_worker:
+            from app.jobs.service import run_forever
+
+            worker = asyncio.create_task(run_forever(wiring.schedules(), stop))  # type: ignore[arg-type]
+        app.state.stop = stop
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(worker, timeout=settings.shutdown_timeout)
+            from app.wechat import lifecycle
+
+            await lifecycle.shutdown()
+            if init_database:
+                from app.db import close_db
+
+                await close_db()
+
+    app = FastAPI(title="fawu 法务", version=__version__, lifespan=lifespan,
+                  docs_url="/api/docs" if settings.demo else None, redoc_url=None,
+                  openapi_url="/api/openapi.json")
+    register_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    for mod in wiring.load(wiring.ROUTER_MODULES):
+        app.include_router(mod.router)
+    app.add_middleware(RequestContextMiddleware)
+    return app

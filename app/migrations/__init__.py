@@ -1,0 +1,1 @@
+"""Database migrations (tortoise): generated with `make migrations`, applied by `fawu migrate`."""

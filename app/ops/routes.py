@@ -1,0 +1,52 @@
+"""/healthz (database and, when configured, Redis) and /metrics in Prometheus format."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from tortoise import connections
+
+from app.config import get_settings
+from app.core import metrics
+
+router = APIRouter(tags=["ops"])
+
+
+async def _check_db() -> str:
+    try:
+        conn = connections.get("default")
+        await asyncio.wait_for(conn.execute_query("SELECT 1"), timeout=2)
+        return "ok"
+    except Exception as exc:  # reported, not raised: this is the health check
+        return f"error: {type(exc).__name__}"
+
+
+async def _check_redis(url: str) -> str:
+    try:
+        import redis.asyncio as aioredis
+
+        client = aioredis.from_url(url, socket_timeout=2)
+        try:
+            await asyncio.wait_for(client.ping(), timeout=2)
+        finally:
+            await client.aclose()
+        return "ok"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+
+
+@router.get("/healthz")
+async def healthz() -> Response:
+    settings = get_settings()
+    checks = {"database": await _check_db()}
+    if settings.redis_url:
+        checks["redis"] = await _check_redis(settings.redis_url)
+    ok = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
+
+
+@router.get("/metrics")
+async def metrics_endpoint() -> Response:
+    return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,1 @@
+"""The district's organisation: district → township/street → community/village → notice board."""

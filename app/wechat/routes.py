@@ -1,0 +1,5 @@
+"""wechat HTTP routes (to be filled in)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

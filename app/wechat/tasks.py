@@ -1,0 +1,3 @@
+"""Jobs of the wechat domain."""
+
+SCHEDULES: list = []

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (figures in docs/benchmarks.md)."""
