@@ -19,8 +19,10 @@ MIGRATIONS_MODULE = "app.migrations"
 MODEL_MODULES: list[str] = [
     "app.org.models",
     "app.residents.models",
+    "app.staff.models",
     "app.jobs.models",
     "app.wechat.models",
+    "app.wechat.outbound_models",
     "app.boards.models",
     "app.laws.models",
     "app.consult.models",

@@ -41,6 +41,8 @@ class ResidentAccount(Model):
     followed_at = fields.DatetimeField(null=True)
     unfollowed_at = fields.DatetimeField(null=True)
     source_board_code = fields.CharField(max_length=24, null=True)  # board whose scan brought them
+    last_board_code = fields.CharField(max_length=24, null=True)  # board scanned most recently
+    last_board_at = fields.DatetimeField(null=True)
     last_interaction_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

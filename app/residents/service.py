@@ -78,3 +78,15 @@ async def touch(link: ResidentAccount) -> None:
 
 async def set_location(resident_id: int, *, community_code: str | None, township_code: str | None) -> None:
     await Resident.filter(id=resident_id).update(community_code=community_code, township_code=township_code)
+
+
+async def set_board(*, account_key: str, openid: str, board_code: str, community_code: str,
+                    township_code: str | None) -> ResidentAccount:
+    """Remember the board a resident scanned; it is carried to every later step."""
+    link = await ensure_identity(account_key=account_key, openid=openid)
+    link.last_board_code = board_code
+    link.last_board_at = utcnow()
+    await link.save(update_fields=["last_board_code", "last_board_at"])
+    await Resident.filter(id=link.resident_id).update(  # type: ignore[attr-defined]
+        community_code=community_code, township_code=township_code)
+    return link

@@ -1,0 +1,4 @@
+"""Staff models."""
+
+from tortoise import fields  # noqa: F401
+from tortoise.models import Model  # noqa: F401
