@@ -44,6 +44,7 @@ COMMAND_MODULES: list[str] = [
     "app.matrix.commands",
     "app.wechat.commands",
     "app.emulator.commands",
+    "app.emulator.simulator_commands",
     "app.boards.commands",
     "app.laws.commands",
     "app.consult.commands",

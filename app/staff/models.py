@@ -1,4 +1,49 @@
-"""Staff models."""
+"""Staff accounts (工作人员) with role and org units, and the append-only audit log."""
 
-from tortoise import fields  # noqa: F401
-from tortoise.models import Model  # noqa: F401
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from app.core.actor import Role
+
+
+class StaffUser(Model):
+    """A staff member who logs in to the console."""
+
+    id = fields.IntField(primary_key=True)
+    username = fields.CharField(max_length=32, unique=True)
+    name = fields.CharField(max_length=32)
+    role = fields.CharEnumField(Role, max_length=20)
+    unit_codes = fields.JSONField(default=list)  # org units they belong to (district code = all)
+    phone = fields.CharField(max_length=32, default="")  # work phone, shown to colleagues
+    supervisor: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
+        "fawu.StaffUser", related_name="team", null=True, on_delete=fields.SET_NULL
+    )
+    password_hash = fields.CharField(max_length=255)
+    must_change_password = fields.BooleanField(default=True)
+    failed_logins = fields.IntField(default=0)
+    locked_until = fields.DatetimeField(null=True)
+    active = fields.BooleanField(default=True)
+    last_login_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "staff_user"
+
+
+class AuditLog(Model):
+    """Who did what to whose data (e.g. revealing a phone number); never updated or deleted."""
+
+    id = fields.BigIntField(primary_key=True)
+    actor_id = fields.IntField(null=True)
+    actor_name = fields.CharField(max_length=32, default="")
+    action = fields.CharField(max_length=48, db_index=True)  # e.g. resident.reveal_phone, login.failed
+    target_type = fields.CharField(max_length=32, default="")
+    target_id = fields.CharField(max_length=64, default="")
+    detail = fields.JSONField(default=dict)
+    ip = fields.CharField(max_length=64, default="")
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "staff_audit_log"
