@@ -81,11 +81,19 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
 
 @cli.command()
-def migrate() -> None:
-    """Apply pending database migrations (safe to run again)."""
+@click.option("--check", is_flag=True, help="Only check that every model change has a migration (for CI).")
+def migrate(check: bool) -> None:
+    """Apply pending database migrations (safe to run again; upgrades a database that holds data)."""
     from app import db
 
     settings = settings_or_exit()
+    if check:
+        missing = run_async(db.pending_model_changes())
+        if missing:
+            fail("模型有改动但没有迁移，请运行 make migrations (models changed without a migration): "
+                 + "; ".join(missing))
+        click.echo("迁移与模型一致 (migrations up to date)")
+        return
 
     async def go() -> list[str]:
         try:

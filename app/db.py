@@ -84,6 +84,17 @@ async def migrate(settings: Settings, *, database_url: str | None = None) -> lis
     return applied
 
 
+async def pending_model_changes() -> list[str]:
+    """Model changes that no migration covers yet (empty when app/migrations is up to date)."""
+    from tortoise.cli.cli import tortoise_cli_context
+    from tortoise.migrations.autodetector import MigrationAutodetector
+
+    config = tortoise_config("sqlite://:memory:")
+    async with tortoise_cli_context(config) as ctx:
+        writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
+    return [f"{w.app_label}.{w.name}: " + ", ".join(type(op).__name__ for op in w.operations) for w in writers]
+
+
 async def is_empty() -> bool:
     """True when the database holds no org units yet (a fresh install)."""
     from app.org.models import OrgUnit

@@ -11,6 +11,7 @@ from types import ModuleType
 # Modules exposing ``router`` (a FastAPI APIRouter): JSON APIs (routes.py) and pages (views.py).
 ROUTER_MODULES: list[str] = [
     "app.ops.routes",
+    "app.portal.views",
     "app.wechat.routes",
     "app.boards.routes",
     "app.boards.views",
