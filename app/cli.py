@@ -38,10 +38,10 @@ async def with_db(fn: Callable[[], Awaitable[T]], *, migrate: bool = True) -> T:
     from app import db
 
     settings = settings_or_exit()
-    if migrate:
-        await db.migrate(settings)
-    await db.init_db(settings)
     try:
+        if migrate:
+            await db.migrate(settings)
+        await db.init_db(settings)
         return await fn()
     finally:
         await db.close_db()
@@ -66,6 +66,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     import uvicorn
 
     settings = settings_or_exit()
+    if not settings.demo and settings.uses_demo_secrets:
+        fail("demo = false 时必须设置自己的 secret_key 和 pii_key（FAWU_SECRET_KEY / FAWU_PII_KEY），"
+             "不能使用演示密钥 (set your own secret_key and pii_key in production)")
     from app.matrix.service import load_matrix
 
     try:
@@ -77,7 +80,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
     embedded.maybe_start_beside(settings)
     uvicorn.run("app.asgi:app" if n > 1 else "app.asgi:app", host=host or settings.host, port=port or settings.port,
-                workers=n, log_config=None, timeout_graceful_shutdown=settings.shutdown_timeout, proxy_headers=True)
+                workers=n, log_config=None, access_log=False, timeout_graceful_shutdown=settings.shutdown_timeout, proxy_headers=True)
 
 
 @cli.command()

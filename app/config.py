@@ -38,7 +38,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "consult": ("consult_confidence_threshold", "consult_llm_url", "consult_llm_model",
                 "consult_llm_api_key", "consult_llm_timeout", "staff_hours", "hotline"),
     "cases": ("case_limits", "case_due_soon_hours", "chat_retention_days", "calendar_file",
-              "reminder_interval_seconds"),
+              "reminder_interval_seconds", "case_pause_types"),
     "boards": ("qr_kind", "poster_dir"),
 }
 
@@ -110,6 +110,9 @@ class Settings(BaseModel):
     chat_retention_days: int = Field(365, ge=1)
     calendar_file: Path | None = None
     reminder_interval_seconds: int = Field(30, ge=1)
+    # case types whose clock stops while waiting for the resident's information (return for info)
+    case_pause_types: list[str] = Field(default_factory=lambda: [
+        "consultation", "legal_aid", "mediation", "notarization", "complaint", "bad_review", "other"])
     # boards
     qr_kind: Literal["url", "official", "miniprogram"] = "url"
     poster_dir: Path = Path("var/posters")
@@ -203,6 +206,9 @@ def _parse_env_value(name: str, raw: str) -> Any:
             k, v = part.split("=", 1)
             out[k.strip()] = v.strip()
         return out
+    if ann.startswith("list"):
+        # FAWU_CASE_PAUSE_TYPES="legal_aid,mediation"
+        return [p.strip() for p in raw.split(",") if p.strip()]
     if raw == "" and ("None" in ann):
         return None
     return raw

@@ -79,6 +79,10 @@ async def startup(settings: Settings, *, init_database: bool = True) -> None:
 
             report = await import_folder(settings.content_dir / "org")
             log.info("demo district loaded: %s", report.summary_zh())
+        if settings.demo:
+            from app.staff.service import load_demo_staff
+
+            await load_demo_staff()
     known = None
     with contextlib.suppress(Exception):
         from app.org import service as org_service
@@ -86,6 +90,9 @@ async def startup(settings: Settings, *, init_database: bool = True) -> None:
         known = set((await org_service.tree()).keys()) or None
     set_matrix(load_matrix(settings.matrix_dir, known_units=known))
     wiring.load_inbound()
+    from app.cases.tasks import on_startup as cases_on_startup
+
+    await cases_on_startup()  # load the working-day calendar, warn on gaps, refresh stale deadlines
     if settings.uses_demo_secrets and not settings.demo:
         log.warning("secret_key or pii_key still has the demo value: set them before going live")
 
@@ -99,7 +106,17 @@ def create_app(settings: Settings | None = None, *, init_database: bool = True, 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await startup(settings, init_database=init_database)
+        try:
+            await startup(settings, init_database=init_database)
+        except Exception:
+            # close what was opened, or the database threads keep a failed process alive
+            log.exception("start-up failed")
+            if init_database:
+                from app.db import close_db
+
+                with contextlib.suppress(Exception):
+                    await close_db()
+            raise
         stop = asyncio.Event()
         worker: asyncio.Task[Any] | None = None
         if run_worker:

@@ -27,6 +27,7 @@ ROUTER_MODULES: list[str] = [
 # registration for equal prefixes; the consultation registers the text fallback).
 INBOUND_MODULES: list[str] = [
     "app.wechat.inbound",
+    "app.wechat.quotas",  # matches MASSSENDJOBFINISH to its mass send
     "app.boards.inbound",
     "app.cases.inbound",
     "app.consult.inbound",
@@ -37,6 +38,7 @@ INBOUND_MODULES: list[str] = [
 JOB_MODULES: list[str] = [
     "app.wechat.tasks",
     "app.cases.tasks",
+    "app.console.tasks",
 ]
 
 # Modules exposing ``register(cli: click.Group) -> None`` for the ``fawu`` command.

@@ -163,3 +163,27 @@ async def drain_jobs() -> Any:
 
     wiring.load(wiring.JOB_MODULES)
     return jobs.drain
+
+
+@pytest.fixture
+def emulator(settings: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The loopback WeChat in-process; app.wechat.client talks to it (httpx ASGI transport).
+
+    Yields its EmulatorState (``.app`` is its ASGI app; drive it with its methods or over
+    ``/_control/``). Its postbacks (MASSSENDJOBFINISH) reach the ``app`` fixture when the test uses
+    it, and nowhere otherwise.
+    """
+    from app.emulator.server import create_emulator_app
+    from app.wechat import client as wechat_client
+
+    emu = create_emulator_app(settings)
+    state = emu.state.emu
+    if "app" in request.fixturenames:
+        state.callback_transport = httpx.ASGITransport(app=request.getfixturevalue("app"))
+    else:
+        state.public_base_url = "http://127.0.0.1:9"  # the discard port: postbacks fail fast
+    wechat_client.use_transport(httpx.ASGITransport(app=emu))
+    try:
+        yield state
+    finally:
+        wechat_client.use_transport(None)

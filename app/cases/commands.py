@@ -1,7 +1,121 @@
-"""``fawu`` subcommands of the cases domain."""
+"""``fawu`` subcommands of the cases domain: ``calendar check``, ``cases purge/recompute``,
+``residents export/erase``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import click
+
+from app.cli import fail, run_async, settings_or_exit, with_db
 
 
 def register(cli: click.Group) -> None:
     """Add this domain's commands to ``fawu``."""
+    cli.add_command(calendar_group)
+    cli.add_command(cases_group)
+    cli.add_command(residents_group)
+
+
+@click.group("calendar")
+def calendar_group() -> None:
+    """The working-day calendar (法定节假日与调休)."""
+
+
+@calendar_group.command("check")
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+@click.option("--recompute", is_flag=True, help="Then recompute every open case's deadline.")
+def calendar_check(file: Path | None, recompute: bool) -> None:
+    """Validate the calendar file (default: settings.calendar_file) and show what is covered."""
+    from app.core import calendar
+
+    settings = settings_or_exit()
+    path = file or settings.calendar_file
+    try:
+        years = calendar.load_file(path) if path else []
+    except (calendar.CalendarFileError, OSError) as exc:
+        fail(str(exc))
+        return
+    src = calendar.describe_sources()
+    click.echo(f"官方数据：chinese-calendar {src['package_years'][0]}–{src['package_years'][1]}"  # type: ignore[index]
+               + (f"；文件 {path}：{', '.join(map(str, years)) or '无'}" if path else "；未配置日历文件"))
+    warning = calendar.coverage_warning_zh(60)
+    click.echo(warning or "未来 60 天均有官方放假安排。")
+    if recompute:
+        from app.cases import service
+
+        n = run_async(with_db(service.recompute_open_deadlines))
+        click.echo(f"已重新计算 {n} 件在办案件的期限。")
+
+
+@click.group("cases")
+def cases_group() -> None:
+    """Cases (案件): maintenance."""
+
+
+@cases_group.command("purge")
+def cases_purge() -> None:
+    """Clear chat messages older than chat_retention_days."""
+    from app.cases import service
+
+    n = run_async(with_db(service.purge_chat_logs))
+    click.echo(f"已清除 {n} 条超过保存期限的聊天记录。")
+
+
+@cases_group.command("recompute")
+def cases_recompute() -> None:
+    """Recompute every open case's deadline (after changing case_limits or the calendar)."""
+    from app.cases import service
+    from app.core import calendar
+
+    calendar.load_from_settings()
+    n = run_async(with_db(service.recompute_open_deadlines))
+    click.echo(f"已重新计算 {n} 件在办案件的期限。")
+
+
+@click.group("residents")
+def residents_group() -> None:
+    """Residents' personal data requests (个人信息保护法)."""
+
+
+@residents_group.command("export")
+@click.argument("resident_id", type=int)
+@click.option("--out", type=click.Path(path_type=Path), help="Write JSON here instead of stdout.")
+def residents_export(resident_id: int, out: Path | None) -> None:
+    """Export everything held about a resident (their access request)."""
+    from app.cases import service
+    from app.errors import FawuError
+
+    settings_or_exit()
+    try:
+        data = run_async(with_db(lambda: service.export_resident(resident_id=resident_id)))
+    except FawuError as exc:
+        fail(exc.message_zh)
+        return
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"已导出到 {out}")
+    else:
+        click.echo(text)
+
+
+@residents_group.command("erase")
+@click.argument("resident_id", type=int)
+@click.option("--reason", default="居民申请删除个人信息", help="Recorded in the history and the audit log.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def residents_erase(resident_id: int, reason: str, yes: bool) -> None:
+    """Erase a resident's personal data (the case skeleton stays for statistics)."""
+    from app.cases import service
+    from app.errors import FawuError
+
+    settings_or_exit()
+    if not yes:
+        click.confirm(f"确定删除居民 {resident_id} 的个人信息？此操作不可恢复", abort=True)
+    try:
+        res = run_async(with_db(lambda: service.erase_resident(resident_id=resident_id, reason=reason)))
+    except FawuError as exc:
+        fail(exc.message_zh)
+        return
+    click.echo(f"已删除：涉及 {res['cases']} 件案件、{res['messages']} 条消息。")

@@ -1,4 +1,29 @@
-"""consult models."""
+"""consult models: one log row per resident question (hot topics, the case's conversation)."""
 
-from tortoise import fields  # noqa: F401
-from tortoise.models import Model  # noqa: F401
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Consultation(Model):
+    """A question the engine answered (or handed over): what, where from, how it ended."""
+
+    id = fields.BigIntField(primary_key=True)
+    question = fields.TextField()
+    category = fields.CharField(max_length=32, db_index=True)
+    confidence = fields.FloatField(default=0.0)
+    answer_ids = fields.CharField(max_length=300, default="")
+    township_code = fields.CharField(max_length=32, null=True, db_index=True)
+    community_code = fields.CharField(max_length=32, null=True)
+    board_code = fields.CharField(max_length=24, null=True)
+    channel = fields.CharField(max_length=16, default="wechat")
+    account_key = fields.CharField(max_length=64, null=True)
+    resident_id = fields.IntField(null=True, db_index=True)
+    handoff = fields.BooleanField(default=False)
+    urgent = fields.BooleanField(default=False)
+    clarified = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "consult_consultation"

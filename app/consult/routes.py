@@ -1,5 +1,37 @@
-"""consult HTTP routes (to be filled in)."""
+"""consult JSON API: POST /api/consult/ask (mini-program, demo), GET /api/consult/hot-topics (staff)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from app.console.auth import require_staff
+from app.consult import service
+from app.core.actor import Actor
+
+router = APIRouter(prefix="/api/consult", tags=["consult"])
+
+
+class AskIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+    community_code: str | None = Field(default=None, max_length=32)
+    board_code: str | None = Field(default=None, max_length=24)
+    category: str | None = Field(default=None, max_length=32)
+
+
+@router.post("/ask")
+async def ask(body: AskIn) -> dict[str, Any]:
+    """Ask the engine; the same answer the WeChat callback gives (no hand-over without a resident)."""
+    category = body.category if body.category in service.CATEGORIES else None
+    answer = await service.ask(body.text, channel="miniprogram", community_code=body.community_code,
+                               board_code=body.board_code, category=category)
+    return answer.as_dict()
+
+
+@router.get("/hot-topics")
+async def hot_topics(weeks: int = 8, actor: Actor = Depends(require_staff)) -> dict[str, Any]:
+    """Consultations by category, township and week, limited to the staff member's org units."""
+    rows = await service.hot_topics(scope=actor.scope, weeks=max(1, min(weeks, 52)))
+    return {"weeks": weeks, "rows": rows}

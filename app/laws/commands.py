@@ -1,7 +1,28 @@
-"""``fawu`` subcommands of the laws domain."""
+"""``fawu laws import DIR``: load a statute corpus into the database (idempotent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
 
 def register(cli: click.Group) -> None:
     """Add this domain's commands to ``fawu``."""
+
+    @cli.group("laws")
+    def laws_group() -> None:
+        """The statute corpus (法规库)."""
+
+    @laws_group.command("import")
+    @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    def import_cmd(folder: Path) -> None:
+        """Import every statute file of FOLDER (markdown, one per law); run again to update."""
+        from app.cli import run_async, with_db
+        from app.laws import service
+
+        async def go() -> service.ImportReport:
+            return await service.import_folder(folder=folder)
+
+        report = run_async(with_db(go))
+        click.echo(f"已导入 (imported): {report.summary_zh()}")

@@ -18,7 +18,7 @@ UNIT_KIND_ZH = {UnitKind.DISTRICT: "区", UnitKind.TOWNSHIP: "镇/街道", UnitK
 
 
 class OrgUnit(Model):
-    """One unit of the district's organisation tree."""
+    """One unit of the organisation tree of the district."""
 
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=32, unique=True)
@@ -42,7 +42,7 @@ class OrgUnit(Model):
 
 
 class Advisor(Model):
-    """A community's legal advisor (村居法律顾问): a lawyer or grassroots legal worker."""
+    """The legal advisor of a community (村居法律顾问): a lawyer or grassroots legal worker."""
 
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=32, unique=True)

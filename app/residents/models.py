@@ -29,7 +29,7 @@ class Resident(Model):
 
 
 class ResidentAccount(Model):
-    """A resident's openid on one account of the matrix (or the mini-program) and follow status."""
+    """The openid of a resident on one account of the matrix (or the mini-program) and follow status."""
 
     id = fields.IntField(primary_key=True)
     resident: fields.ForeignKeyRelation[Resident] = fields.ForeignKeyField(

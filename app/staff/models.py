@@ -15,7 +15,7 @@ class StaffUser(Model):
     username = fields.CharField(max_length=32, unique=True)
     name = fields.CharField(max_length=32)
     role = fields.CharEnumField(Role, max_length=20)
-    unit_codes = fields.JSONField(default=list)  # org units they belong to (district code = all)
+    unit_codes: list[str] = fields.JSONField(default=list)  # org units they belong to (district code = all)
     phone = fields.CharField(max_length=32, default="")  # work phone, shown to colleagues
     supervisor: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
         "fawu.StaffUser", related_name="team", null=True, on_delete=fields.SET_NULL
@@ -33,7 +33,7 @@ class StaffUser(Model):
 
 
 class AuditLog(Model):
-    """Who did what to whose data (e.g. revealing a phone number); never updated or deleted."""
+    """Who did what to whose data (e.g. revealing a phone number), never updated or deleted."""
 
     id = fields.BigIntField(primary_key=True)
     actor_id = fields.IntField(null=True)
@@ -41,7 +41,7 @@ class AuditLog(Model):
     action = fields.CharField(max_length=48, db_index=True)  # e.g. resident.reveal_phone, login.failed
     target_type = fields.CharField(max_length=32, default="")
     target_id = fields.CharField(max_length=64, default="")
-    detail = fields.JSONField(default=dict)
+    detail: dict[str, object] = fields.JSONField(default=dict)
     ip = fields.CharField(max_length=64, default="")
     at = fields.DatetimeField(auto_now_add=True, db_index=True)
 

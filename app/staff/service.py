@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.transactions import in_transaction
 
 from app.core.actor import Actor, Role
+from app.core.clock import utcnow
 from app.core.scope import OrgScope
-from app.errors import InvalidInput, NotFound
+from app.errors import FawuError, InvalidInput, NotFound
 from app.staff.models import AuditLog, StaffUser
 
 _hasher = PasswordHasher()
@@ -24,6 +27,42 @@ class StaffNotFound(NotFound):
 class WeakPassword(InvalidInput):
     code = "weak_password"
     message_zh = f"密码至少 {MIN_PASSWORD_LEN} 位，且须同时包含字母和数字。"
+
+
+class LoginFailed(FawuError):
+    code = "login_failed"
+    message_zh = "用户名或密码不正确。"
+    status = 401
+
+
+class AccountLocked(FawuError):
+    code = "account_locked"
+    message_zh = "登录失败次数过多，账号已暂时锁定，请稍后再试或联系区管理员。"
+    status = 423
+
+
+class WrongOldPassword(InvalidInput):
+    code = "wrong_old_password"
+    message_zh = "原密码不正确。"
+
+
+class PasswordUnchanged(InvalidInput):
+    code = "password_unchanged"
+    message_zh = "新密码不能与原密码相同。"
+
+
+class PasswordMismatch(InvalidInput):
+    code = "password_mismatch"
+    message_zh = "两次输入的新密码不一致。"
+
+
+class DuplicateUsername(InvalidInput):
+    code = "duplicate_username"
+    message_zh = "该用户名已被使用。"
+
+
+# A real hash of a random string, verified for unknown usernames so both paths take as long.
+_DUMMY_HASH = _hasher.hash("fawu-no-such-user-0000")
 
 
 def hash_password(password: str) -> str:
@@ -46,6 +85,8 @@ def check_password_strength(password: str) -> None:
 async def create_staff(*, username: str, name: str, role: Role, unit_codes: list[str], password: str,
                        must_change_password: bool = True, phone: str = "",
                        supervisor_id: int | None = None) -> StaffUser:
+    if await StaffUser.exists(username=username):
+        raise DuplicateUsername(f"用户名 {username} 已被使用。")
     return await StaffUser.create(
         username=username, name=name, role=role, unit_codes=unit_codes, password_hash=hash_password(password),
         must_change_password=must_change_password, phone=phone, supervisor_id=supervisor_id,
@@ -70,3 +111,161 @@ async def audit(*, actor: Actor | None, action: str, target_type: str = "", targ
         actor_id=actor.id if actor else None, actor_name=actor.name if actor else "", action=action,
         target_type=target_type, target_id=str(target_id), detail=detail or {}, ip=ip,
     )
+
+
+async def authenticate(*, username: str, password: str, ip: str = "", max_failures: int,
+                       lock_minutes: int) -> StaffUser:
+    """Check a login; count failures, lock the account after ``max_failures`` for ``lock_minutes``.
+
+    Every outcome is audit-logged. Raises LoginFailed or AccountLocked (the same message whether
+    the username exists or not, so usernames cannot be probed).
+    """
+    now = utcnow()
+    user = await StaffUser.get_or_none(username=username.strip())
+    if user is None or not user.active:
+        verify_password(_DUMMY_HASH, password)
+        await audit(actor=None, action="login.failed", target_type="staff", target_id=username[:64],
+                    detail={"reason": "unknown_user" if user is None else "inactive"}, ip=ip)
+        raise LoginFailed()
+    who = Actor(id=user.id, name=user.name, role=Role(user.role), scope=OrgScope(frozenset()))
+    if user.locked_until is not None and user.locked_until > now:
+        await audit(actor=who, action="login.refused_locked", target_type="staff", target_id=user.id, ip=ip)
+        raise AccountLocked(locked_until=user.locked_until.isoformat())
+    if user.locked_until is not None:  # the lock has expired: start counting afresh
+        user.locked_until = None
+        user.failed_logins = 0
+    if not verify_password(user.password_hash, password):
+        async with in_transaction():
+            user = await StaffUser.select_for_update().get(id=user.id)
+            if user.locked_until is not None and user.locked_until <= now:
+                user.failed_logins = 0
+                user.locked_until = None
+            user.failed_logins += 1
+            locked = user.failed_logins >= max_failures
+            if locked:
+                user.locked_until = now + timedelta(minutes=lock_minutes)
+            await user.save(update_fields=["failed_logins", "locked_until"])
+            await audit(actor=who, action="login.failed", target_type="staff", target_id=user.id,
+                        detail={"failures": user.failed_logins}, ip=ip)
+            if locked:
+                await audit(actor=who, action="login.locked", target_type="staff", target_id=user.id,
+                            detail={"failures": user.failed_logins, "minutes": lock_minutes}, ip=ip)
+        if locked:
+            raise AccountLocked()
+        raise LoginFailed()
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    await user.save(update_fields=["failed_logins", "locked_until", "last_login_at"])
+    await audit(actor=who, action="login.ok", target_type="staff", target_id=user.id, ip=ip)
+    return user
+
+
+async def change_password(*, staff_id: int, old_password: str, new_password: str, confirm: str | None = None,
+                          ip: str = "") -> StaffUser:
+    """Change one's own password (also ends a forced change of the demo password)."""
+    user = await get_staff(staff_id)
+    if not verify_password(user.password_hash, old_password):
+        raise WrongOldPassword()
+    if confirm is not None and confirm != new_password:
+        raise PasswordMismatch()
+    if new_password == old_password:
+        raise PasswordUnchanged()
+    check_password_strength(new_password)
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    await user.save(update_fields=["password_hash", "must_change_password"])
+    await audit(actor=await actor_for(user), action="password.changed", target_type="staff",
+                target_id=user.id, ip=ip)
+    return user
+
+
+async def unlock(*, actor: Actor, staff_id: int) -> StaffUser:
+    """Lift a login lock (district administrator)."""
+    user = await get_staff(staff_id)
+    user.failed_logins = 0
+    user.locked_until = None
+    await user.save(update_fields=["failed_logins", "locked_until"])
+    await audit(actor=actor, action="login.unlocked", target_type="staff", target_id=user.id)
+    return user
+
+
+async def list_staff(*, actor: Actor) -> list[StaffUser]:
+    """Active staff sharing at least one unit with the actor's scope (for assigning cases)."""
+    users = await StaffUser.filter(active=True).order_by("id")
+    if actor.scope.all_units:
+        return list(users)
+    out = []
+    for u in users:
+        scope = await OrgScope.for_units(list(u.unit_codes or []))
+        if scope.all_units or scope.unit_codes & actor.scope.unit_codes:
+            out.append(u)
+    return out
+
+
+# The demo district's staff (created by ``fawu staff demo`` and at start-up in demo mode). Every
+# account must change this password at first login.
+DEMO_PASSWORD = "fawu-demo-2026"
+
+
+async def demo_staff_plan() -> list[dict[str, Any]]:
+    """The demo accounts for the imported org tree: admin, one clerk per township, lawyer, supervisor."""
+    from app.org import service as org_service
+
+    tree = await org_service.tree()
+    district = next((u for u in tree.values() if u.kind == "district"), None)
+    if district is None:
+        return []
+    plan: list[dict[str, Any]] = [
+        {"username": "admin", "name": "区管理员", "role": Role.DISTRICT_ADMIN, "unit_codes": [district.code]},
+    ]
+    townships = sorted((u for u in tree.values() if u.kind == "township"), key=lambda u: u.code)
+    for t in townships:
+        plan.append({"username": t.code.lower(), "name": f"{t.name}工作人员", "role": Role.TOWNSHIP_STAFF,
+                     "unit_codes": [t.code]})
+    if townships:
+        first = townships[0]
+        communities = sorted(c for c in first.descendants if tree[c].kind == "community")[:2]
+        plan.append({"username": "lawyer", "name": "法律顾问", "role": Role.LAWYER,
+                     "unit_codes": communities or [first.code]})
+    plan.append({"username": "supervisor", "name": "督导", "role": Role.SUPERVISOR, "unit_codes": [district.code]})
+    return plan
+
+
+async def ensure_demo_staff(*, password: str = DEMO_PASSWORD) -> list[str]:
+    """Create the demo accounts (must change password) when no staff exists; returns usernames created."""
+    if await StaffUser.exists():
+        return []
+    created = []
+    for spec in await demo_staff_plan():
+        await create_staff(password=password, must_change_password=True, **spec)
+        created.append(spec["username"])
+    return created
+
+
+async def load_demo_staff() -> list[str]:
+    """Start-up hook in demo mode: the demo accounts when the database has no staff yet.
+
+    Safe with several workers starting together (a concurrent creation is logged and ignored).
+    """
+    import logging
+
+    from tortoise.exceptions import IntegrityError
+
+    try:
+        created = await ensure_demo_staff()
+    except (IntegrityError, DuplicateUsername):
+        return []
+    if created:
+        logging.getLogger("fawu.staff").info(
+            "demo staff created: %s (initial password in README, must be changed at first login)",
+            ", ".join(created))
+    return created
+
+
+async def recent_audit(*, limit: int = 200, action_prefix: str = "") -> list[AuditLog]:
+    """The newest audit entries (optionally one kind: "login.", "resident.reveal")."""
+    qs = AuditLog.all()
+    if action_prefix:
+        qs = qs.filter(action__startswith=action_prefix)
+    return await qs.order_by("-id").limit(max(1, min(limit, 1000)))

@@ -1,5 +1,31 @@
-"""wechat HTTP routes (to be filled in)."""
+"""The WeChat callback: GET (URL verification) and POST (messages and events) /wechat/{account_key}."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.config import get_settings
+from app.wechat import callback
+
+router = APIRouter(tags=["wechat"])
+
+
+@router.get("/wechat/{account_key}", include_in_schema=False)
+async def verify(account_key: str, request: Request) -> Response:
+    r = callback.verify_url(account_key=account_key, params=dict(request.query_params))
+    return Response(r.body, status_code=r.status, media_type=r.media_type)
+
+
+@router.post("/wechat/{account_key}", include_in_schema=False)
+async def receive(account_key: str, request: Request) -> Response:
+    started = time.monotonic()
+    limit = get_settings().wechat_max_body_bytes
+    declared = request.headers.get("content-length", "")
+    body = None if declared.isdigit() and int(declared) > limit else await callback.read_limited(
+        request.stream(), limit)
+    r = await callback.handle(account_key=account_key, params=dict(request.query_params), body=body,
+                              started=started)
+    return Response(r.body, status_code=r.status, media_type=r.media_type)

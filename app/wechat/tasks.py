@@ -1,3 +1,45 @@
-"""Jobs of the wechat domain."""
+"""Jobs of the wechat engine (inbound side): late answers, long-text parts, waiting answers, user info."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app.jobs.service import register
+from app.residents import service as residents
+from app.wechat import callback, delivery
+
+log = logging.getLogger("fawu.wechat.tasks")
 
 SCHEDULES: list = []
+
+
+@register("wechat.reply_later")
+async def reply_later(payload: dict[str, Any]) -> None:
+    """Send the answer of a message that overran the budget (re-computed if its task died)."""
+    await callback.reprocess(inbound_id=int(payload["inbound_id"]))
+
+
+@register("wechat.send_text")
+async def send_text(payload: dict[str, Any]) -> None:
+    """The further parts of a long text: customer-service message or queued."""
+    await delivery.deliver_text(account_key=payload["account_key"], openid=payload["openid"],
+                                text=payload["text"], inbound_id=payload.get("inbound_id"))
+
+
+@register("wechat.flush_pending")
+async def flush_pending(payload: dict[str, Any]) -> None:
+    """Answers waiting for a resident who just interacted: send them as customer-service messages."""
+    await delivery.flush_pending(account_key=payload["account_key"], openid=payload["openid"])
+
+
+@register("wechat.fetch_user_info")
+async def fetch_user_info(payload: dict[str, Any]) -> None:
+    """Ask WeChat for the follower's unionid so residents are one person across the matrix."""
+    from app.wechat.client import get_client
+
+    info = await get_client().user_info(payload["account_key"], payload["openid"])
+    unionid = (info or {}).get("unionid") if isinstance(info, dict) else None
+    if unionid:
+        await residents.ensure_identity(account_key=payload["account_key"], openid=payload["openid"],
+                                        unionid=unionid)

@@ -50,5 +50,7 @@ def test_serve_fresh_install_then_graceful_shutdown(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0, out
+    # uvicorn finishes in-flight work, then re-raises SIGTERM so the exit status tells how it ended
+    assert proc.returncode in (0, -signal.SIGTERM), out
+    assert "Application shutdown complete" in out
     assert "request_id" in out  # structured JSON log lines

@@ -1,0 +1,98 @@
+"""The landing page /s/{code}: its content, its buttons and its consultation form."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from app.boards.service.boards import account_for_board, get_active_board
+from app.boards.service.cards import (
+    CommunityCard,
+    community_card,
+)
+from app.boards.service.errors import (
+    BadForm,
+    ConsultUnavailable,
+    NoAccount,
+    UnknownAction,
+)
+from app.boards.service.scans import record_scan, visitor_hash
+from app.errors import InvalidInput
+
+# The buttons of the landing page: (key, label, the path of the feature when it exists).
+ACTIONS: list[tuple[str, str, str]] = [
+    ("consult", "在线法律咨询", "/consult"),
+    ("booking", "预约办事", "/booking"),
+    ("legal-aid", "申请法律援助", "/legal-aid"),
+    ("mediation", "申请人民调解", "/mediation"),
+    ("articles", "本镇街普法文章", "/articles"),
+]
+ACTION_PATHS = {k: p for k, _, p in ACTIONS}
+ACTION_LABELS = {k: label for k, label, _ in ACTIONS}
+
+
+@dataclass
+class Landing:
+    board_code: str
+    place: str
+    card: CommunityCard
+    account_name: str  # the official account residents can follow for this board
+    in_wechat: bool
+
+
+async def landing(*, board_code: str, visitor: str, in_wechat: bool, record: bool = True) -> Landing:
+    """The landing page's content; records the view as a scan (kind url, a hashed random cookie only)."""
+    board = await get_active_board(board_code)
+    if record:
+        await record_scan(board_code=board.code, kind="url", event="view",
+                          visitor=visitor_hash(f"web:{visitor}"))
+    card = await community_card(community_code=board.community.code, board_code=board.code)
+    account_name = ""
+    try:
+        account_name = (await account_for_board(board)).display_name
+    except (NoAccount, RuntimeError):  # no matrix loaded: the page works without the follow block
+        account_name = ""
+    return Landing(board_code=board.code, place=board.place, card=card, account_name=account_name,
+                   in_wechat=in_wechat)
+
+
+async def action_target(*, board_code: str, action: str) -> tuple[Any, str, dict[str, str]]:
+    """A landing-page button: (board, the feature's path, the query carrying board, community, township)."""
+    from app.org import service as org
+
+    board = await get_active_board(board_code)
+    if action not in ACTION_PATHS:
+        raise UnknownAction()
+    info = await org.unit_info(board.community.code)
+    query = {"board": board.code, "community": info.code, "township": info.township_code or ""}
+    return board, ACTION_PATHS[action], query
+
+
+def form_token(visitor: str, board_code: str) -> str:
+    """The landing forms' anti-forgery token, bound to the visitor cookie and the board."""
+    return visitor_hash(f"form:{visitor}:{board_code}")
+
+
+async def web_consult(*, board_code: str, text: str, visitor: str, token: str) -> Any:
+    """A question asked on the landing page's form, answered by the consultation (board carried)."""
+    board = await get_active_board(board_code)
+    if not visitor or not hmac.compare_digest(token or "", form_token(visitor, board.code)):
+        raise BadForm()
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("请先写下您的问题。")
+    if len(text) > 500:
+        raise InvalidInput("问题请控制在 500 字以内；内容较多时请拨打 12348。")
+    try:
+        from app.consult import service as consult_service
+    except ImportError as exc:
+        raise ConsultUnavailable() from exc
+    ask = getattr(consult_service, "ask", None)
+    if ask is None:
+        raise ConsultUnavailable()
+    from app.org import service as org
+
+    info = await org.unit_info(board.community.code)
+    return await ask(text, channel="web", community_code=info.code, township_code=info.township_code,
+                     board_code=board.code)

@@ -1,0 +1,115 @@
+"""Case deadlines (限时办结): the limit per type, pauses derived from the history, recomputation.
+
+A deadline is always recomputed from scratch: the clock start (opening or last reopening), the
+type's limit (``settings.case_limits``: "7d", "15wd", "4h") and the pauses read from the
+append-only history (entering and leaving ``waiting_info``, to the second).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from app.core import calendar
+from app.core.clock import LOCAL_TZ, utcnow
+
+WAITING = "waiting_info"
+
+
+def limit_for(case_type: str) -> str:
+    """The configured limit for a case type ("7d", "15wd", "4h")."""
+    from app.config import get_settings
+
+    limits = get_settings().case_limits
+    return limits.get(case_type) or limits.get("other") or "5wd"
+
+
+def parse_limit(limit: str) -> tuple[int, str]:
+    m = re.fullmatch(r"(\d+)(d|wd|h)", limit)
+    if not m:
+        raise ValueError(f"bad limit {limit!r}")
+    return int(m.group(1)), m.group(2)
+
+
+def pauses_from_events(events: Sequence[Any], since: datetime) -> list[tuple[datetime, datetime | None]]:
+    """(start, end) pauses from history rows (with at/from_status/to_status); end None = ongoing."""
+    out: list[tuple[datetime, datetime | None]] = []
+    start: datetime | None = None
+    for ev in sorted(events, key=lambda e: (e.at, e.id or 0)):
+        if ev.at < since:
+            continue
+        if ev.to_status == WAITING and ev.from_status != WAITING and start is None:
+            start = ev.at
+        elif ev.from_status == WAITING and ev.to_status != WAITING and start is not None:
+            out.append((start, ev.at))
+            start = None
+    if start is not None:
+        out.append((start, None))
+    return out
+
+
+def _end_of(d: date) -> datetime:
+    return datetime.combine(d, calendar.END_OF_DAY, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def compute(*, start: datetime, limit: str,
+            pauses: Sequence[tuple[datetime, datetime | None]] = ()) -> calendar.Deadline | None:
+    """The deadline for a clock started at ``start`` with ``pauses``; None while paused."""
+    n, unit = parse_limit(limit)
+    provisional = False
+    if unit == "h":
+        at = start + timedelta(hours=n)
+        for p, r in pauses:
+            if p >= at:
+                break
+            if r is None:
+                return None
+            at += r - p
+        return calendar.Deadline(at, False)
+    if unit == "wd":
+        dl = calendar.add_working_days(start, n)
+        at, provisional = dl.at, dl.provisional
+        for p, r in pauses:
+            if p >= at:
+                break
+            if r is None:
+                return None
+            remaining = calendar.working_seconds(p, at)
+            moved = calendar.add_working_seconds(r, remaining)
+            at, provisional = moved.at, provisional or moved.provisional
+        return calendar.Deadline(at, provisional)
+    # calendar days: nominal end at 24:00 of start+n, shifted by pauses, then moved past a holiday
+    nominal = _end_of(start.astimezone(LOCAL_TZ).date() + timedelta(days=n))
+    for p, r in pauses:
+        if p >= nominal:
+            break
+        if r is None:
+            return None
+        nominal += r - p
+    local = nominal.astimezone(LOCAL_TZ)
+    day, provisional = calendar.move_past_holiday(local.date())
+    if day != local.date():
+        return calendar.Deadline(_end_of(day), provisional)
+    return calendar.Deadline(nominal, provisional)
+
+
+def due_state(case: Any, now: datetime | None = None) -> str:
+    """"paused", "overdue", "due_soon", "ok", or "done" (closed cases) for the console."""
+    from app.cases.models import OPEN_STATUSES
+    from app.config import get_settings
+
+    if case.status not in OPEN_STATUSES:
+        return "done"
+    if case.paused or case.deadline_at is None:
+        return "paused"
+    now = now or utcnow()
+    if now >= case.deadline_at:
+        return "overdue"
+    if now >= case.deadline_at - timedelta(hours=get_settings().case_due_soon_hours):
+        return "due_soon"
+    return "ok"
+
+
+DUE_ZH = {"paused": "已暂停计时", "overdue": "已超期", "due_soon": "即将到期", "ok": "正常", "done": "已结束"}

@@ -1,0 +1,289 @@
+"""The case front desk (一站受理): opening, first-responder ownership, transfers, lifecycle, feedback.
+
+Every change writes one append-only ``CaseEvent`` in the same transaction; no function here updates
+or deletes an event. This module is the domain's public face: it defines opening and the lifecycle
+and re-exports ownership (``ownership.py``), feedback (``feedback.py``), console reads
+(``queries.py``) and personal data (``privacy.py``); callers use ``cases_service.*`` only.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app.cases import deadlines
+from app.cases.base import (  # noqa: F401  the domain's errors, re-exported for callers
+    CHANNELS,
+    AlreadyOwned,
+    CaseForbidden,
+    CaseNotFound,
+    InvalidCaseInput,
+    InvalidTransition,
+    TransferNotFound,
+    TransferPending,
+    _event,
+    _load,
+    _owner_or_admin,
+    _send_to_resident,
+    _set_status,
+    _take_owner,
+    _writer,
+    recompute_deadline,
+)
+from app.cases.models import CATEGORIES, OPEN_STATUSES, Case, CaseMessage, CaseType
+from app.core.actor import Actor
+from app.core.clock import to_local, utcnow
+from app.errors import NotFound
+
+log = logging.getLogger("fawu.cases")
+
+
+async def _new_number(conn: Any) -> str:
+    from app.org import service as org_service
+
+    day = to_local(utcnow()).strftime("%Y%m%d")
+    district = next((u.code for u in (await org_service.tree()).values() if u.kind == "district"), "FW")
+    prefix = f"{district}{day}-"
+    n = await Case.filter(number__startswith=prefix).using_db(conn).count()
+    return f"{prefix}{n + 1:04d}"
+
+
+async def _resolve_units(*, township_code: str | None, community_code: str | None, board_code: str | None,
+                         account_key: str | None) -> tuple[str | None, str | None]:
+    """(township, community) from the arguments, else the board scanned, else the account's org unit."""
+    from app.org import service as org_service
+
+    tree = await org_service.tree()
+    unit = community_code or township_code
+    if unit is None and board_code:
+        try:
+            board = await org_service.get_board(board_code)
+            unit = (await board.community).code
+        except NotFound:
+            unit = None
+    if unit is None and account_key:
+        from app.matrix.service import get_matrix
+
+        try:
+            acc = get_matrix().get(account_key)
+        except Exception:  # no matrix loaded (CLI, some tests)
+            acc = None
+        unit = acc.org_unit if acc is not None else None
+    info = tree.get(unit) if unit else None
+    if info is None:
+        return township_code, community_code
+    if info.kind == "community":
+        return info.township_code, info.code
+    if info.kind == "township":
+        return info.code, None
+    return None, None
+
+
+# --- opening -----------------------------------------------------------------------------------
+
+async def open_case(*, type: str, resident_id: int | None, channel: str, summary: str,
+                    category: str | None = None, township_code: str | None = None,
+                    community_code: str | None = None, board_code: str | None = None,
+                    account_key: str | None = None, openid: str | None = None,
+                    conversation: list[dict[str, Any]] | None = None, urgent: bool = False,
+                    source: str = "bot_handoff", actor: Actor | None = None) -> Case:
+    """Open a case (bot hand-over, form, booking, complaint, bad review, or staff recording a walk-in
+    or call). Units come from the arguments, else the board, else the account's org unit. With a
+    staff ``actor`` the recorder becomes the owner (首问负责). Writes history, computes the deadline."""
+    if type not in {t.value for t in CaseType}:
+        raise InvalidCaseInput(f"未知的案件类型：{type}")
+    if channel not in CHANNELS:
+        raise InvalidCaseInput(f"未知的受理渠道：{channel}")
+    if category is not None and category not in CATEGORIES:
+        raise InvalidCaseInput(f"未知的事项分类：{category}")
+    summary = (summary or "").strip()
+    if not summary:
+        raise InvalidCaseInput("请填写案件摘要。")
+    if actor is not None:
+        _writer(actor)
+    township_code, community_code = await _resolve_units(
+        township_code=township_code, community_code=community_code, board_code=board_code, account_key=account_key)
+    if actor is not None and not actor.scope.all_units and not (
+            actor.scope.allows(township_code) or actor.scope.allows(community_code)):
+        if township_code is None and community_code is None and actor.unit_codes:
+            township_code, community_code = await _resolve_units(
+                township_code=None, community_code=actor.unit_codes[0], board_code=None, account_key=None)
+        else:
+            raise CaseForbidden("不能为本单位以外的地区登记案件。")
+    now = utcnow()
+    for attempt in range(5):
+        try:
+            async with in_transaction() as conn:
+                case = await Case.create(
+                    number=await _new_number(conn), type=type, category=category, status="accepted", source=source,
+                    channel=channel, summary=summary[:4000], urgent=urgent, resident_id=resident_id,
+                    township_code=township_code, community_code=community_code, board_code=board_code,
+                    account_key=account_key, openid=openid, opened_at=now, clock_start_at=now, using_db=conn,
+                )
+                await _event(case, "open", actor, conn=conn, to_status="accepted", to_unit=community_code or township_code,
+                             detail={"source": source, "channel": channel, "type": type})
+                for m in conversation or []:
+                    role = m.get("role") if m.get("role") in ("resident", "bot", "staff") else "resident"
+                    at = m.get("at")
+                    await CaseMessage.create(case_id=case.id, role=role, text=str(m.get("text", ""))[:4000],
+                                             at=at if isinstance(at, datetime) else now, using_db=conn)
+                if actor is not None:
+                    await _take_owner(case, actor, "take", conn=conn, reason="登记即首问负责")
+                await recompute_deadline(case, conn=conn)
+            break
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    log.info("case %s opened (type=%s source=%s)", case.number, type, source)
+    return case
+
+
+async def open_cases_for_resident(*, resident_id: int) -> list[Case]:
+    """The resident's cases that are still being handled (newest first)."""
+    return await Case.filter(resident_id=resident_id, status__in=list(OPEN_STATUSES)).order_by("-opened_at")
+
+
+async def add_resident_message(*, case_id: int, text: str) -> CaseMessage:
+    """A message from the resident on an open case; on a case waiting for information it restarts
+    the clock (the resident supplied what was asked)."""
+    async with in_transaction() as conn:
+        case = await Case.filter(id=case_id).using_db(conn).select_for_update().first()
+        if case is None:
+            raise CaseNotFound()
+        msg = await CaseMessage.create(case_id=case.id, role="resident", text=text[:4000], at=utcnow(), using_db=conn)
+        if case.status == "waiting_info":
+            await _set_status(case, "in_progress", "info_supplied", None, conn=conn, reason="居民补充了信息")
+            await recompute_deadline(case, conn=conn)
+    return msg
+
+
+# --- lifecycle ---------------------------------------------------------------------------------
+
+async def _transition(actor: Actor, case_id: int, *, allowed: tuple[str, ...], to: str, action: str,
+                      reason: str = "", owner_only: bool = True, recompute: bool = False,
+                      extra: dict[str, Any] | None = None) -> Case:
+    _writer(actor)
+    async with in_transaction() as conn:
+        case = await _load(actor, case_id, lock=True, conn=conn)
+        if owner_only:
+            if case.owner_id is None:
+                raise InvalidTransition("案件尚无负责人，请先接办。")
+            _owner_or_admin(actor, case)
+        if case.status not in allowed:
+            raise InvalidTransition()
+        for k, v in (extra or {}).items():
+            setattr(case, k, v)
+        await _set_status(case, to, action, actor, conn=conn, reason=reason)
+        await case.save(using_db=conn)
+        if recompute:
+            await recompute_deadline(case, conn=conn)
+    return case
+
+
+async def start(*, actor: Actor, case_id: int) -> Case:
+    """The owner starts handling (办理), or resumes after waiting for information."""
+    return await _transition(actor, case_id, allowed=("assigned", "waiting_info"), to="in_progress",
+                             action="start", recompute=True)
+
+
+async def return_for_info(*, actor: Actor, case_id: int, reason: str) -> Case:
+    """Ask the resident for more information (一次性告知); pauses the clock where the limit says so."""
+    if not (reason or "").strip():
+        raise InvalidCaseInput("请一次性写明需要补充的材料或信息。")
+    case = await _transition(actor, case_id, allowed=("assigned", "in_progress"), to="waiting_info",
+                             action="return_for_info", reason=reason, recompute=True)
+    await _send_to_resident(case, f"您的事项（{case.number}）需要补充以下材料或信息：{reason}")
+    return case
+
+
+async def close(*, actor: Actor, case_id: int, reason: str) -> Case:
+    """Close without a result (withdrawn, duplicate, unreachable), with a reason."""
+    if not (reason or "").strip():
+        raise InvalidCaseInput("请说明办结理由。")
+    return await _transition(actor, case_id, allowed=OPEN_STATUSES, to="closed", action="close", reason=reason,
+                             extra={"closed_at": utcnow()})
+
+
+async def reopen(*, actor: Actor, case_id: int, reason: str) -> Case:
+    """Reopen a finished case (a new time limit starts now); the owner stays the owner."""
+    if not (reason or "").strip():
+        raise InvalidCaseInput("请说明重新办理的理由。")
+    _writer(actor)
+    async with in_transaction() as conn:
+        case = await _load(actor, case_id, lock=True, conn=conn)
+        if case.status not in ("result_given", "rated", "closed", "archived"):
+            raise InvalidTransition()
+        case.clock_start_at = utcnow()
+        case.closed_at = case.archived_at = None
+        await _set_status(case, "in_progress" if case.owner_id else "accepted", "reopen", actor, conn=conn,
+                          reason=reason)
+        await case.save(using_db=conn)
+        await recompute_deadline(case, conn=conn)
+    return case
+
+
+async def archive(*, actor: Actor, case_id: int) -> Case:
+    """Archive (归档) a case whose result was given, rated or that was closed."""
+    return await _transition(actor, case_id, allowed=("result_given", "rated", "closed"), to="archived",
+                             action="archive", extra={"archived_at": utcnow()})
+
+
+async def add_note(*, actor: Actor, case_id: int, text: str) -> CaseMessage:
+    """An internal note (never sent to the resident; not a first response)."""
+    _writer(actor)
+    case = await _load(actor, case_id)
+    return await CaseMessage.create(case_id=case.id, role="note", author_id=actor.id, author_name=actor.name,
+                                    text=text[:4000], at=utcnow())
+
+
+async def recompute_open_deadlines(*, stale_only: bool = False) -> int:
+    """Recompute every open case's deadline (after loading calendar data or changing limits);
+    ``stale_only`` (start-up) limits it to provisional deadlines and those whose limit changed."""
+    n = 0
+    for case in await Case.filter(status__in=list(OPEN_STATUSES)):
+        if stale_only and not (case.deadline_provisional or case.time_limit != deadlines.limit_for(case.type)):
+            continue
+        await recompute_deadline(case)
+        n += 1
+    return n
+
+
+from app.cases.feedback import (  # noqa: E402,F401  re-exported for callers
+    deliver_result,
+    give_result,
+    mark_rated,
+    offer_survey,
+    reply,
+)
+from app.cases.ownership import (  # noqa: E402,F401  re-exported for callers
+    accept_transfer,
+    assign,
+    pending_transfers_for,
+    refuse_transfer,
+    take,
+    transfer,
+)
+from app.cases.privacy import (  # noqa: E402,F401  re-exported for callers
+    ResidentView,
+    erase_resident,
+    export_resident,
+    find_resident_by_phone,
+    get_resident_view,
+    purge_chat_logs,
+    record_resident,
+    reveal_id_number,
+    reveal_phone,
+)
+from app.cases.queries import (  # noqa: E402,F401  re-exported for callers
+    CasePage,
+    CaseView,
+    dashboard_figures,
+    export_rows,
+    get_case,
+    list_cases,
+    my_reminders,
+)

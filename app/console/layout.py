@@ -1,0 +1,57 @@
+"""Rendering console pages: the shared context (staff, CSRF token, navigation) and safe headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from app.config import get_settings
+from app.console.auth import ConsoleUser
+from app.core.actor import ROLE_ZH, Role
+from app.web import templates
+
+# The console's main navigation: (path, label). Other domains' console pages are linked here.
+NAV: list[tuple[str, str]] = [
+    ("/console/inbox", "案件收件箱"),
+    ("/console/dashboard", "数据看板"),
+    ("/console/boards", "公示牌分析"),
+    ("/console/export", "数据导出"),
+]
+# Shown to district-level administrators and supervisors only.
+DISTRICT_NAV: list[tuple[str, str]] = [("/console/staff", "人员与审计")]
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+}
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
+           user: ConsoleUser | None = None, status_code: int = 200) -> HTMLResponse:
+    """A console page with the logged-in user, their CSRF token and the navigation."""
+    settings = get_settings()
+    if user is None:
+        cached = getattr(request.state, "console_user", None)
+        user = cached if isinstance(cached, ConsoleUser) else None
+    ctx: dict[str, Any] = {
+        "user": user,
+        "actor": user.actor if user else None,
+        "csrf_token": user.csrf_token if user else "",
+        "role_zh": ROLE_ZH.get(Role(user.staff.role), "") if user else "",
+        "read_only": bool(user and user.actor.read_only),
+        "nav": NAV + (DISTRICT_NAV if user and user.actor.is_district and user.staff.role in (
+            Role.DISTRICT_ADMIN, Role.SUPERVISOR) else []),
+        "path": request.url.path,
+        "demo": settings.demo,
+    }
+    ctx.update(context or {})
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    for k, v in SECURITY_HEADERS.items():
+        response.headers[k] = v
+    return response

@@ -1,0 +1,337 @@
+"""The consultation: ask (understand, answer, route, hand over), search_kb for staff, hot_topics."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from app.config import get_settings
+from app.consult import llm
+from app.consult.engine import get_engine
+from app.consult.hours import when_text
+from app.consult.kb import CATEGORIES, SERVICES, Entry
+from app.consult.safety import detect_danger, green_channel
+from app.core.clock import to_local, utcnow
+from app.core.scope import OrgScope
+from app.errors import FawuError
+
+log = logging.getLogger("fawu.consult")
+
+
+class ConsultError(FawuError):
+    code = "consult_error"
+    message_zh = "咨询暂时无法处理，请稍后再试或拨打 12348。"
+
+
+class EmptyQuestion(ConsultError):
+    code = "consult_empty"
+    message_zh = "请输入您要咨询的问题。"
+    status = 422
+
+
+# Which short labels the clarifying question offers (by category).
+CHOICE_LABELS: dict[str, str] = {
+    "labor": "劳动工资", "marriage_family": "婚姻家庭", "inheritance": "继承遗产", "debt_contract": "借钱欠债合同",
+    "traffic": "交通事故", "property_land": "房子土地拆迁", "consumer": "消费维权", "tort_neighbour": "邻里侵权",
+    "medical": "医疗纠纷", "criminal": "刑事报案", "administrative": "政府部门信访", "legal_aid": "法律援助",
+    "mediation": "调解", "notarization": "公证", "other": "其他",
+}
+DEFAULT_CHOICES = ["labor", "marriage_family", "debt_contract", "traffic", "property_land", "inheritance",
+                   "consumer", "tort_neighbour"]
+MAX_CHOICES = 6
+HANDOFF_RE = re.compile(r"转人工|人工客服|人工服务|找人工|要人工|接人工|转接人工|真人回答|找工作人员|^\s*人工\s*$")
+
+
+@dataclass
+class AnswerRef:
+    id: str
+    title: str
+    score: float
+
+
+@dataclass
+class Answer:
+    """What the engine decided for one question."""
+
+    category: str
+    answers: list[AnswerRef]
+    handoff: bool
+    reply: str
+    urgent: bool = False
+    clarify: list[str] | None = None
+    confidence: float = 0.0
+    clarify_codes: list[str] | None = None
+    handoff_reason: str | None = None
+    phrased: bool = False
+    entries: list[Entry] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("entries", None)
+        d["category_name"] = CATEGORIES.get(self.category, "")
+        return d
+
+
+@dataclass(frozen=True)
+class KbHit:
+    id: str
+    title: str
+    answer: str
+    statutes: list[str]
+    category: str
+    score: float
+
+
+def clarify_question(ranking: list[tuple[str, float]]) -> tuple[str, list[str], list[str]]:
+    """The clarifying question with numbered quick choices: (text, codes, labels)."""
+    codes = [c for c, _p in ranking if c != "other" and _p > 0][:3]
+    for c in DEFAULT_CHOICES:
+        if len(codes) >= MAX_CHOICES:
+            break
+        if c not in codes:
+            codes.append(c)
+    labels = [CHOICE_LABELS[c] for c in codes]
+    menu = " ".join(f"{i} {label}" for i, label in enumerate(labels, start=1))
+    text = (f"为了更准确地回答，请问您问的是哪一类？回复数字：{menu}\n"
+            "也可以换个说法再说一遍，或回复“转人工”由工作人员解答。")
+    return text, codes, labels
+
+
+def _fit(text: str, max_bytes: int) -> str:
+    if len(text.encode("utf-8")) <= max_bytes:
+        return text
+    out = text.encode("utf-8")[: max_bytes - 6].decode("utf-8", errors="ignore")
+    return out + "……"
+
+
+async def next_step(service: str, *, community_code: str | None, township_code: str | None) -> list[str]:
+    """The next step for the matter and the resident's community: service, advisor, station, 12348."""
+    lines = [f"下一步：{SERVICES.get(service, SERVICES['hotline'])}。"]
+    unit = community_code or township_code
+    if unit:
+        try:
+            from app.org import service as org_service
+
+            if community_code:
+                advisors = await org_service.advisors_of(community_code)
+                if advisors:
+                    a = advisors[0]
+                    firm = f"（{a.firm}）" if a.firm else ""
+                    lines.append(f"您所在村（社区）的法律顾问：{a.name}{firm}，电话 {a.phone}。")
+            points = await org_service.service_points_for(unit)
+            station = next((p for p in points if p.kind == "station"), None) or (points[0] if points else None)
+            if station is not None:
+                phone = f"，电话 {station.phone}" if station.phone else ""
+                lines.append(f"就近服务点：{station.name}（{station.address}{phone}）。")
+        except Exception as exc:  # the org tree is optional here (CLI without database)
+            log.debug("no org data for next step: %s", exc)
+    hotline = get_settings().hotline
+    lines.append(f"也可拨打 {hotline} 公共法律服务热线咨询。")
+    return lines
+
+
+def _pick(hits: list[Any], category: str, n: int = 3) -> list[Any]:
+    inside = [h for h in hits if h.entry.category == category]
+    rest = [h for h in hits if h.entry.category != category]
+    return (inside + rest)[:n]
+
+
+async def ask(text: str, *, channel: str = "wechat", account_key: str | None = None,
+              community_code: str | None = None, township_code: str | None = None,
+              board_code: str | None = None, resident_id: int | None = None, record: bool = True,
+              category: str | None = None, second_turn: bool = False, special_groups: list[str] | None = None,
+              now: datetime | None = None) -> Answer:
+    """Answer one resident question. ``category`` forces the category (after a clarifying choice);
+    ``second_turn`` marks the answer to a clarifying question (still unclear → hand over);
+    ``special_groups`` (the resident's, e.g. elderly, migrant_worker) bring the legal-aid green channel."""
+    settings = get_settings()
+    text = (text or "").strip()
+    if not text:
+        raise EmptyQuestion()
+    engine = get_engine()
+    u = engine.understand(text, limit=100 if category else 10)
+    decided = category or u.decision.category
+    confidence = 1.0 if category else u.decision.confidence
+    picked = _pick(u.hits, decided)
+    if category and not any(h.entry.category == category for h in picked):
+        from app.consult.retrieval import Hit
+
+        picked = [Hit(e, 0.0) for e in engine.entries if e.category == category][:3] or picked
+    refs = [AnswerRef(h.entry.id, h.entry.question, round(h.score, 3)) for h in picked]
+    answer = Answer(category=decided, answers=refs, handoff=False, reply="", confidence=confidence,
+                    entries=[h.entry for h in picked])
+    danger = detect_danger(text)
+    if danger is not None:
+        answer.urgent = True
+        answer.handoff = True
+        answer.handoff_reason = "urgent"
+        extra = f"\n关于您的问题，可参考：{picked[0].entry.question}" if picked else ""
+        answer.reply = danger.guidance() + extra
+    elif HANDOFF_RE.search(text):
+        answer.handoff = True
+        answer.handoff_reason = "asked"
+        answer.reply = "好的，正在为您转人工服务。"
+    elif confidence < settings.consult_confidence_threshold or not picked:
+        if second_turn:
+            answer.handoff = True
+            answer.handoff_reason = "unclear"
+            answer.reply = "抱歉，这个问题我还不能准确回答，已请工作人员为您解答。"
+        else:
+            q, codes, labels = clarify_question(u.decision.ranking)
+            answer.clarify, answer.clarify_codes, answer.reply = labels, codes, q
+    else:
+        answer.reply = await _compose(text, answer, community_code=community_code, township_code=township_code,
+                                      max_bytes=settings.wechat_max_text_bytes, special_groups=special_groups)
+    if record:
+        await _record(text, answer, channel=channel, account_key=account_key, community_code=community_code,
+                      township_code=township_code, board_code=board_code, resident_id=resident_id, now=now)
+    return answer
+
+
+GROUP_WORDS = {"elderly": "老年人", "disabled": "残疾人", "migrant_worker": "农民工", "minor": "未成年人",
+               "domestic_violence": "家暴"}
+
+
+async def _compose(text: str, answer: Answer, *, community_code: str | None, township_code: str | None,
+                   max_bytes: int, special_groups: list[str] | None = None) -> str:
+    settings = get_settings()
+    best = answer.entries[0]
+    body = None
+    if settings.consult_llm_url:
+        body = await llm.phrase(text, answer.entries[:3], settings=settings)
+        answer.phrased = body is not None
+    if body is None:
+        cites = "、".join(s.cite() for s in best.statutes)
+        body = f"【{best.question}】\n{best.answer}" + (f"\n法律依据：{cites}" if cites else "")
+    tail = await next_step(best.service, community_code=community_code, township_code=township_code)
+    hints = " ".join(GROUP_WORDS.get(g, "") for g in special_groups or [])
+    green = green_channel(f"{text} {hints}", answer.category)
+    if green:
+        tail.insert(0, green)
+    others = [e.question for e in answer.entries[1:3]]
+    if others:
+        tail.append("相关问题：" + "；".join(f"回复 {i} 看「{q}」" for i, q in enumerate(others, start=1)))
+    tail_text = "\n".join(tail)
+    # the WeChat engine splits a long reply into parts; keep the whole to about two messages
+    room = 2 * max_bytes - len(tail_text.encode("utf-8")) - 4
+    return _fit(body, max(room, 300)) + "\n\n" + tail_text
+
+
+async def _record(text: str, answer: Answer, *, channel: str, account_key: str | None, community_code: str | None,
+                  township_code: str | None, board_code: str | None, resident_id: int | None,
+                  now: datetime | None) -> None:
+    from app.consult.models import Consultation
+
+    if township_code is None and community_code:
+        try:
+            from app.org import service as org_service
+
+            township_code = (await org_service.unit_info(community_code)).township_code
+        except Exception:
+            township_code = None
+    try:
+        await Consultation.create(
+            question=text[:2000], category=answer.category, confidence=answer.confidence,
+            answer_ids=",".join(a.id for a in answer.answers)[:300], township_code=township_code,
+            community_code=community_code, board_code=board_code, channel=channel, account_key=account_key,
+            resident_id=resident_id, handoff=answer.handoff, urgent=answer.urgent,
+            clarified=answer.clarify is not None, created_at=now or utcnow(),
+        )
+    except Exception as exc:  # never lose the answer because the log failed
+        log.warning("consultation not recorded: %s", exc)
+
+
+async def answer_entry(entry_id: str, *, text: str = "", community_code: str | None = None,
+                       township_code: str | None = None, special_groups: list[str] | None = None) -> Answer | None:
+    """The answer of one knowledge-base entry (a resident picked a related question); None if gone."""
+    settings = get_settings()
+    entry = get_engine().get(entry_id)
+    if entry is None:
+        return None
+    answer = Answer(category=entry.category, answers=[AnswerRef(entry.id, entry.question, 0.0)], handoff=False,
+                    reply="", confidence=1.0, entries=[entry])
+    answer.reply = await _compose(text or entry.question, answer, community_code=community_code,
+                                  township_code=township_code, max_bytes=settings.wechat_max_text_bytes,
+                                  special_groups=special_groups)
+    return answer
+
+
+@dataclass
+class HandOver:
+    case_id: int | None
+    case_number: str | None
+    reply: str
+
+
+def case_type_for(category: str) -> str:
+    return {"legal_aid": "legal_aid", "mediation": "mediation"}.get(category, "consultation")
+
+
+async def hand_over(*, text: str, category: str, urgent: bool = False, resident_id: int | None,
+                    channel: str = "wechat", account_key: str | None = None, openid: str | None = None,
+                    community_code: str | None = None, township_code: str | None = None,
+                    board_code: str | None = None, conversation: list[dict[str, Any]] | None = None,
+                    now: datetime | None = None) -> HandOver:
+    """Open a case for staff with the conversation attached; the reply tells the resident what next."""
+    settings = get_settings()
+    now = now or utcnow()
+    if conversation is None and account_key and openid:
+        try:
+            from app.wechat import service as wechat_service
+
+            conversation = await wechat_service.conversation(account_key=account_key, openid=openid, limit=50)
+        except Exception as exc:
+            log.warning("conversation not attached: %s", exc)
+    if conversation is None:
+        conversation = [{"role": "resident", "text": text, "at": now.isoformat()}]
+    summary = f"[{CATEGORIES.get(category, '其他')}] {text}"[:500]
+    try:
+        from app.cases import service as cases_service
+
+        case = await cases_service.open_case(
+            type=case_type_for(category), resident_id=resident_id, channel=channel, summary=summary,
+            category=category, township_code=township_code, community_code=community_code,
+            board_code=board_code, account_key=account_key, openid=openid, conversation=conversation,
+            urgent=urgent, source="bot_handoff",
+        )
+    except Exception as exc:
+        log.error("hand-over failed, resident pointed to the hotline: %s", exc)
+        return HandOver(None, None, f"暂时无法为您转接工作人员，请直接拨打 {settings.hotline} 公共法律服务热线。")
+    number = str(getattr(case, "number", None) or getattr(case, "code", None) or case.id)
+    if urgent:
+        when = f"工作人员将优先处理并尽快联系您；紧急情况请先拨打 110，或拨打 {settings.hotline}"
+    else:
+        when = when_text(settings.staff_hours, now)
+    reply = f"已为您转人工服务，编号 {number}。{when}。"
+    return HandOver(getattr(case, "id", None), number, reply)
+
+
+async def search_kb(query: str, *, limit: int = 5) -> list[KbHit]:
+    """Knowledge-base entries for a query (staff quick replies)."""
+    if not query.strip():
+        return []
+    u = get_engine().understand(query, limit=limit)
+    return [KbHit(h.entry.id, h.entry.question, h.entry.answer, [s.cite() for s in h.entry.statutes],
+                  h.entry.category, round(h.score, 3)) for h in u.hits[:limit]]
+
+
+async def hot_topics(*, scope: OrgScope, weeks: int = 8) -> list[dict[str, Any]]:
+    """Consultations counted by category, township and week (Monday, local date), newest week first."""
+    from app.consult.models import Consultation
+
+    since = utcnow() - timedelta(weeks=weeks)
+    qs = scope.apply(Consultation.filter(created_at__gte=since), "township_code", "community_code")
+    rows = await qs.values_list("category", "township_code", "created_at")
+    counts: Counter[tuple[str, str | None, str]] = Counter()
+    for cat, township, at in rows:
+        local = to_local(at).date()
+        monday = local - timedelta(days=local.weekday())
+        counts[(cat, township, monday.isoformat())] += 1
+    out = [{"category": c, "category_name": CATEGORIES.get(c, c), "township": t, "week": w, "count": n}
+           for (c, t, w), n in counts.items()]
+    out.sort(key=lambda d: (d["week"], d["count"]), reverse=True)
+    return out

@@ -1,0 +1,218 @@
+"""Chinese text understanding: normalisation (dialect, misspellings, colloquial → canonical) and tokens.
+
+jieba is loaded once, lazily, on a private ``Tokenizer`` (quiet, no global state touched); the
+dictionary files live in ``app/consult/data`` (lexicon.txt: canonical = variants; stopwords.txt).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+DATA_DIR = Path(__file__).parent / "data"
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+_NOISE = re.compile(r"[\s\u3000,，.。!！?？;；:：、~～…\-—_\"'“”‘’()（）【】\[\]<>《》/\\|·]+")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The synonym map: each variant → its canonical term, plus the stopwords."""
+
+    variants: dict[str, str]
+    canonicals: frozenset[str]
+    stopwords: frozenset[str]
+    pattern: re.Pattern[str] | None
+
+
+def parse_lexicon(text: str) -> dict[str, str]:
+    """``canonical = a | b | c`` lines → {variant: canonical}; the first definition of a variant wins."""
+    out: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or "=" not in line:
+            continue
+        canon, rest = (p.strip() for p in line.split("=", 1))
+        if not canon:
+            continue
+        for v in rest.split("|"):
+            v = v.strip().lower()
+            if v and v != canon and v not in out:
+                out[v] = canon
+    return out
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    variants = parse_lexicon((DATA_DIR / "lexicon.txt").read_text(encoding="utf-8"))
+    stop: set[str] = set()
+    for raw in (DATA_DIR / "stopwords.txt").read_text(encoding="utf-8").splitlines():
+        if raw.startswith("#"):
+            continue
+        stop.update(raw.split())
+    # canonical terms map to themselves so that a longer canonical term is never cut by a variant
+    mapping = {**{c: c for c in variants.values()}, **variants}
+    keys = sorted(mapping, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(k) for k in keys)) if keys else None
+    return Lexicon(mapping, frozenset(variants.values()), frozenset(stop), pattern)
+
+
+def clean(text: str) -> str:
+    """Full-width to half-width, lower case, punctuation and runs of spaces to one space."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _NOISE.sub(" ", text).strip()
+
+
+def normalise(text: str, *, fix_typos: bool = True) -> str:
+    """Clean the text and replace every colloquial/dialect/misspelt variant by its canonical term
+    (``fix_typos=False`` skips the homophone pass: for the knowledge base's own, reviewed text)."""
+    lex = lexicon()
+    text = clean(text)
+    if lex.pattern is None:
+        return text
+    # a first replacement may complete a longer phrase (莫得钱请律师 → 没有钱请律师 → 法律援助); homophone
+    # misspellings (工姿, 离昏, 申情) are fixed in between
+    text = lex.pattern.sub(lambda m: lex.variants[m.group(0)], text)
+    if not fix_typos:
+        return text
+    text = fix_homophones(text)
+    return lex.pattern.sub(lambda m: lex.variants[m.group(0)], text)
+
+
+def _fuzzy(syllable: str) -> str:
+    """Pinyin folded for common accents and slips: zh/ch/sh → z/c/s, -ng after e/i → -n."""
+    for a, b in (("zh", "z"), ("ch", "c"), ("sh", "s")):
+        if syllable.startswith(a):
+            syllable = b + syllable[2:]
+    if syllable.endswith(("eng", "ing")):
+        syllable = syllable[:-1]
+    return syllable
+
+
+@lru_cache(maxsize=1)
+def homophone_terms() -> dict[tuple[str, ...], str]:
+    """Legal terms (2–4 characters) by folded pinyin; ambiguous readings are left out."""
+    from pypinyin import lazy_pinyin
+
+    from app.consult.classify import cues
+
+    terms = set(lexicon().canonicals)
+    for table in cues().values():
+        terms.update(table)
+    out: dict[tuple[str, ...], str] = {}
+    clash: set[tuple[str, ...]] = set()
+    for t in terms:
+        if not (2 <= len(t) <= 4) or not _CJK.fullmatch(t):
+            continue
+        key = tuple(_fuzzy(p) for p in lazy_pinyin(t))
+        if key in out and out[key] != t:
+            clash.add(key)
+        out[key] = t
+    for key in clash:
+        out.pop(key, None)
+    return out
+
+
+def fix_homophones(text: str) -> str:
+    """Replace a misspelt legal term written with same-sounding characters (拖欠工姿 → 拖欠工资).
+
+    Only characters that the segmenter leaves as single, unknown pieces are considered, so real
+    words (公正, 形式) and word boundaries (女性是否) are never touched.
+    """
+    from pypinyin import lazy_pinyin
+
+    terms = homophone_terms()
+    pieces = tokenizer().lcut(text, HMM=False)
+    out: list[str] = []
+    i = 0
+    while i < len(pieces):
+        j = i
+        while j < len(pieces) and len(pieces[j]) == 1 and _CJK.match(pieces[j]):
+            j += 1
+        if j - i < 2:
+            out.append(pieces[i])
+            i += 1
+            continue
+        run = "".join(pieces[i:j])
+        keys = [_fuzzy(p) for p in lazy_pinyin(run)]
+        k = 0
+        fixed: list[str] = []
+        while k < len(run):
+            for n in (4, 3, 2):
+                if k + n <= len(run) and (term := terms.get(tuple(keys[k:k + n]))) is not None:
+                    fixed.append(term)
+                    k += n
+                    break
+            else:
+                fixed.append(run[k])
+                k += 1
+        out.append("".join(fixed))
+        i = j
+    return "".join(out)
+
+
+_tok_lock = threading.Lock()
+_tokenizer: Any = None
+_extra_words: set[str] = set()
+
+
+def tokenizer() -> Any:
+    """The jieba tokenizer, initialised once (about a second the first time, quiet)."""
+    global _tokenizer
+    if _tokenizer is not None:
+        return _tokenizer
+    with _tok_lock:
+        if _tokenizer is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tok = jieba.Tokenizer()
+            tok.initialize()
+            for word in lexicon().canonicals:
+                tok.add_word(word, freq=200000)
+            for word in _extra_words:
+                tok.add_word(word, freq=50000)
+            _tokenizer = tok
+    return _tokenizer
+
+
+def add_words(words: list[str]) -> None:
+    """Teach the segmenter domain words (knowledge-base keywords); cheap, may be called again."""
+    new = {w for w in words if 2 <= len(w) <= 12 and w not in _extra_words}
+    _extra_words.update(new)
+    if _tokenizer is not None:
+        for w in new:
+            _tokenizer.add_word(w, freq=50000)
+
+
+def words(normalised: str) -> list[str]:
+    """Segment normalised text into meaningful words (stopwords and single non-CJK chars dropped)."""
+    stop = lexicon().stopwords
+    out: list[str] = []
+    for w in tokenizer().lcut(normalised, HMM=False):
+        w = w.strip()
+        if not w or w in stop:
+            continue
+        if len(w) == 1 and not _CJK.match(w):
+            continue
+        out.append(w)
+    return out
+
+
+def tokens(text: str, *, already_normalised: bool = False, fix_typos: bool = True) -> list[str]:
+    """Retrieval tokens: the words, plus character bigrams ("~xy") of each CJK run for robustness."""
+    norm = text if already_normalised else normalise(text, fix_typos=fix_typos)
+    ws = words(norm)
+    out = list(ws)
+    stop = lexicon().stopwords
+    for run in _CJK.findall(norm):
+        for i in range(len(run) - 1):
+            bg = run[i:i + 2]
+            if bg not in stop:
+                out.append("~" + bg)
+    return out

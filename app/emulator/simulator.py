@@ -1,0 +1,244 @@
+"""The callback simulator: sends messages and events to a fawu callback as WeChat does.
+
+Signs (and in safe/compat mode encrypts) each request, waits 5 s, tries 3 times, and decrypts replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from app.matrix.service import Account
+from app.wechat import crypto
+from app.wechat.callback import Rejected, parse_xml
+
+TIMEOUT = 5.0
+TRIES = 3
+_msg_ids = itertools.count(int(time.time() * 1000) * 1000 % 10**15)
+
+
+def _cdata(v: Any) -> str:
+    return "<![CDATA[" + str(v).replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def message_xml(fields: dict[str, Any]) -> str:
+    """A flat WeChat XML document (strings as CDATA, numbers bare)."""
+    parts = []
+    for k, v in fields.items():
+        if v is None:
+            continue
+        parts.append(f"<{k}>{v if isinstance(v, int) else _cdata(v)}</{k}>")
+    return "<xml>" + "".join(parts) + "</xml>"
+
+
+@dataclass
+class Attempt:
+    status: int | None
+    error: str | None
+    elapsed: float
+
+
+@dataclass
+class SimResult:
+    """What the callback answered (after any retries)."""
+
+    status: int | None
+    body: str
+    reply: dict[str, Any] | None  # the decrypted, parsed reply; None for success/empty
+    attempts: list[Attempt] = field(default_factory=list)
+    encrypted_reply: bool = False
+
+    @property
+    def text(self) -> str | None:
+        if self.reply and self.reply.get("MsgType") == "text":
+            return str(self.reply.get("Content", ""))
+        return None
+
+    @property
+    def articles(self) -> list[dict[str, Any]]:
+        if not self.reply or self.reply.get("MsgType") != "news":
+            return []
+        items = (self.reply.get("Articles") or {}).get("item", [])
+        return [items] if isinstance(items, dict) else list(items)
+
+    @property
+    def is_success(self) -> bool:
+        return self.status == 200 and self.body.strip() in ("success", "")
+
+
+class CallbackSimulator:
+    """WeChat's side of one account's callback (``base_url`` is fawu's address)."""
+
+    def __init__(self, account: Account, *, base_url: str = "http://127.0.0.1:8000",
+                 client: httpx.AsyncClient | None = None, timeout: float = TIMEOUT, tries: int = TRIES,
+                 mode: str | None = None, path: str | None = None) -> None:
+        self.account = account
+        self.base_url = base_url.rstrip("/")
+        self.path = path or f"/wechat/{account.key}"
+        self.timeout = timeout
+        self.tries = tries
+        self.mode = mode or account.encryption_mode
+        self._client = client
+        self.crypto = crypto.AccountCrypto(account)
+
+    # ---- building messages ----
+    def text_xml(self, openid: str, content: str, *, msg_id: int | None = None,
+                 create_time: int | None = None) -> str:
+        return message_xml({"ToUserName": self.account.original_id, "FromUserName": openid,
+                            "CreateTime": create_time or int(time.time()), "MsgType": "text",
+                            "Content": content, "MsgId": msg_id or next(_msg_ids)})
+
+    def voice_xml(self, openid: str, recognition: str, *, msg_id: int | None = None) -> str:
+        return message_xml({"ToUserName": self.account.original_id, "FromUserName": openid,
+                            "CreateTime": int(time.time()), "MsgType": "voice", "MediaId": secrets.token_hex(8),
+                            "Format": "amr", "Recognition": recognition, "MsgId": msg_id or next(_msg_ids)})
+
+    def event_xml(self, openid: str, event: str, event_key: str | None = None, *, create_time: int | None = None,
+                  **extra: Any) -> str:
+        fields: dict[str, Any] = {"ToUserName": self.account.original_id, "FromUserName": openid,
+                                  "CreateTime": create_time or int(time.time()), "MsgType": "event",
+                                  "Event": event}
+        if event_key is not None:
+            fields["EventKey"] = event_key
+        fields.update(extra)
+        return message_xml(fields)
+
+    # ---- signing and encryption ----
+    def sign(self, xml: str, *, timestamp: int | None = None, nonce: str | None = None,
+             mode: str | None = None) -> tuple[dict[str, str], bytes]:
+        """The query parameters and body WeChat would send for this message."""
+        mode = mode or self.mode
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        nonce = nonce or secrets.token_hex(5)
+        params = {"signature": crypto.sign(self.account.token, ts, nonce), "timestamp": ts, "nonce": nonce,
+                  "openid": self._openid_of(xml)}
+        if mode == "plain":
+            return params, xml.encode("utf-8")
+        encrypt = self.crypto.encrypt(xml)
+        params["encrypt_type"] = "aes"
+        params["msg_signature"] = crypto.sign(self.account.token, ts, nonce, encrypt)
+        if mode == "safe":
+            body = (f"<xml><ToUserName>{_cdata(self.account.original_id)}</ToUserName>"
+                    f"<Encrypt>{_cdata(encrypt)}</Encrypt></xml>")
+        else:  # compat: the plaintext fields and the ciphertext
+            body = xml[: -len("</xml>")] + f"<Encrypt>{_cdata(encrypt)}</Encrypt></xml>"
+        return params, body.encode("utf-8")
+
+    @staticmethod
+    def _openid_of(xml: str) -> str:
+        start = xml.find("<FromUserName>")
+        if start < 0:
+            return ""
+        seg = xml[start + 14: xml.find("</FromUserName>", start)]
+        return seg.removeprefix("<![CDATA[").removesuffix("]]>")
+
+    def decode_reply(self, body: str) -> tuple[dict[str, Any] | None, bool]:
+        """The reply as fields (decrypted and its MsgSignature checked); (None, False) for success."""
+        text = body.strip()
+        if not text or text == "success" or not text.startswith("<"):
+            return None, False
+        try:
+            fields = parse_xml(text.encode("utf-8"))
+        except Rejected:
+            return None, False
+        if "Encrypt" not in fields:
+            return fields, False
+        encrypt = str(fields["Encrypt"])
+        if not self.crypto.check_msg_signature(str(fields.get("MsgSignature", "")), str(fields.get("TimeStamp", "")),
+                                               str(fields.get("Nonce", "")), encrypt):
+            raise ValueError("reply MsgSignature does not match")
+        return parse_xml(self.crypto.decrypt(encrypt).encode("utf-8")), True
+
+    # ---- sending ----
+    async def post(self, xml: str, *, mode: str | None = None, params: dict[str, str] | None = None,
+                   body: bytes | None = None) -> SimResult:
+        """POST like WeChat: 5 s timeout, up to 3 tries on a timeout or a broken connection."""
+        if params is None or body is None:
+            params, body = self.sign(xml, mode=mode)
+        attempts: list[Attempt] = []
+        client = self._client or httpx.AsyncClient(timeout=self.timeout)
+        try:
+            for _ in range(self.tries):
+                t0 = time.monotonic()
+                try:
+                    resp = await client.post(self.base_url + self.path, params=params, content=body,
+                                             headers={"Content-Type": "text/xml"}, timeout=self.timeout)
+                except (httpx.TimeoutException, httpx.TransportError) as exc:
+                    attempts.append(Attempt(None, type(exc).__name__, time.monotonic() - t0))
+                    continue
+                attempts.append(Attempt(resp.status_code, None, time.monotonic() - t0))
+                reply, enc = (self.decode_reply(resp.text) if resp.status_code == 200 else (None, False))
+                return SimResult(resp.status_code, resp.text, reply, attempts, enc)
+        finally:
+            if self._client is None:
+                await client.aclose()
+        return SimResult(None, "", None, attempts)
+
+    async def text(self, openid: str, content: str, **kw: Any) -> SimResult:
+        return await self.post(self.text_xml(openid, content), **kw)
+
+    async def voice(self, openid: str, recognition: str, **kw: Any) -> SimResult:
+        return await self.post(self.voice_xml(openid, recognition), **kw)
+
+    async def event(self, openid: str, event: str, event_key: str | None = None, **extra: Any) -> SimResult:
+        return await self.post(self.event_xml(openid, event, event_key, **extra))
+
+    async def verify_url(self, echostr: str | None = None, *, encrypted: bool | None = None) -> tuple[int, str, str]:
+        """WeChat's URL check: (status, body, the echostr expected back)."""
+        echostr = echostr or secrets.token_hex(8)
+        ts, nonce = str(int(time.time())), secrets.token_hex(5)
+        params = {"signature": crypto.sign(self.account.token, ts, nonce), "timestamp": ts, "nonce": nonce}
+        if encrypted if encrypted is not None else self.mode != "plain":
+            enc = self.crypto.encrypt(echostr)
+            params["echostr"] = enc
+            params["msg_signature"] = crypto.sign(self.account.token, ts, nonce, enc)
+        else:
+            params["echostr"] = echostr
+        client = self._client or httpx.AsyncClient(timeout=self.timeout)
+        try:
+            resp = await client.get(self.base_url + self.path, params=params, timeout=self.timeout)
+        finally:
+            if self._client is None:
+                await client.aclose()
+        return resp.status_code, resp.text, echostr
+
+
+async def run_many(sim: CallbackSimulator, xmls: list[str], *, concurrency: int = 8) -> list[SimResult]:
+    """Send several messages with bounded concurrency (bench and demo)."""
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(x: str) -> SimResult:
+        async with sem:
+            return await sim.post(x)
+
+    return await asyncio.gather(*(one(x) for x in xmls))
+
+
+__all__ = ["CallbackSimulator", "SimResult", "message_xml"]
+
+
+async def chat_turn(asgi_app: Any, account: Account, *, openid: str, kind: str, text: str = "",
+                    event: str = "", event_key: str | None = None) -> dict[str, Any]:
+    """One turn of the demo chat: send through the simulator to the app in-process, return the reply."""
+    transport = httpx.ASGITransport(app=asgi_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://demo") as client:
+        sim = CallbackSimulator(account, base_url="http://demo", client=client)
+        if kind == "text":
+            res = await sim.text(openid, text)
+        else:
+            res = await sim.event(openid, event, event_key)
+    return {
+        "status": res.status,
+        "text": res.text,
+        "articles": [{"title": a.get("Title", ""), "description": a.get("Description", ""),
+                      "url": a.get("Url", ""), "image": a.get("PicUrl", "")} for a in res.articles],
+        "encrypted": res.encrypted_reply,
+        "mode": sim.mode,
+        "ms": round(sum(a.elapsed for a in res.attempts) * 1000),
+    }

@@ -1,0 +1,101 @@
+"""Answers outside the passive reply: a customer-service message when the window allows, else queued.
+
+A queued answer (PendingDelivery) goes out with the resident's next passive reply or, once their
+next interaction opens the window, as a customer-service message. Nothing is ever dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app.core import metrics
+from app.wechat import service, windows
+from app.wechat.errors import WeChatAPIError, WindowClosed
+
+log = logging.getLogger("fawu.wechat.delivery")
+
+
+def _articles_payload(articles: list[Any]) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for a in articles:
+        if isinstance(a, dict):
+            out.append({k: str(a.get(k, "")) for k in ("title", "description", "url", "image")})
+        else:
+            out.append({"title": a.title, "description": a.description, "url": a.url, "image": a.image})
+    return out
+
+
+async def _try_custom(*, account_key: str, openid: str, kind: str, payload: dict[str, Any]) -> bool:
+    """Send as a customer-service message if the window and quota allow; False otherwise."""
+    try:
+        from app.wechat.client import get_client
+    except ImportError:  # no API client in this build: everything waits for the next interaction
+        return False
+
+    try:  # reserve one message of the window's quota first (atomic), give nothing back on failure
+        if not await windows.consume_custom(account_key=account_key, openid=openid):
+            return False
+    except Exception:
+        log.exception("window check failed for account %s", account_key)
+        metrics.errors_swallowed.labels("wechat.delivery.window").inc()
+        return False
+    client = get_client()
+    try:
+        if kind == "text":  # the window was reserved above
+            await client.send_custom_text(account_key, openid, payload["text"], enforce_window=False)
+        else:
+            await client.send_custom_news(account_key, openid, payload["articles"], enforce_window=False)
+    except WindowClosed:
+        try:
+            await windows.mark_closed(account_key=account_key, openid=openid)
+        except Exception:
+            metrics.errors_swallowed.labels("wechat.delivery.window").inc()
+        return False
+    except WeChatAPIError as exc:
+        log.warning("custom message to account %s failed: %s", account_key, getattr(exc, "errcode", exc))
+        return False
+    except Exception:  # network and the like: queue it instead
+        log.exception("custom message to account %s failed", account_key)
+        metrics.errors_swallowed.labels("wechat.delivery.send").inc()
+        return False
+    return True
+
+
+async def _deliver(*, account_key: str, openid: str, kind: str, payload: dict[str, Any],
+                   inbound_id: int | None, log_text: str, role: str) -> str:
+    await service.log_outbound(account_key=account_key, openid=openid, text=log_text, role=role)
+    if await _try_custom(account_key=account_key, openid=openid, kind=kind, payload=payload):
+        return "sent"
+    await service.queue_pending(account_key=account_key, openid=openid, kind=kind, payload=payload,
+                                inbound_id=inbound_id)
+    return "queued"
+
+
+async def deliver_text(*, account_key: str, openid: str, text: str, role: str = "bot",
+                       inbound_id: int | None = None) -> str:
+    """"sent" as a customer-service message, else "queued" for the next interaction."""
+    return await _deliver(account_key=account_key, openid=openid, kind="text", payload={"text": text},
+                          inbound_id=inbound_id, log_text=text, role=role)
+
+
+async def deliver_news(*, account_key: str, openid: str, articles: list[Any], role: str = "bot",
+                       inbound_id: int | None = None) -> str:
+    """Same as deliver_text for news (articles: router.Article objects or dicts)."""
+    payload = {"articles": _articles_payload(articles)[:8]}
+    titles = "；".join(a["title"] for a in payload["articles"])
+    return await _deliver(account_key=account_key, openid=openid, kind="news", payload=payload,
+                          inbound_id=inbound_id, log_text=f"[图文] {titles}", role=role)
+
+
+async def flush_pending(*, account_key: str, openid: str) -> int:
+    """Send waiting answers as customer-service messages now that the window may be open."""
+    sent = 0
+    for p in await service.pending_for(account_key=account_key, openid=openid):
+        if not await service.mark_delivered(pending_id=p.id, via="custom"):
+            continue  # another process took it
+        if not await _try_custom(account_key=account_key, openid=openid, kind=p.kind, payload=p.payload):
+            await service.unmark_delivered(pending_id=p.id)
+            break
+        sent += 1
+    return sent

@@ -1,0 +1,187 @@
+"""The WeChat engine's persistence: inbound rows, dialogue state, pending deliveries, conversation()."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+
+from app.core.clock import utcnow
+from app.errors import FawuError, NotFound
+from app.wechat.models import ChatLog, DialogueStateRow, InboundMessage, PendingDelivery
+from app.wechat.router import DialogueState
+
+
+class WeChatEngineError(FawuError):
+    code = "wechat_error"
+    message_zh = "微信消息处理失败，请稍后再试。"
+
+
+class UnknownAccount(NotFound):
+    code = "wechat_unknown_account"
+    message_zh = "没有这个公众号。"
+
+
+class InboundNotFound(NotFound):
+    code = "wechat_inbound_not_found"
+    message_zh = "没有找到这条微信消息。"
+
+
+# ---- de-duplication and persistence ----
+
+
+def dedup_key(fields: dict[str, Any]) -> str:
+    """WeChat's retry identity: MsgId for messages; From+CreateTime+Event+EventKey for events."""
+    msg_id = fields.get("MsgId") or fields.get("MsgID")
+    if msg_id and str(msg_id).isdigit() and fields.get("MsgType") != "event":
+        return f"m:{msg_id}"
+    basis = "\x1f".join(str(fields.get(k) or "") for k in ("FromUserName", "CreateTime", "Event", "EventKey",
+                                                             "MsgID", "MsgId"))
+    return "e:" + hashlib.sha1(basis.encode("utf-8")).hexdigest()
+
+
+async def persist_inbound(*, account_key: str, key: str, openid: str, kind: str, event: str | None,
+                          event_key: str | None, msg_id: int | None, text: str | None, raw: dict[str, Any],
+                          known: bool = True, status: str = "processing") -> InboundMessage | None:
+    """One INSERT that both stores the message and claims it; None when it is a duplicate."""
+    now = utcnow()
+    try:
+        return await InboundMessage.create(
+            account_key=account_key, dedup_key=key, openid=openid, kind=kind, event=event,
+            event_key=(event_key[:255] if event_key else None), msg_id=msg_id, text=text, fields_json=raw,
+            known=known, status=status, created_at=now, updated_at=now,
+            reply_xml="" if status == "done" else None,
+        )
+    except IntegrityError:
+        return None
+
+
+async def find_inbound(*, account_key: str, key: str) -> InboundMessage | None:
+    return await InboundMessage.get_or_none(account_key=account_key, dedup_key=key)
+
+
+async def get_inbound(inbound_id: int) -> InboundMessage:
+    row = await InboundMessage.get_or_none(id=inbound_id)
+    if row is None:
+        raise InboundNotFound()
+    return row
+
+
+async def finish_inbound(*, inbound_id: int, status: str, reply_xml: str | None = None,
+                         reply_text: str | None = None, resident_id: int | None = None,
+                         board_code: str | None = None, only_if: str | tuple[str, ...] | None = None) -> bool:
+    """Store the outcome (one UPDATE); ``only_if`` makes it a compare-and-set on the status."""
+    q = InboundMessage.filter(id=inbound_id)
+    if isinstance(only_if, str):
+        q = q.filter(status=only_if)
+    elif only_if is not None:
+        q = q.filter(status__in=list(only_if))
+    values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
+    if reply_xml is not None:
+        values["reply_xml"] = reply_xml
+    if reply_text is not None:
+        values["reply_text"] = reply_text
+    if resident_id is not None:
+        values["resident_id"] = resident_id
+    if board_code is not None:
+        values["board_code"] = board_code
+    return bool(await q.update(**values))
+
+
+# ---- dialogue state ----
+
+
+async def load_dialogue(*, account_key: str, openid: str) -> tuple[DialogueState, int]:
+    """The resident's dialogue state on this account and the count of answers waiting for them."""
+    row = await DialogueStateRow.get_or_none(account_key=account_key, openid=openid)
+    if row is None:
+        return DialogueState(), 0
+    return DialogueState(name=row.name, data=dict(row.data or {}), expires_at=row.expires_at), row.pending
+
+
+async def save_dialogue(*, account_key: str, openid: str, state: DialogueState) -> None:
+    now = utcnow()
+    values = {"name": state.name, "data": state.data, "expires_at": state.expires_at, "updated_at": now}
+    n = await DialogueStateRow.filter(account_key=account_key, openid=openid).update(**values)
+    if n:
+        return
+    try:
+        await DialogueStateRow.create(account_key=account_key, openid=openid, **values)
+    except IntegrityError:
+        await DialogueStateRow.filter(account_key=account_key, openid=openid).update(**values)
+    state.dirty = False
+
+
+async def _bump_pending(*, account_key: str, openid: str, delta: int) -> None:
+    n = await DialogueStateRow.filter(account_key=account_key, openid=openid).update(pending=F("pending") + delta)
+    if n or delta < 0:
+        return
+    try:
+        await DialogueStateRow.create(account_key=account_key, openid=openid, pending=delta, updated_at=utcnow())
+    except IntegrityError:
+        await DialogueStateRow.filter(account_key=account_key, openid=openid).update(pending=F("pending") + delta)
+
+
+# ---- pending deliveries ----
+
+
+async def queue_pending(*, account_key: str, openid: str, kind: str, payload: dict[str, Any],
+                        inbound_id: int | None = None) -> PendingDelivery:
+    row = await PendingDelivery.create(account_key=account_key, openid=openid, kind=kind, payload=payload,
+                                       inbound_id=inbound_id, created_at=utcnow())
+    await _bump_pending(account_key=account_key, openid=openid, delta=1)
+    return row
+
+
+async def pending_for(*, account_key: str, openid: str) -> list[PendingDelivery]:
+    return await PendingDelivery.filter(account_key=account_key, openid=openid,
+                                        delivered_at__isnull=True).order_by("id")
+
+
+async def mark_delivered(*, pending_id: int, via: str) -> bool:
+    """Compare-and-set: True when this call delivered it (no double delivery across processes)."""
+    row = await PendingDelivery.get_or_none(id=pending_id)
+    if row is None:
+        return False
+    n = await PendingDelivery.filter(id=pending_id, delivered_at__isnull=True).update(
+        delivered_at=utcnow(), delivered_via=via)
+    if n:
+        await _bump_pending(account_key=row.account_key, openid=row.openid, delta=-1)
+    return bool(n)
+
+
+async def unmark_delivered(*, pending_id: int) -> None:
+    """Undo a claim whose sending failed: the answer waits again."""
+    row = await PendingDelivery.get_or_none(id=pending_id)
+    if row is None or row.delivered_at is None:
+        return
+    n = await PendingDelivery.filter(id=pending_id, delivered_at__isnull=False).update(
+        delivered_at=None, delivered_via=None)
+    if n:
+        await _bump_pending(account_key=row.account_key, openid=row.openid, delta=1)
+
+
+# ---- the conversation log ----
+
+
+async def log_outbound(*, account_key: str, openid: str, text: str, role: str = "bot") -> None:
+    await ChatLog.create(account_key=account_key, openid=openid, role=role, text=text, at=utcnow())
+
+
+async def conversation(*, account_key: str, openid: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The stored messages (role resident/bot/staff, text, at), oldest first, for attaching to a case."""
+    items: list[tuple[datetime, int, dict[str, Any]]] = []
+    rows = await InboundMessage.filter(account_key=account_key, openid=openid).order_by("-id").limit(limit)
+    for r in rows:
+        if r.text:
+            items.append((r.created_at, 0, {"role": "resident", "text": r.text, "at": r.created_at}))
+        if r.reply_text:
+            items.append((r.updated_at, 1, {"role": "bot", "text": r.reply_text, "at": r.updated_at}))
+    logs = await ChatLog.filter(account_key=account_key, openid=openid).order_by("-id").limit(limit)
+    for c in logs:
+        items.append((c.at, 2, {"role": c.role, "text": c.text, "at": c.at}))
+    items.sort(key=lambda t: (t[0], t[1]))
+    return [d for _, _, d in items][-limit:]

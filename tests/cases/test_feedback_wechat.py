@@ -1,0 +1,90 @@
+"""Staff replies and results reach the resident on WeChat (through app.wechat.delivery), end to end."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from app.cases import service
+from app.cases.models import Case
+from app.emulator.server import create_emulator_app
+from app.wechat import client as wechat_client
+from tests.cases.conftest import build_team
+from tests.wechat.helpers import PLAIN, SAFE, sim
+
+
+@pytest.fixture
+async def emu(app: Any, settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    emulator_app = create_emulator_app(settings)
+    wechat_client.use_transport(httpx.ASGITransport(app=emulator_app))
+    ctl = httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator_app), base_url="http://emu")
+    yield ctl
+    await ctl.aclose()
+    wechat_client.use_transport(None)
+
+
+async def _custom_texts(ctl: httpx.AsyncClient, key: str) -> list[str]:
+    items = (await ctl.get("/_control/sent", params={"kind": "custom", "account_key": key})).json()
+    return [i["text"]["content"] for i in items if i.get("msgtype") == "text"]
+
+
+async def test_reply_and_result_sent_inside_the_window(client: httpx.AsyncClient, emu: httpx.AsyncClient,
+                                                       drain_jobs: Any) -> None:
+    team = await build_team()
+    await emu.post("/_control/interactions", json={"account_key": SAFE, "openid": "o_case1", "kind": "message"})
+    await sim(client, SAFE).text("o_case1", "ZZT-echo 我想找人调解邻里纠纷")  # a real callback opens the window
+    case = await service.open_case(type="mediation", resident_id=None, channel="wechat", summary="邻里纠纷",
+                                   community_code="JXSQ", account_key=SAFE, openid="o_case1")
+    msg = await service.reply(actor=team.lawyer, case_id=case.id, text="您好，我是锦绣社区法律顾问，明天上午联系您。")
+    assert msg.delivery == "sent"
+    case = await Case.get(id=case.id)
+    assert case.first_response_at == msg.at and case.owner_id == team.lawyer.id
+    await service.give_result(actor=team.lawyer, case_id=case.id, text="双方已达成调解协议。")
+    await drain_jobs()
+    case = await Case.get(id=case.id)
+    assert case.result_delivery == "sent" and case.survey_status == "pending"
+    texts = await _custom_texts(emu, SAFE)
+    assert texts[-2] == "您好，我是锦绣社区法律顾问，明天上午联系您。"
+    assert case.number in texts[-1] and "双方已达成调解协议" in texts[-1]
+
+
+async def test_result_queued_without_window_reaches_the_resident_next_time(client: httpx.AsyncClient,
+                                                                         emu: httpx.AsyncClient,
+                                                                         drain_jobs: Any) -> None:
+    team = await build_team()
+    case = await service.open_case(type="consultation", resident_id=None, channel="wechat", summary="咨询",
+                                   township_code="YXJD", account_key=PLAIN, openid="o_case2")
+    msg = await service.reply(actor=team.clerk, case_id=case.id, text="已收到您的问题")
+    assert msg.delivery == "queued"
+    assert (await Case.get(id=case.id)).first_response_at is None  # not yet with the resident
+    await service.give_result(actor=team.clerk, case_id=case.id, text="建议向劳动仲裁委申请仲裁。")
+    await drain_jobs()
+    assert (await Case.get(id=case.id)).result_delivery == "queued"
+    res = await sim(client, PLAIN).text("o_case2", "ZZT-echo 在吗")
+    assert "已收到您的问题" in res.text and "建议向劳动仲裁委申请仲裁" in res.text
+
+
+async def test_survey_invitation_enqueued_once_a_handler_exists(demo_org: None, drain_jobs: Any) -> None:
+    from app.jobs import service as jobs
+    from app.jobs.models import Job
+
+    seen: list[int] = []
+
+    @jobs.register("surveys.invite")
+    async def _invite(payload: dict[str, Any]) -> None:
+        seen.append(payload["case_id"])
+
+    try:
+        team = await build_team()
+        case = await service.open_case(type="consultation", resident_id=None, channel="walk_in", summary="咨询",
+                                       township_code="YXJD", actor=team.clerk)
+        await service.give_result(actor=team.clerk, case_id=case.id, text="已当面解答")
+        await drain_jobs()
+        assert (await Case.get(id=case.id)).survey_status == "enqueued"
+        assert seen == [case.id]
+        assert await Job.filter(name="surveys.invite").count() == 1
+    finally:
+        jobs._handlers.pop("surveys.invite", None)
