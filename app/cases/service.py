@@ -287,3 +287,12 @@ from app.cases.queries import (  # noqa: E402,F401  re-exported for callers
     list_cases,
     my_reminders,
 )
+
+
+async def count_by_board(*, board_codes: list[str] | None = None, since: datetime | None = None,
+                         until: datetime | None = None) -> dict[str, int]:
+    """Cases opened after a board scan, by board code (for the scan analytics)."""
+    from app.core.counting import count_by_field
+
+    return await count_by_field(Case.all(), "board_code", time_field="opened_at", codes=board_codes,
+                                since=since, until=until)

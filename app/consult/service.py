@@ -335,3 +335,13 @@ async def hot_topics(*, scope: OrgScope, weeks: int = 8) -> list[dict[str, Any]]
            for (c, t, w), n in counts.items()]
     out.sort(key=lambda d: (d["week"], d["count"]), reverse=True)
     return out
+
+
+async def count_by_board(*, board_codes: list[str] | None = None, since: datetime | None = None,
+                         until: datetime | None = None) -> dict[str, int]:
+    """Consultations that followed a board scan, by board code (for the scan analytics)."""
+    from app.consult.models import Consultation
+    from app.core.counting import count_by_field
+
+    return await count_by_field(Consultation.all(), "board_code", time_field="created_at", codes=board_codes,
+                                since=since, until=until)

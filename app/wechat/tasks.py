@@ -5,13 +5,38 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from app.jobs.service import register
+from datetime import timedelta
+
+from app.core.clock import utcnow
+from app.jobs.service import enqueue, register
 from app.residents import service as residents
-from app.wechat import callback, delivery
+from app.wechat import callback, delivery, service
+from app.wechat.models import InboundMessage
 
 log = logging.getLogger("fawu.wechat.tasks")
 
-SCHEDULES: list = []
+# A message still "processing" this long after it arrived lost its process (a crash or a restart
+# between persisting and answering): it is handed to wechat.reply_later so it is never dropped.
+STALLED_AFTER_SECONDS = 60
+
+
+async def recover_stalled() -> int:
+    """Hand messages whose handling process died to wechat.reply_later; returns how many."""
+    cutoff = utcnow() - timedelta(seconds=STALLED_AFTER_SECONDS)
+    ids = await InboundMessage.filter(status="processing", created_at__lt=cutoff).limit(100).values_list(
+        "id", flat=True)
+    recovered = 0
+    for inbound_id in ids:
+        if await service.finish_inbound(inbound_id=inbound_id, status="deferred", only_if="processing"):
+            await enqueue("wechat.reply_later", {"inbound_id": inbound_id},
+                          dedupe_key=f"wechat.reply_later:{inbound_id}")
+            recovered += 1
+    if recovered:
+        log.warning("recovered %d stalled wechat messages", recovered)
+    return recovered
+
+
+SCHEDULES: list = [("wechat.recover_stalled", 30.0, recover_stalled)]
 
 
 @register("wechat.reply_later")

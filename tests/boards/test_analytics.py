@@ -123,3 +123,24 @@ async def test_date_filter_uses_local_days(client: httpx.AsyncClient) -> None:
         assert row[6] == n, query
     bad = await client.get("/console/boards.csv?start=31/10/2026")
     assert bad.status_code == 400 and "日期格式" in bad.text
+
+
+async def test_followups_with_the_real_consult_and_cases_counters(client: httpx.AsyncClient) -> None:
+    """No hook patched: consultations from the landing page and a case opened from the board are counted."""
+    import re
+
+    from app.cases import service as cases_service
+    from app.residents.models import Resident
+
+    form = await client.get("/s/LWC01/consult", headers=HTML)
+    token = re.search(r'name="token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    r = await client.post("/s/LWC01/consult", data={"text": "邻居占用我家宅基地怎么办", "token": token}, headers=HTML)
+    assert r.status_code == 200
+    resident = await Resident.create()
+    await cases_service.open_case(type="consultation", resident_id=resident.id, channel="web",
+                                  summary="宅基地纠纷", board_code="LWC01", source="web_form")
+    rows = await service.scan_stats()
+    board = _row(rows, "board", "LWC01")
+    assert board.consulted == 1 and board.cases == 1
+    assert _row(rows, "township", "SQZ").cases == 1
+    assert _row(rows, "board", "LWC02").consulted == 0 and _row(rows, "board", "LWC02").cases == 0

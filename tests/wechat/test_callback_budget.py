@@ -72,3 +72,27 @@ async def test_reply_later_job_recomputes_when_the_task_died(client, drain_jobs)
     row = await InboundMessage.get(openid=openid)
     assert row.status == "delivered" and row.reply_text == "慢答复：重算"
     assert len(await service.pending_for(account_key=SAFE, openid=openid)) == 1
+
+
+async def test_a_message_whose_process_died_mid_handling_is_recovered(client, drain_jobs) -> None:
+    """Persisted, then the process died before answering or deferring: the sweep hands it on."""
+    from app.matrix.service import get_matrix
+    from app.wechat.tasks import STALLED_AFTER_SECONDS, recover_stalled
+
+    set_settings(make_settings(wechat_api_base="http://127.0.0.1:9"))
+    openid = "o_crashed"
+    row = await service.persist_inbound(
+        account_key=SAFE, key="crash-1", openid=openid, kind="text", event=None, event_key=None, msg_id=987654321,
+        text="ZZT-slow 0.01 崩溃后", raw={"ToUserName": get_matrix().accounts[SAFE].original_id, "FromUserName": openid, "CreateTime": "1700000000", "MsgType": "text",
+             "Content": "ZZT-slow 0.01 崩溃后", "MsgId": "987654321"}, known=True,
+        status="processing")
+    assert row is not None
+    assert await recover_stalled() == 0  # too recent: its process may still be working on it
+    await InboundMessage.filter(id=row.id).update(
+        created_at=utcnow() - timedelta(seconds=STALLED_AFTER_SECONDS + 5))
+    assert await recover_stalled() == 1
+    assert await recover_stalled() == 0  # once
+    await drain_jobs()
+    row = await InboundMessage.get(id=row.id)
+    assert row.status == "delivered" and row.reply_text == "慢答复：崩溃后"
+    assert len(await service.pending_for(account_key=SAFE, openid=openid)) == 1
