@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
-
 from datetime import timedelta
+from typing import Any
 
 from app.core.clock import utcnow
 from app.jobs.service import enqueue, register
