@@ -26,7 +26,7 @@ run: $(STAMP)
 	$(BIN)/fawu serve
 
 test: $(STAMP) browsers
-	@FAWU_VENV=$(VENV) bash scripts/test.sh
+	@TEST_VENV=$(VENV) bash scripts/test.sh
 
 test-sqlite: $(STAMP)
 	FAWU_TEST_DB=sqlite $(BIN)/python -m pytest -q

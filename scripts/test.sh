@@ -2,7 +2,7 @@
 # The whole suite: lint, every test on SQLite, every database test again on MariaDB when
 # reachable, the mini-program's jest tests when Node is there. Says loudly what it skipped.
 set -uo pipefail
-BIN="${FAWU_VENV:-.venv}/bin"
+BIN="${TEST_VENV:-.venv}/bin"
 status=0
 ran=()
 skipped=()
