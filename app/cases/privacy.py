@@ -178,6 +178,15 @@ async def erase_resident(*, resident_id: int, actor: Actor | None = None, reason
                 await CaseEvent.create(case_id=cid, action="resident_erased", actor_id=actor.id if actor else None,
                                        actor_name=actor.name if actor else "系统", reason=reason[:200],
                                        at=utcnow(), using_db=conn)
+    # what the resident said on WeChat and to the bot, and their openids (the links to their accounts)
+    from app.consult import service as consult_service
+    from app.residents.models import ResidentAccount
+    from app.wechat import service as wechat_service
+
+    links = await ResidentAccount.filter(resident_id=resident_id).values_list("account_key", "openid")
+    msgs += await wechat_service.erase_messages(accounts=[(a, o) for a, o in links])
+    msgs += await consult_service.erase_resident(resident_id=resident_id)
+    await ResidentAccount.filter(resident_id=resident_id).delete()
     await staff_service.audit(actor=actor, action="resident.erase", target_type="resident", target_id=resident_id,
                               detail={"cases": len(case_ids), "messages": msgs, "reason": reason[:200]})
     log.info("resident %s erased (%s cases)", resident_id, len(case_ids))
@@ -192,6 +201,11 @@ async def purge_chat_logs(*, now: Any = None) -> int:
     cutoff = (now or utcnow()) - timedelta(days=get_settings().chat_retention_days)
     n = await CaseMessage.filter(at__lt=cutoff, scrubbed=False, role__in=["resident", "bot", "staff"]).update(
         text=PURGED, scrubbed=True)
+    from app.consult import service as consult_service
+    from app.wechat import service as wechat_service
+
+    n += await wechat_service.purge_messages(before=cutoff)
+    n += await consult_service.purge_questions(before=cutoff)
     if n:
         log.info("purged %s case chat messages older than %s", n, cutoff.date())
     return int(n)

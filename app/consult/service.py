@@ -345,3 +345,18 @@ async def count_by_board(*, board_codes: list[str] | None = None, since: datetim
 
     return await count_by_field(Consultation.all(), "board_code", time_field="created_at", codes=board_codes,
                                 since=since, until=until)
+
+
+async def erase_resident(*, resident_id: int) -> int:
+    """Erase the questions a resident asked (删除权); category and counts stay for hot topics."""
+    from app.consult.models import Consultation
+
+    return int(await Consultation.filter(resident_id=resident_id).update(question="（已删除）", resident_id=None))
+
+
+async def purge_questions(*, before: datetime) -> int:
+    """Clear the text of questions older than ``before`` (retention); counts stay for hot topics."""
+    from app.consult.models import Consultation
+
+    return int(await Consultation.filter(created_at__lt=before).exclude(question="（已清除）").update(
+        question="（已清除）"))

@@ -185,3 +185,30 @@ async def conversation(*, account_key: str, openid: str, limit: int = 50) -> lis
         items.append((c.at, 2, {"role": c.role, "text": c.text, "at": c.at}))
     items.sort(key=lambda t: (t[0], t[1]))
     return [d for _, _, d in items][-limit:]
+
+
+ERASED_TEXT = "（已删除）"
+
+
+async def erase_messages(*, accounts: list[tuple[str, str]]) -> int:
+    """Erase what a resident said and was told on the given (account_key, openid) pairs (删除权):
+    the stored texts and parsed fields, waiting answers and the open dialogue. Returns rows scrubbed."""
+    n = 0
+    for account_key, openid in accounts:
+        n += await InboundMessage.filter(account_key=account_key, openid=openid).update(
+            text=None, fields_json={}, reply_xml=None, reply_text=None, event_key=None)
+        n += await ChatLog.filter(account_key=account_key, openid=openid).delete()
+        await PendingDelivery.filter(account_key=account_key, openid=openid).delete()
+        await DialogueStateRow.filter(account_key=account_key, openid=openid).delete()
+    return int(n)
+
+
+async def purge_messages(*, before: datetime) -> int:
+    """Clear the chat text of messages older than ``before`` (retention), keeping counts for figures."""
+    from tortoise.expressions import Q
+
+    n = await InboundMessage.filter(
+        Q(text__isnull=False) | Q(reply_text__isnull=False) | Q(reply_xml__isnull=False), created_at__lt=before,
+    ).update(text=None, fields_json={}, reply_xml=None, reply_text=None)
+    n += await ChatLog.filter(at__lt=before).delete()
+    return int(n)
