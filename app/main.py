@@ -94,7 +94,11 @@ async def startup(settings: Settings, *, init_database: bool = True) -> None:
 
     await cases_on_startup()  # load the working-day calendar, warn on gaps, refresh stale deadlines
     if settings.uses_demo_secrets and not settings.demo:
-        log.warning("secret_key or pii_key still has the demo value: set them before going live")
+        from app.config import ConfigError
+
+        # phone and ID numbers would be encrypted with a key published in the repository
+        raise ConfigError("demo = false 时必须设置自己的 secret_key 和 pii_key（FAWU_SECRET_KEY / FAWU_PII_KEY），"
+                          "不能使用演示密钥 (set your own secret_key and pii_key in production)")
 
 
 def create_app(settings: Settings | None = None, *, init_database: bool = True, run_worker: bool = True) -> FastAPI:
@@ -141,7 +145,7 @@ def create_app(settings: Settings | None = None, *, init_database: bool = True, 
 
     app = FastAPI(title="fawu 法务", version=__version__, lifespan=lifespan,
                   docs_url="/api/docs" if settings.demo else None, redoc_url=None,
-                  openapi_url="/api/openapi.json")
+                  openapi_url="/api/openapi.json" if settings.demo else None)
     register_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for mod in wiring.load(wiring.ROUTER_MODULES):

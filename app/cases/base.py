@@ -138,16 +138,22 @@ async def _take_owner(case: Case, owner: Actor | Any, action: str, *, conn: Any,
 
 
 async def _send_to_resident(case: Case, text: str) -> str:
-    """Deliver through app.wechat.delivery; "none" when the case has no WeChat identity."""
+    """Deliver through app.wechat.delivery; "none" when the case has no WeChat identity. A queued
+    message enqueues job ``cases.first_response`` when it reaches the resident (首次响应)."""
     if not (case.account_key and case.openid):
         return "none"
     from app.wechat import delivery
 
     try:
         return await delivery.deliver_text(account_key=case.account_key, openid=case.openid, text=text,
-                                           role="staff")
+                                           role="staff", on_delivered="cases.first_response",
+                                           on_delivered_payload={"case_id": case.id})
     except Exception:
+        # nothing was queued: say so, so the case page shows it and staff can send again or call
         log.exception("delivery for case %s failed", case.number)
-        return "queued"
+        from app.core import metrics
+
+        metrics.errors_swallowed.labels("cases.delivery").inc()
+        return "failed"
 
 

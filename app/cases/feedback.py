@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -26,7 +27,8 @@ from app.core.clock import utcnow
 
 async def reply(*, actor: Actor, case_id: int, text: str) -> CaseMessage:
     """A staff reply sent to the resident. Replying to an unowned case takes it (首问负责); only the
-    owner replies to an owned case. The first reply that is sent sets ``first_response_at``."""
+    owner replies to an owned case. The first staff message that reaches the resident sets
+    ``first_response_at``: now when sent, else when the queued message goes out (``record_first_response``)."""
     text = (text or "").strip()
     if not text:
         raise InvalidCaseInput("回复内容不能为空。")
@@ -48,8 +50,14 @@ async def reply(*, actor: Actor, case_id: int, text: str) -> CaseMessage:
     msg.delivery = outcome
     await msg.save(update_fields=["delivery"])
     if outcome == "sent" and case.first_response_at is None:
-        await Case.filter(id=case.id, first_response_at__isnull=True).update(first_response_at=msg.at)
+        await record_first_response(case_id=case.id, at=msg.at)
     return msg
+
+
+async def record_first_response(*, case_id: int, at: datetime) -> bool:
+    """首次响应: the first staff message (reply or result) that reached the resident; set once, never
+    by a note. True when this call set it."""
+    return bool(await Case.filter(id=case_id, first_response_at__isnull=True).update(first_response_at=at))
 
 
 async def give_result(*, actor: Actor, case_id: int, text: str) -> Case:
@@ -81,6 +89,8 @@ async def deliver_result(*, case_id: int) -> str:
     if case is None or case.result_text is None or case.result_delivery is not None:
         return case.result_delivery if case and case.result_delivery else "none"
     outcome = await _send_to_resident(case, f"您的事项（{case.number}）办理结果：{case.result_text}")
+    if outcome == "sent":
+        await record_first_response(case_id=case.id, at=utcnow())
     async with in_transaction() as conn:
         await Case.filter(id=case.id).using_db(conn).update(result_delivery=outcome)
         await _event(case, "result_delivery", None, conn=conn, detail={"outcome": outcome})

@@ -68,14 +68,21 @@ async def transfer(*, actor: Actor, case_id: int, reason: str, to_staff_id: int 
         raise InvalidCaseInput("请选择接收人或接收单位（二选一）。")
     if to_unit_code is not None and to_unit_code not in await org_service.tree():
         raise InvalidCaseInput("接收单位不存在。")
+    receiver: Actor | None = None
     if to_staff_id is not None:
         from app.staff import service as staff_service
 
-        await staff_service.get_staff(to_staff_id)
+        receiver = await staff_service.actor_for(await staff_service.get_staff(to_staff_id))
     async with in_transaction() as conn:
         case = await _load(actor, case_id, lock=True, conn=conn)
         if case.owner_id is None:
             raise InvalidTransition("案件尚无负责人，请先接办。")
+        if receiver is not None:
+            # a colleague must cover the case's area; another unit is reached by transferring to the unit
+            if receiver.read_only:
+                raise CaseForbidden("不能把案件转给督导账号。")
+            if not _in_scope(receiver, case):
+                raise CaseForbidden("该工作人员不负责案件所在地区，请转办到对方单位。")
         _owner_or_admin(actor, case)
         if case.status in ("archived",):
             raise InvalidTransition()
@@ -110,6 +117,8 @@ async def accept_transfer(*, actor: Actor, transfer_id: int) -> Case:
         if tr.status != "pending":
             raise InvalidTransition("该转办申请已处理。")
         case = await Case.filter(id=tr.case_id).using_db(conn).select_for_update().get()
+        if tr.to_staff_id is not None and not _in_scope(actor, case):
+            raise TransferNotFound()  # the receiver's area no longer covers the case
         frm_owner, frm_unit = case.owner_id, case.community_code or case.township_code
         if tr.to_unit_code is not None:
             info = (await org_service.tree())[tr.to_unit_code]

@@ -8,8 +8,10 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from app.cases.base import InvalidCaseInput
 from app.cases.deadlines import DUE_ZH, due_state
 from app.cases.models import (
+    CATEGORIES,
     CHANNEL_ZH,
     OPEN_STATUSES,
     STATUS_ZH,
@@ -58,10 +60,13 @@ def _scoped(actor: Actor) -> Any:
 
 async def list_cases(*, actor: Actor, status: str | None = None, type: str | None = None,
                      township_code: str | None = None, owner: str | None = None, due: str | None = None,
-                     q: str | None = None, page: int = 1, per_page: int = 20) -> CasePage:
+                     q: str | None = None, category: str | None = None, page: int = 1,
+                     per_page: int = 20) -> CasePage:
     """The inbox within the actor's scope. Filters: status ("open" for all open ones), type, township,
-    owner ("me", "none" or a staff id), due ("overdue", "due_soon", "paused"), q (number or summary).
-    Ordered by deadline (soonest first, paused last)."""
+    owner ("me", "none" or a staff id), due ("overdue", "due_soon", "paused"), q (number or summary),
+    category (one of the 15 codes; InvalidCaseInput otherwise). Ordered by deadline (soonest first, paused last)."""
+    if category and category not in CATEGORIES:
+        raise InvalidCaseInput("未知的案件分类。")
     qs = _scoped(actor)
     now = utcnow()
     if status == "open":
@@ -72,6 +77,8 @@ async def list_cases(*, actor: Actor, status: str | None = None, type: str | Non
         qs = qs.filter(type=type)
     if township_code:
         qs = qs.filter(township_code=township_code)
+    if category:
+        qs = qs.filter(category=category)
     if owner == "me":
         qs = qs.filter(owner_id=actor.id)
     elif owner == "none":

@@ -257,6 +257,7 @@ from app.cases.feedback import (  # noqa: E402,F401  re-exported for callers
     give_result,
     mark_rated,
     offer_survey,
+    record_first_response,
     reply,
 )
 from app.cases.ownership import (  # noqa: E402,F401  re-exported for callers

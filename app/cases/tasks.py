@@ -1,6 +1,8 @@
 """Jobs of the cases domain: deadline warnings ("cases.remind"), result delivery
 ("cases.deliver_result"), and the schedules that check deadlines and purge old chat logs.
 
+"cases.first_response" records when a queued staff message reached the resident.
+
 A warning is enqueued with a dedupe key per (case, threshold, deadline), so however many runners
 check at once and however often they restart, each threshold is warned exactly once; and only
 during working hours (a working day of the calendar, inside ``settings.staff_hours`` times).
@@ -118,6 +120,13 @@ async def remind(payload: dict[str, Any]) -> None:
 async def deliver_result(payload: dict[str, Any]) -> None:
     """Send a case's result to the resident and record the outcome on the case."""
     await service.deliver_result(case_id=int(payload["case_id"]))
+
+
+@jobs.register("cases.first_response")
+async def first_response(payload: dict[str, Any]) -> None:
+    """A queued staff message reached the resident (app.wechat.delivery's on_delivered): 首次响应."""
+    await service.record_first_response(case_id=int(payload["case_id"]),
+                                        at=datetime.fromisoformat(payload["delivered_at"]))
 
 
 async def purge_chat() -> None:

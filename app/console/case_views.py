@@ -3,7 +3,6 @@ resident (masked phone and ID; revealing is audit-logged), and knowledge-base qu
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -48,10 +47,7 @@ async def inbox(request: Request, actor: Staff, tab: str = "", status: str = "",
                 category: str = "", township: str = "", due: str = "", q: Annotated[str, Query(max_length=100)] = "",
                 page: Annotated[int, Query(ge=1, le=10000)] = 1) -> Response:
     filters: dict[str, Any] = {"status": status or None, "type": type or None, "township_code": township or None,
-                               "due": due or None, "q": q.strip() or None}
-    category_filter = "category" in inspect.signature(cases_service.list_cases).parameters
-    if category and category_filter:
-        filters["category"] = category
+                               "category": category or None, "due": due or None, "q": q.strip() or None}
     base = {k: v for k, v in filters.items() if v is not None}
     counts = {}
     for key, (_, tab_filters) in TABS.items():
@@ -70,7 +66,7 @@ async def inbox(request: Request, actor: Staff, tab: str = "", status: str = "",
         "qs": urlencode(query), "statuses": labels.status_labels(), "types": labels.type_labels(),
         "categories": labels.category_labels(), "townships": await labels.townships(),
         "units": await labels.unit_names(), "due_badge": labels.DUE_BADGE, "notice": _notice(request),
-        "show_township": actor.is_district, "category_filter": category_filter, "transfers": transfers,
+        "show_township": actor.is_district, "transfers": transfers,
         "reminders": reminders,
     })
 

@@ -758,11 +758,13 @@ async def menu_get(request: Request) -> Response:
 
 
 def _user(acc: AccountState, f: Follower, lang: str) -> dict[str, Any]:
+    """As WeChat: ``unionid`` only when the follower has one (the account is bound to an Open Platform)."""
+    union = {"unionid": f.unionid} if f.unionid else {}
     if not f.subscribed:
-        return {"subscribe": 0, "openid": f.openid}
+        return {"subscribe": 0, "openid": f.openid, **union}
     return {"subscribe": 1, "openid": f.openid, "language": lang or "zh_CN", "subscribe_time": f.subscribe_time,
             "remark": "", "groupid": 0, "tagid_list": sorted(f.tags), "subscribe_scene": f.subscribe_scene,
-            "qr_scene": 0, "qr_scene_str": f.qr_scene_str}
+            "qr_scene": 0, "qr_scene_str": f.qr_scene_str, **union}
 
 
 @api("GET", "/cgi-bin/user/info")
@@ -874,12 +876,14 @@ async def c_reset(request: Request) -> Response:
 @control.post("/followers")
 @_controlled
 async def c_follower(request: Request) -> Response:
-    """Create (or re-subscribe) a follower: {account_key, openid?, nickname?, scene_str?, interaction?}."""
+    """Create (or re-subscribe) a follower: {account_key, openid?, nickname?, scene_str?, unionid?, interaction?}.
+
+    The same person following two accounts of the matrix: two calls, two openids, one ``unionid``."""
     state = st(request)
     data = await _control_json(request)
     acc = _acc(state, data)
     f = state.add_follower(acc, openid=data.get("openid"), nickname=str(data.get("nickname", "")),
-                           scene_str=str(data.get("scene_str", "")))
+                           scene_str=str(data.get("scene_str", "")), unionid=str(data.get("unionid") or ""))
     if data.get("interaction"):
         state.interact(f, str(data["interaction"]))
     return JSONResponse({"account_key": acc.account.key, **f.public()})

@@ -63,6 +63,7 @@ class Follower:
     subscribe_time: int = 0
     subscribe_scene: str = "ADD_SCENE_QR_CODE"
     qr_scene_str: str = ""
+    unionid: str = ""  # one person on several accounts bound to one Open Platform account
     tags: set[int] = field(default_factory=set)
     long_until: datetime | None = None
     long_used: int = 0
@@ -72,7 +73,7 @@ class Follower:
 
     def public(self) -> dict[str, Any]:
         return {"openid": self.openid, "nickname": self.nickname, "subscribed": self.subscribed,
-                "tags": sorted(self.tags), "long_until": _iso(self.long_until), "long_used": self.long_used,
+                "unionid": self.unionid or None, "tags": sorted(self.tags), "long_until": _iso(self.long_until), "long_used": self.long_used,
                 "short_until": _iso(self.short_until), "short_used": self.short_used}
 
 
@@ -202,12 +203,14 @@ class EmulatorState:
 
     # ---- followers and windows ----
     def add_follower(self, acc: AccountState, *, openid: str | None = None, nickname: str = "",
-                     scene_str: str = "") -> Follower:
+                     scene_str: str = "", unionid: str = "") -> Follower:
         openid = openid or new_openid()
         f = acc.followers.get(openid)
         if f is None:
             f = acc.followers[openid] = Follower(openid=openid, nickname=nickname or f"居民{len(acc.followers) + 1}",
                                                  subscribe_time=int(self.now().timestamp()), qr_scene_str=scene_str)
+        if unionid:
+            f.unionid = unionid
         f.subscribed = True
         return f
 

@@ -48,6 +48,8 @@ async def chat_send(request: Request) -> Response:
         data = await request.json()
     except ValueError as exc:
         raise InvalidInput("请求格式不对。") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("请求格式不对。")
     acc = get_matrix().get(str(data.get("account_key", "")))
     if acc is None or acc.is_miniprogram:
         raise NotFound("没有这个公众号。")

@@ -240,10 +240,11 @@ class Migration(migrations.Migration):
                 ('reply_text', fields.TextField(null=True, unique=False)),
                 ('resident_id', fields.IntField(null=True)),
                 ('board_code', fields.CharField(null=True, max_length=24)),
+                ('sig_key', fields.CharField(null=True, max_length=64)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'wechat_inbound', 'app': 'fawu', 'unique_together': (('account_key', 'dedup_key'),), 'indexes': [Index(fields=['account_key', 'openid', 'created_at'])], 'pk_attr': 'id', 'table_description': 'One accepted message or event. (account_key, dedup_key) is unique, so a retry is recognised.'},
+            options={'table': 'wechat_inbound', 'app': 'fawu', 'unique_together': (('account_key', 'dedup_key'), ('account_key', 'sig_key')), 'indexes': [Index(fields=['account_key', 'openid', 'created_at'])], 'pk_attr': 'id', 'table_description': 'One accepted message or event. (account_key, dedup_key) is unique, so a retry is recognised.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -44,16 +44,38 @@ async def ensure_identity(*, account_key: str, openid: str, unionid: str | None 
 
 
 async def _attach_unionid(link: ResidentAccount, unionid: str) -> None:
+    """Give the link's resident the unionid, or move the link onto the resident who already has it.
+
+    The merge moves only this link; the resident left behind (usually created on this openid's first
+    contact, before its unionid was known) is kept, not deleted: rows of other domains that already
+    point at it (cases, consultations, inbound messages: plain ids) stay valid as history and keep
+    the details given then. What the kept resident does not know yet (name, phone, ID number,
+    location) is copied over from it, so a form filled on one account is known on the other.
+    """
     resident = await Resident.get(id=link.resident_id)  # type: ignore[attr-defined]
     if resident.unionid == unionid:
         return
     other = await Resident.get_or_none(unionid=unionid)
     if other is None:
         resident.unionid = unionid
-        await resident.save(update_fields=["unionid", "updated_at"])
-    else:
+        try:
+            await resident.save(update_fields=["unionid", "updated_at"])
+            return
+        except IntegrityError:  # the same person's other account got there first
+            other = await Resident.get(unionid=unionid)
+    async with in_transaction():
         link.resident_id = other.id  # type: ignore[attr-defined]
         await link.save(update_fields=["resident_id"])
+        missing = [f for f in _CARRIED if not getattr(other, f) and getattr(resident, f)]
+        if missing and resident.erased_at is None and other.erased_at is None:
+            for f in missing:
+                setattr(other, f, getattr(resident, f))
+            await other.save(update_fields=[*missing, "updated_at"])
+
+
+# What a merge carries from the resident left behind to the kept one, when the kept one lacks it.
+_CARRIED = ("nickname", "name", "phone_enc", "phone_hash", "id_number_enc", "id_number_hash", "community_code",
+            "township_code")
 
 
 async def set_following(*, account_key: str, openid: str, following: bool, board_code: str | None = None,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from tortoise.transactions import in_transaction
+from tortoise.expressions import F
 
 from app.core.actor import Actor, Role
 from app.core.clock import utcnow
@@ -123,40 +124,38 @@ async def authenticate(*, username: str, password: str, ip: str = "", max_failur
     now = utcnow()
     user = await StaffUser.get_or_none(username=username.strip())
     if user is None or not user.active:
-        verify_password(_DUMMY_HASH, password)
+        await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
         await audit(actor=None, action="login.failed", target_type="staff", target_id=username[:64],
                     detail={"reason": "unknown_user" if user is None else "inactive"}, ip=ip)
         raise LoginFailed()
     who = Actor(id=user.id, name=user.name, role=Role(user.role), scope=OrgScope(frozenset()))
-    if user.locked_until is not None and user.locked_until > now:
+    # An expired lock starts the count afresh. Then each attempt reserves one failure atomically
+    # *before* the password is checked, so parallel guesses cannot get past the limit.
+    await StaffUser.filter(id=user.id, locked_until__lte=now).update(locked_until=None, failed_logins=0)
+    reserved = await StaffUser.filter(id=user.id, locked_until__isnull=True, failed_logins__lt=max_failures).update(
+        failed_logins=F("failed_logins") + 1)
+    if not reserved:
+        await StaffUser.filter(id=user.id, locked_until__isnull=True).update(
+            locked_until=now + timedelta(minutes=lock_minutes))
+        current = await StaffUser.get(id=user.id)
         await audit(actor=who, action="login.refused_locked", target_type="staff", target_id=user.id, ip=ip)
-        raise AccountLocked(locked_until=user.locked_until.isoformat())
-    if user.locked_until is not None:  # the lock has expired: start counting afresh
-        user.locked_until = None
-        user.failed_logins = 0
-    if not verify_password(user.password_hash, password):
-        async with in_transaction():
-            user = await StaffUser.select_for_update().get(id=user.id)
-            if user.locked_until is not None and user.locked_until <= now:
-                user.failed_logins = 0
-                user.locked_until = None
-            user.failed_logins += 1
-            locked = user.failed_logins >= max_failures
-            if locked:
-                user.locked_until = now + timedelta(minutes=lock_minutes)
-            await user.save(update_fields=["failed_logins", "locked_until"])
-            await audit(actor=who, action="login.failed", target_type="staff", target_id=user.id,
-                        detail={"failures": user.failed_logins}, ip=ip)
-            if locked:
-                await audit(actor=who, action="login.locked", target_type="staff", target_id=user.id,
-                            detail={"failures": user.failed_logins, "minutes": lock_minutes}, ip=ip)
+        raise AccountLocked(locked_until=current.locked_until.isoformat() if current.locked_until else "")
+    # argon2 is slow on purpose: check it off the event loop
+    if not await asyncio.to_thread(verify_password, user.password_hash, password):
+        current = await StaffUser.get(id=user.id)
+        locked = current.failed_logins >= max_failures
         if locked:
+            await StaffUser.filter(id=user.id, locked_until__isnull=True).update(
+                locked_until=now + timedelta(minutes=lock_minutes))
+        await audit(actor=who, action="login.failed", target_type="staff", target_id=user.id,
+                    detail={"failures": current.failed_logins}, ip=ip)
+        if locked:
+            await audit(actor=who, action="login.locked", target_type="staff", target_id=user.id,
+                        detail={"failures": current.failed_logins, "minutes": lock_minutes}, ip=ip)
             raise AccountLocked()
         raise LoginFailed()
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    await user.save(update_fields=["failed_logins", "locked_until", "last_login_at"])
+    await StaffUser.filter(id=user.id).update(failed_logins=0, last_login_at=now)
+    await user.refresh_from_db()
     await audit(actor=who, action="login.ok", target_type="staff", target_id=user.id, ip=ip)
     return user
 

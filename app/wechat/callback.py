@@ -305,15 +305,23 @@ def _msg_id(f: dict[str, Any]) -> int | None:
 
 async def _accept(acc: Account, inbound: Inbound, fields: dict[str, Any], encrypted: bool,
                   params: dict[str, str], router: InboundRouter, started: float) -> CallbackResult:
+    """Answer once: every status change is a compare-and-set on InboundMessage.status, so the passive
+    path ("done": this reply and a retry's) and the deferred path ("deferred"/"redoing" → "answered" →
+    "delivering" → "delivered", a retry gets success) exclude each other."""
     settings = get_settings()
     deadline = started + settings.wechat_reply_budget
     key = service.dedup_key(fields)
     known = inbound.kind in KNOWN_KINDS and (inbound.kind != "event" or inbound.event in KNOWN_EVENTS)
+    sig_key = None if encrypted else f"{params.get('timestamp', '')}:{params.get('nonce', '')}"[:64]
     row = await service.persist_inbound(
         account_key=acc.key, key=key, openid=inbound.openid, kind=inbound.kind, event=inbound.event,
         event_key=inbound.event_key, msg_id=_msg_id(fields), text=inbound.text, raw=fields, known=known,
-        status="processing" if known else "done")
+        status="processing" if known else "done", sig_key=sig_key)
     if row is None:
+        if sig_key is not None and await service.find_inbound(account_key=acc.key, key=key) is None:
+            # not a retry of a stored message: the signature of another message, replayed with a new body
+            log.warning("wechat callback rejected: account=%s status=403 reason=signature reused", acc.key)
+            return CallbackResult(403, "forbidden", TEXT_MEDIA, "rejected")
         return await _duplicate(acc, key, encrypted, params, deadline)
     if not known:
         log.info("wechat unknown message recorded: account=%s kind=%s event=%s", acc.key, inbound.kind,
@@ -326,8 +334,9 @@ async def _accept(acc: Account, inbound: Inbound, fields: dict[str, Any], encryp
     try:
         xml = await asyncio.wait_for(asyncio.shield(task), timeout=max(remaining, 0.01))
     except TimeoutError:
-        await _defer(acc, inbound, task)
-        return CallbackResult(200, SUCCESS, TEXT_MEDIA)
+        if await _defer(acc, inbound, task):
+            return CallbackResult(200, SUCCESS, TEXT_MEDIA)
+        xml = await task  # it finished ("done") just as the budget ran out: answer passively after all
     except Exception:  # e.g. the database failed mid-way: the reply_later job tries again later
         log.exception("wechat processing failed: account=%s id=%s", acc.key, inbound.message_id)
         metrics.errors_swallowed.labels("wechat.process").inc()
@@ -401,9 +410,10 @@ async def _process(acc: Account, inbound: Inbound, router: InboundRouter) -> str
                "board_code": inbound.board_code}
     if not await service.finish_inbound(inbound_id=inbound.message_id or 0, status="done", only_if="processing",
                                         **outcome):
-        # over budget: "answered" (a retry still gets success; the answer goes out by delivery)
-        await service.finish_inbound(inbound_id=inbound.message_id or 0, status="answered", only_if="deferred",
-                                     **outcome)
+        # over budget: "answered" (a retry still gets success; the answer goes out by delivery once)
+        if not await service.finish_inbound(inbound_id=inbound.message_id or 0, status="answered",
+                                            only_if=("deferred", "redoing"), **outcome):
+            return xml  # another run stored (and delivers) the answer: this one is dropped whole
     for part in rest:
         await jobs.enqueue("wechat.send_text", {"account_key": acc.key, "openid": inbound.openid, "text": part,
                                                 "inbound_id": inbound.message_id})
@@ -420,6 +430,7 @@ async def _with_pending(acc: Account, inbound: Inbound, reply: Reply, pending: i
             if p.kind == "text":
                 if await service.mark_delivered(pending_id=p.id, via="passive"):
                     texts.append(str(p.payload.get("text", "")))
+                    await delivery.delivered(pending=p)
             else:
                 news_waiting = True
         if news_waiting:
@@ -434,14 +445,21 @@ async def _with_pending(acc: Account, inbound: Inbound, reply: Reply, pending: i
     return TextReply(parts[0]), parts[1:]
 
 
-async def _defer(acc: Account, inbound: Inbound, task: asyncio.Task[str]) -> None:
-    """Over budget: mark deferred, let the handler finish in the background, and keep a safety job."""
-    await service.finish_inbound(inbound_id=inbound.message_id or 0, status="deferred", only_if="processing")
+async def _defer(acc: Account, inbound: Inbound, task: asyncio.Task[str]) -> bool:
+    """Over budget: mark deferred, let the handler finish in the background, and keep a safety job.
+
+    False when the handler won the compare-and-set (it stored "done" in the meantime): then nothing is
+    deferred, the passive reply is the one answer, and the caller returns it.
+    """
+    if not await service.finish_inbound(inbound_id=inbound.message_id or 0, status="deferred",
+                                        only_if="processing"):
+        return False
     await jobs.enqueue("wechat.reply_later", {"inbound_id": inbound.message_id},
                        run_at=_later(60), dedupe_key=f"wechat.reply_later:{inbound.message_id}")
     bg = asyncio.ensure_future(_finish_late(acc, inbound, task))
     _background.add(bg)
     bg.add_done_callback(_background.discard)
+    return True
 
 
 def _later(seconds: float) -> Any:
@@ -461,11 +479,15 @@ async def _finish_late(acc: Account, inbound: Inbound, task: asyncio.Task[str]) 
 
 
 async def deliver_stored(*, inbound_id: int) -> str | None:
-    """Send the stored answer of a deferred message once (compare-and-set deferred → delivered)."""
+    """Send the stored answer of a deferred message once (compare-and-set answered → delivering → delivered).
+
+    Only an "answered" message goes this way: a "done" one was answered passively (and a retry gets
+    that same reply), so it is never also sent here.
+    """
     row = await service.get_inbound(inbound_id)
-    if row.status not in ("done", "answered") or not row.reply_text:
+    if row.status != "answered" or not row.reply_text:
         return None
-    if not await service.finish_inbound(inbound_id=inbound_id, status="delivering", only_if=row.status):
+    if not await service.finish_inbound(inbound_id=inbound_id, status="delivering", only_if="answered"):
         return None
     if row.reply_text.startswith("[图文] "):
         articles = _articles_from_xml(row.reply_xml or "")
@@ -497,7 +519,8 @@ async def reprocess(*, inbound_id: int, router: InboundRouter | None = None) -> 
     acc = get_matrix().get(row.account_key)
     if acc is None:
         return None
-    if not await service.finish_inbound(inbound_id=inbound_id, status="processing", only_if="deferred"):
+    # "redoing", not "processing": a retry arriving now must still get success, never a passive reply
+    if not await service.finish_inbound(inbound_id=inbound_id, status="redoing", only_if="deferred"):
         return None
     fields = dict(row.fields_json or {})
     inbound = _inbound_from(acc, fields)

@@ -1,7 +1,8 @@
 """Answers outside the passive reply: a customer-service message when the window allows, else queued.
 
 A queued answer (PendingDelivery) goes out with the resident's next passive reply or, once their
-next interaction opens the window, as a customer-service message. Nothing is ever dropped.
+next interaction opens the window, as a customer-service message. Nothing is ever dropped. A caller
+may name a job (``on_delivered``) to be enqueued at the moment a queued answer reaches the resident.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ import logging
 from typing import Any
 
 from app.core import metrics
+from app.core.clock import utcnow
+from app.jobs import service as jobs
 from app.wechat import service, windows
 from app.wechat.errors import WeChatAPIError, WindowClosed
+from app.wechat.models import PendingDelivery
 
 log = logging.getLogger("fawu.wechat.delivery")
 
@@ -63,20 +67,37 @@ async def _try_custom(*, account_key: str, openid: str, kind: str, payload: dict
 
 
 async def _deliver(*, account_key: str, openid: str, kind: str, payload: dict[str, Any],
-                   inbound_id: int | None, log_text: str, role: str) -> str:
+                   inbound_id: int | None, log_text: str, role: str, on_delivered: str | None = None,
+                   on_delivered_payload: dict[str, Any] | None = None) -> str:
     await service.log_outbound(account_key=account_key, openid=openid, text=log_text, role=role)
     if await _try_custom(account_key=account_key, openid=openid, kind=kind, payload=payload):
         return "sent"
+    if on_delivered:
+        payload = {**payload, "on_delivered": {"job": on_delivered, "payload": dict(on_delivered_payload or {})}}
     await service.queue_pending(account_key=account_key, openid=openid, kind=kind, payload=payload,
                                 inbound_id=inbound_id)
     return "queued"
 
 
+async def delivered(*, pending: PendingDelivery) -> None:
+    """A queued answer just reached the resident (passive reply or customer-service message): enqueue
+    its ``on_delivered`` job, if any, with ``delivered_at`` (ISO, UTC) added to the caller's payload."""
+    hook = (pending.payload or {}).get("on_delivered")
+    if not hook or not hook.get("job"):
+        return
+    at = await PendingDelivery.filter(id=pending.id).first().values_list("delivered_at", flat=True)
+    await jobs.enqueue(str(hook["job"]), {**(hook.get("payload") or {}), "delivered_at": (at or utcnow()).isoformat()},
+                       dedupe_key=f"wechat.on_delivered:{pending.id}")
+
+
 async def deliver_text(*, account_key: str, openid: str, text: str, role: str = "bot",
-                       inbound_id: int | None = None) -> str:
-    """"sent" as a customer-service message, else "queued" for the next interaction."""
+                       inbound_id: int | None = None, on_delivered: str | None = None,
+                       on_delivered_payload: dict[str, Any] | None = None) -> str:
+    """"sent" as a customer-service message, else "queued" for the next interaction. When queued, the
+    job ``on_delivered`` (opaque to the engine) is enqueued with ``on_delivered_payload`` once it goes out."""
     return await _deliver(account_key=account_key, openid=openid, kind="text", payload={"text": text},
-                          inbound_id=inbound_id, log_text=text, role=role)
+                          inbound_id=inbound_id, log_text=text, role=role, on_delivered=on_delivered,
+                          on_delivered_payload=on_delivered_payload)
 
 
 async def deliver_news(*, account_key: str, openid: str, articles: list[Any], role: str = "bot",
@@ -97,5 +118,6 @@ async def flush_pending(*, account_key: str, openid: str) -> int:
         if not await _try_custom(account_key=account_key, openid=openid, kind=p.kind, payload=p.payload):
             await service.unmark_delivered(pending_id=p.id)
             break
+        await delivered(pending=p)
         sent += 1
     return sent

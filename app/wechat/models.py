@@ -9,7 +9,7 @@ from tortoise.models import Model
 class InboundMessage(Model):
     """One accepted message or event. (account_key, dedup_key) is unique, so a retry is recognised.
 
-    status: processing → done (passive reply stored); or, over budget, processing → deferred →
+    status: processing (or redoing) → done (passive reply stored); or, over budget, processing → deferred →
     answered (reply stored) → delivering → delivered (customer-service message or queued).
     ``reply_xml`` is the plain passive reply, re-encrypted for a retry; empty means ``success``.
     """
@@ -30,12 +30,15 @@ class InboundMessage(Model):
     reply_text = fields.TextField(null=True)  # what the bot said, for the conversation log
     resident_id = fields.IntField(null=True)
     board_code = fields.CharField(max_length=24, null=True)
+    # "<timestamp>:<nonce>" of a message verified by `signature` only (plain mode): that signature
+    # does not cover the body, so one signature may carry one message, never a second forged one
+    sig_key = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
     class Meta:
         table = "wechat_inbound"
-        unique_together = (("account_key", "dedup_key"),)
+        unique_together = (("account_key", "dedup_key"), ("account_key", "sig_key"))
         indexes = (("account_key", "openid", "created_at"),)
 
 

@@ -45,12 +45,14 @@ def dedup_key(fields: dict[str, Any]) -> str:
 
 async def persist_inbound(*, account_key: str, key: str, openid: str, kind: str, event: str | None,
                           event_key: str | None, msg_id: int | None, text: str | None, raw: dict[str, Any],
-                          known: bool = True, status: str = "processing") -> InboundMessage | None:
-    """One INSERT that both stores the message and claims it; None when it is a duplicate."""
+                          known: bool = True, status: str = "processing",
+                          sig_key: str | None = None) -> InboundMessage | None:
+    """One INSERT that both stores the message and claims it; None when it is a duplicate (or,
+    with ``sig_key``, when that plain-mode signature already carried another message)."""
     now = utcnow()
     try:
         return await InboundMessage.create(
-            account_key=account_key, dedup_key=key, openid=openid, kind=kind, event=event,
+            account_key=account_key, dedup_key=key, openid=openid, kind=kind, event=event, sig_key=sig_key,
             event_key=(event_key[:255] if event_key else None), msg_id=msg_id, text=text, fields_json=raw,
             known=known, status=status, created_at=now, updated_at=now,
             reply_xml="" if status == "done" else None,

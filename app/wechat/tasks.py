@@ -15,7 +15,8 @@ from app.wechat.models import InboundMessage
 log = logging.getLogger("fawu.wechat.tasks")
 
 # A message still "processing" this long after it arrived lost its process (a crash or a restart
-# between persisting and answering): it is handed to wechat.reply_later so it is never dropped.
+# between persisting and answering), or still "redoing" this long after wechat.reply_later claimed it
+# lost that job's run: it is handed to wechat.reply_later so it is never dropped.
 STALLED_AFTER_SECONDS = 60
 
 
@@ -29,6 +30,14 @@ async def recover_stalled() -> int:
         if await service.finish_inbound(inbound_id=inbound_id, status="deferred", only_if="processing"):
             await enqueue("wechat.reply_later", {"inbound_id": inbound_id},
                           dedupe_key=f"wechat.reply_later:{inbound_id}")
+            recovered += 1
+    # a reply_later run that claimed a message ("redoing") and then died: hand it on again
+    stale = await InboundMessage.filter(status="redoing", updated_at__lt=cutoff).limit(100).values_list(
+        "id", "updated_at")
+    for inbound_id, at in stale:
+        if await service.finish_inbound(inbound_id=inbound_id, status="deferred", only_if="redoing"):
+            await enqueue("wechat.reply_later", {"inbound_id": inbound_id},
+                          dedupe_key=f"wechat.reply_later:{inbound_id}:{int(at.timestamp())}")
             recovered += 1
     if recovered:
         log.warning("recovered %d stalled wechat messages", recovered)

@@ -88,3 +88,60 @@ async def test_survey_invitation_enqueued_once_a_handler_exists(demo_org: None, 
         assert await Job.filter(name="surveys.invite").count() == 1
     finally:
         jobs._handlers.pop("surveys.invite", None)
+
+
+async def test_first_response_is_the_first_staff_message_that_reaches_the_resident(
+        client: httpx.AsyncClient, emu: httpx.AsyncClient, drain_jobs: Any) -> None:
+    """首次响应, one definition: queued reply → set when it goes out (passive reply); a note never counts;
+    a reply sent inside the window → set at send time."""
+    from app.wechat.models import PendingDelivery
+
+    team = await build_team()
+    for openid, key in (("o_first1", PLAIN), ("o_first2", SAFE)):  # followers known to the emulator
+        await emu.post("/_control/interactions", json={"account_key": key, "openid": openid, "kind": "message"})
+    case = await service.open_case(type="consultation", resident_id=None, channel="wechat", summary="欠薪咨询",
+                                   township_code="YXJD", account_key=PLAIN, openid="o_first1")
+    await service.add_note(actor=team.clerk, case_id=case.id, text="内部备注：先查档案")
+    msg = await service.reply(actor=team.clerk, case_id=case.id, text="您好，已收到，请补充合同照片。")
+    assert msg.delivery == "queued"  # the window is closed
+    await drain_jobs()
+    assert (await Case.get(id=case.id)).first_response_at is None  # neither the note nor the queued reply
+    res = await sim(client, PLAIN).text("o_first1", "ZZT-echo 在吗")  # the resident writes again
+    assert "请补充合同照片" in res.text and "回声：在吗" in res.text
+    await drain_jobs()
+    pending = await PendingDelivery.get(openid="o_first1")
+    assert pending.delivered_via == "passive" and pending.delivered_at is not None
+    first = (await Case.get(id=case.id)).first_response_at
+    assert first == pending.delivered_at and first > msg.at
+    await service.reply(actor=team.clerk, case_id=case.id, text="收到照片了。")  # sent now: the first stays
+    await drain_jobs()
+    assert (await Case.get(id=case.id)).first_response_at == first
+
+    # the window open: the reply goes out at once and is the first response at send time
+    await sim(client, SAFE).text("o_first2", "ZZT-echo 你好")
+    case2 = await service.open_case(type="consultation", resident_id=None, channel="wechat", summary="咨询",
+                                    community_code="JXSQ", account_key=SAFE, openid="o_first2")
+    await service.add_note(actor=team.lawyer, case_id=case2.id, text="备注不算答复")
+    assert (await Case.get(id=case2.id)).first_response_at is None
+    msg2 = await service.reply(actor=team.lawyer, case_id=case2.id, text="您好，我是法律顾问。")
+    assert msg2.delivery == "sent"
+    assert (await Case.get(id=case2.id)).first_response_at == msg2.at
+
+
+async def test_queued_reply_flushed_as_custom_message_sets_first_response(
+        client: httpx.AsyncClient, emu: httpx.AsyncClient, drain_jobs: Any) -> None:
+    """The other way out: the resident's next interaction gets news, the waiting reply follows as a
+    customer-service message (wechat.flush_pending) and that moment is the first response."""
+    from app.wechat.models import PendingDelivery
+
+    team = await build_team()
+    await emu.post("/_control/interactions", json={"account_key": PLAIN, "openid": "o_first3", "kind": "message"})
+    case = await service.open_case(type="consultation", resident_id=None, channel="wechat", summary="咨询",
+                                   township_code="YXJD", account_key=PLAIN, openid="o_first3")
+    assert (await service.reply(actor=team.clerk, case_id=case.id, text="请带身份证来窗口。")).delivery == "queued"
+    await sim(client, PLAIN).text("o_first3", "ZZT-news")
+    await drain_jobs()
+    pending = await PendingDelivery.get(openid="o_first3")
+    assert pending.delivered_via == "custom"
+    assert "请带身份证来窗口。" in await _custom_texts(emu, PLAIN)
+    assert (await Case.get(id=case.id)).first_response_at == pending.delivered_at

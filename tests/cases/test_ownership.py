@@ -50,6 +50,16 @@ async def test_assign_is_for_district_admins_and_unowned_cases(team: Team) -> No
     assert ev is not None and ev.actor_id == team.admin.id and ev.to_owner_id == team.lawyer.id
 
 
+async def test_no_transfer_to_a_person_outside_the_case_area(team: Team) -> None:
+    """A clerk of another township is reached through their unit, never as a named receiver."""
+    case = await _case()
+    await service.take(actor=team.clerk, case_id=case.id)
+    with pytest.raises(service.CaseForbidden):
+        await service.transfer(actor=team.clerk, case_id=case.id, reason="x", to_staff_id=team.other.id)
+    assert await service.pending_transfers_for(actor=team.other) == []
+    assert not await TransferRequest.filter(case_id=case.id).exists()
+
+
 async def test_transfer_stays_with_the_old_owner_until_accepted(team: Team) -> None:
     case = await _case()
     await service.take(actor=team.clerk, case_id=case.id)

@@ -53,6 +53,20 @@ class TestInbox:
         r = await client.get("/console/inbox", params={"tab": "all", "type": "legal_aid"}, headers=HTML)
         assert a.number not in r.text and "没有符合条件的案件" in r.text
 
+    async def test_filter_by_category(self, client: httpx.AsyncClient) -> None:
+        await _clerk(client)
+        labor = await make_case(summary="拖欠工资")  # category labor
+        family = await make_case(summary="离婚后抚养费", category="marriage_family")
+        r = await client.get("/console/inbox", params={"tab": "all", "category": "marriage_family"}, headers=HTML)
+        assert r.status_code == 200
+        assert family.number in r.text and labor.number not in r.text
+        assert '<option value="marriage_family" selected>婚姻家庭</option>' in r.text
+        assert '<option value="labor">劳动工资与工伤</option>' in r.text
+        counts = dict(re.findall(r'data-tab="(\w+)">[^<]+<span class="c-count">(\d+)</span>', r.text))
+        assert counts["all"] == "1" and counts["unassigned"] == "1"  # the tabs count with the filter
+        r = await client.get("/console/inbox", params={"tab": "all", "category": "no_such"}, headers=HTML)
+        assert r.status_code == 400 and "未知的案件分类" in r.text and labor.number not in r.text
+
 
 class TestWorkingACase:
     async def test_take_reply_result(self, client: httpx.AsyncClient) -> None:

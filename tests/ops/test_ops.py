@@ -46,5 +46,30 @@ async def test_unknown_api_path_is_json_404(client: httpx.AsyncClient) -> None:
 
 def test_logs_never_contain_phone_or_id_numbers() -> None:
     assert mask_pii("电话13912345678，身份证11010519491231002X") == "电话139****5678，身份证110105********002X"
+    for phone in ("+8613912345678", "8613912345678", "139 1234 5678", "139-1234-5678", "+86 139-1234-5678"):
+        assert "5678" in mask_pii(phone) and "1234" not in mask_pii(phone), phone
+    assert mask_pii("案号 20261123000012") == "案号 20261123000012"  # long digit runs are not phones
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "call %s", ("13912345678",), None)
     assert "13912345678" not in JsonFormatter().format(record)
+
+
+async def test_production_refuses_the_demo_keys(demo_org: None) -> None:
+    import base64
+    import os
+
+    import pytest
+
+    from app.config import ConfigError
+    from app.main import startup
+    from tests.conftest import make_settings
+
+    with pytest.raises(ConfigError, match="pii_key"):
+        await startup(make_settings(demo=False), init_database=False)
+    own = make_settings(demo=False, secret_key="a-long-random-secret-for-this-district-2026",
+                        pii_key=base64.b64encode(os.urandom(32)).decode())
+    await startup(own, init_database=False)  # starts
+
+
+async def test_demo_chat_refuses_a_json_list(client: httpx.AsyncClient) -> None:
+    r = await client.post("/demo/chat/send", json=[1, 2])
+    assert r.status_code == 400

@@ -147,3 +147,30 @@ def test_cli_commands_registered() -> None:
     assert all(c in result.output for c in ("add", "demo", "unlock"))
     result = CliRunner().invoke(cli.cli, ["staff", "add", "--help"])
     assert "--unit" in result.output and "--role" in result.output
+
+
+async def test_parallel_guesses_cannot_pass_the_lockout(db: None) -> None:
+    """30 wrong guesses at once: only max_failures are checked, then the right password is refused too."""
+    import asyncio
+
+    from app.staff import service as staff_service
+    from app.staff.models import AuditLog, StaffUser
+
+    await staff_service.create_staff(username="target", name="目标", role=Role.TOWNSHIP_STAFF, unit_codes=["YXJD"],
+                                     password="right-password-1", must_change_password=False)
+
+    async def attempt(pw: str) -> str:
+        try:
+            await staff_service.authenticate(username="target", password=pw, max_failures=5, lock_minutes=15)
+            return "ok"
+        except staff_service.AccountLocked:
+            return "locked"
+        except staff_service.LoginFailed:
+            return "failed"
+
+    results = await asyncio.gather(*(attempt(f"wrong-{i}") for i in range(30)))
+    assert results.count("ok") == 0
+    assert await AuditLog.filter(action="login.failed").count() == 5  # only five passwords were checked
+    assert await attempt("right-password-1") == "locked"
+    user = await StaffUser.get(username="target")
+    assert user.locked_until is not None and user.failed_logins == 5

@@ -143,3 +143,24 @@ async def test_missing_fields_400(client) -> None:
     xml = message_xml({"ToUserName": s.account.original_id, "CreateTime": 1, "MsgType": "text"})
     params, body = s.sign(xml)
     assert (await post(client, PLAIN, params, body)).status_code == 400
+
+
+async def test_a_plain_signature_cannot_carry_a_second_forged_message(client) -> None:  # type: ignore[no-untyped-def]
+    """`signature` covers token, timestamp and nonce only: replaying it with another body is refused,
+    while WeChat's own retry of the same message still gets the stored reply."""
+    from tests.wechat.helpers import PLAIN, sim
+
+    sim_obj = sim(client, PLAIN)
+    first_xml = sim_obj.text_xml("o_first", "你好", msg_id=7001)
+    params, body = sim_obj.sign(first_xml, nonce="abc123")
+    r1 = await client.post(f"/wechat/{PLAIN}", params=params, content=body)
+    assert r1.status_code == 200
+    retry = await client.post(f"/wechat/{PLAIN}", params=params, content=body)
+    assert retry.status_code == 200 and retry.text == r1.text  # WeChat's retry: same answer
+    forged = sim_obj.text_xml("o_victim", "转人工", msg_id=7002)
+    _, forged_body = sim_obj.sign(forged, nonce="abc123", timestamp=int(params["timestamp"]))
+    r3 = await client.post(f"/wechat/{PLAIN}", params=params, content=forged_body)
+    assert r3.status_code == 403
+    from app.wechat.models import InboundMessage
+
+    assert not await InboundMessage.filter(openid="o_victim").exists()

@@ -50,6 +50,19 @@ async def test_queued_without_a_window_and_given_at_next_message(client, emulato
     assert (await PendingDelivery.get(openid="o_d2")).delivered_via == "passive"
 
 
+async def test_on_delivered_job_enqueued_when_the_queued_answer_goes_out(client, emulator) -> None:
+    from app.jobs.models import Job
+
+    assert await delivery.deliver_text(account_key=PLAIN, openid="o_d9", text="已受理", on_delivered="zzt.seen",
+                                       on_delivered_payload={"ref": 7}) == "queued"
+    assert await Job.filter(name="zzt.seen").count() == 0  # not with the resident yet
+    await sim(client, PLAIN).text("o_d9", "ZZT-echo 在吗")
+    row = await PendingDelivery.get(openid="o_d9")
+    job = await Job.get(name="zzt.seen")
+    assert job.payload["ref"] == 7
+    assert job.payload["delivered_at"] == row.delivered_at.isoformat()
+
+
 async def test_quota_used_up_queues(client, emulator) -> None:
     await emulator.post("/_control/interactions", json={"account_key": SAFE, "openid": "o_d3", "kind": "click"})
     await sim(client, SAFE).event("o_d3", "CLICK", "info:hotline")  # 3 messages within a minute
