@@ -118,7 +118,7 @@ def config_check() -> None:
     """Load the settings and the account matrix; print where each came from, secrets hidden."""
     settings = settings_or_exit()
     for name, value in settings.model_dump().items():
-        shown = "******" if any(s in name for s in ("secret", "key", "password")) and value else value
+        shown = "******" if any(s in name for s in ("secret", "key", "password", "token")) and value else value
         if name == "database_url" and isinstance(value, str) and "@" in value:
             shown = value.split("://")[0] + "://******@" + value.split("@", 1)[1]
         click.echo(f"{name} = {shown}")

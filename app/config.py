@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ENV_PREFIX = "FAWU_"
 DEMO_SECRET = "demo-only-secret-change-me-in-production-0000"
@@ -25,7 +33,7 @@ DEMO_PII_KEY = "ZGVtby1vbmx5LXBpaS1rZXktY2hhbmdlLW1lLTAwMDA="
 # Which TOML section each key belongs to (used for documentation and for error messages).
 SECTIONS: dict[str, tuple[str, ...]] = {
     "server": ("host", "port", "public_base_url", "demo", "log_level", "log_format", "workers",
-               "shutdown_timeout"),
+               "shutdown_timeout", "metrics_token"),
     "database": ("database_url", "database_pool_max", "auto_migrate", "demo_autoload"),
     "redis": ("redis_url",),
     "paths": ("matrix_dir", "content_dir", "var_dir", "laws_dir"),
@@ -57,6 +65,7 @@ class Settings(BaseModel):
     log_format: Literal["json", "text"] = "json"
     workers: int = Field(1, ge=1, le=64)
     shutdown_timeout: int = Field(10, ge=0, le=600)
+    metrics_token: SecretStr = SecretStr("")
     # database
     database_url: str = "sqlite://var/fawu.sqlite3"
     database_pool_max: int = Field(10, ge=1, le=500)
@@ -116,6 +125,15 @@ class Settings(BaseModel):
     # boards
     qr_kind: Literal["url", "official", "miniprogram"] = "url"
     poster_dir: Path = Path("var/posters")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secure_cookies_behind_https(cls, data: Any) -> Any:
+        """Unless set explicitly, cookies are Secure when residents reach fawu over HTTPS."""
+        if isinstance(data, dict) and "cookie_secure" not in data:
+            if str(data.get("public_base_url", "")).startswith("https://"):
+                data = {**data, "cookie_secure": True}
+        return data
 
     @field_validator("public_base_url", "wechat_api_base")
     @classmethod

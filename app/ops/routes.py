@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from tortoise import connections
 
@@ -48,5 +49,8 @@ async def healthz() -> Response:
 
 
 @router.get("/metrics")
-async def metrics_endpoint() -> Response:
+async def metrics_endpoint(request: Request) -> Response:
+    token = get_settings().metrics_token.get_secret_value()
+    if token and not hmac.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}"):
+        return Response("forbidden", status_code=403, media_type="text/plain")
     return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -75,3 +75,10 @@ def test_secrets_not_in_repr() -> None:
 def test_bad_pii_key() -> None:
     with pytest.raises(ConfigError, match="pii_key"):
         load_settings(env={"FAWU_PII_KEY": "c2hvcnQ="})
+
+
+def test_cookies_secure_behind_https() -> None:
+    assert load_settings(env={"FAWU_PUBLIC_BASE_URL": "https://fw.example.cn"}).cookie_secure is True
+    assert load_settings(env={}).cookie_secure is False
+    assert load_settings(env={"FAWU_PUBLIC_BASE_URL": "https://fw.example.cn",
+                              "FAWU_COOKIE_SECURE": "false"}).cookie_secure is False

@@ -56,9 +56,12 @@ async def _wait_done(openid: str, timeout: float = 3.0) -> InboundMessage:
 
 async def test_retry_after_timeout_gets_the_stored_reply(app) -> None:
     async with served(app) as url:
-        sim = CallbackSimulator(get_matrix().get(SAFE), base_url=url, timeout=0.4)
-        res = await sim.text("o_sim_retry", "ZZT-slow 0.7 稍等")
-        assert [a.error for a in res.attempts] == ["ReadTimeout", None]
+        sim = CallbackSimulator(get_matrix().get(SAFE), base_url=url, timeout=0.6)
+        res = await sim.text("o_sim_retry", "ZZT-slow 0.8 稍等")
+        # the first try times out; a retry (the second, or on a loaded machine the third) gets the
+        # stored reply of the one handler run
+        errors = [a.error for a in res.attempts]
+        assert len(errors) >= 2 and errors[-1] is None and set(errors[:-1]) == {"ReadTimeout"}
         assert res.text == "慢答复：稍等" and res.encrypted_reply
         assert CALLS["slow:o_sim_retry"] == 1
 

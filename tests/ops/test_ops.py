@@ -73,3 +73,13 @@ async def test_production_refuses_the_demo_keys(demo_org: None) -> None:
 async def test_demo_chat_refuses_a_json_list(client: httpx.AsyncClient) -> None:
     r = await client.post("/demo/chat/send", json=[1, 2])
     assert r.status_code == 400
+
+
+async def test_metrics_token(client: httpx.AsyncClient, settings) -> None:  # type: ignore[no-untyped-def]
+    from app.config import set_settings
+
+    set_settings(settings.model_copy(update={"metrics_token": __import__("pydantic").SecretStr("s3cret-token")}))
+    assert (await client.get("/metrics")).status_code == 403
+    assert (await client.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 403
+    r = await client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
+    assert r.status_code == 200 and "fawu_http_requests_total" in r.text
