@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise.transactions import in_transaction
 
 from app.cases.base import (
@@ -106,16 +108,22 @@ def _may_receive(actor: Actor, tr: TransferRequest) -> bool:
     return actor.scope.allows(tr.to_unit_code)
 
 
+async def _pending_transfer_for(actor: Actor, transfer_id: int, conn: Any) -> TransferRequest:
+    """The pending hand-over addressed to ``actor``, locked; NotFound for anyone else."""
+    tr = await TransferRequest.filter(id=transfer_id).using_db(conn).select_for_update().first()
+    if tr is None or not _may_receive(actor, tr):
+        raise TransferNotFound()
+    if tr.status != "pending":
+        raise InvalidTransition("该转办申请已处理。")
+    return tr
+
+
 async def accept_transfer(*, actor: Actor, transfer_id: int) -> Case:
     """The receiver accepts a hand-over: they become the owner (and the case moves unit when sent to one)."""
     from app.org import service as org_service
 
     async with in_transaction() as conn:
-        tr = await TransferRequest.filter(id=transfer_id).using_db(conn).select_for_update().first()
-        if tr is None or not _may_receive(actor, tr):
-            raise TransferNotFound()
-        if tr.status != "pending":
-            raise InvalidTransition("该转办申请已处理。")
+        tr = await _pending_transfer_for(actor, transfer_id, conn)
         case = await Case.filter(id=tr.case_id).using_db(conn).select_for_update().get()
         if tr.to_staff_id is not None and not _in_scope(actor, case):
             raise TransferNotFound()  # the receiver's area no longer covers the case
@@ -144,11 +152,7 @@ async def refuse_transfer(*, actor: Actor, transfer_id: int, reason: str) -> Tra
     if not (reason or "").strip():
         raise InvalidCaseInput("退回转办须说明理由。")
     async with in_transaction() as conn:
-        tr = await TransferRequest.filter(id=transfer_id).using_db(conn).select_for_update().first()
-        if tr is None or not _may_receive(actor, tr):
-            raise TransferNotFound()
-        if tr.status != "pending":
-            raise InvalidTransition("该转办申请已处理。")
+        tr = await _pending_transfer_for(actor, transfer_id, conn)
         tr.status, tr.decided_by, tr.decided_at, tr.decision_reason = "refused", actor.id, utcnow(), reason
         await tr.save(using_db=conn)
         case = await Case.filter(id=tr.case_id).using_db(conn).get()

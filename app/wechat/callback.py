@@ -94,6 +94,18 @@ def _check_timestamp(timestamp: str) -> None:
 # ---- GET: URL verification ----
 
 
+def _verify_and_decrypt(cr: Any, msg_signature: str | None, timestamp: str, nonce: str, encrypt: str) -> str:
+    """Check msg_signature over the ciphertext, then decrypt it (the appid must be the account's)."""
+    if not cr.check_msg_signature(msg_signature, timestamp, nonce, encrypt):
+        raise Rejected(403, "bad msg_signature")
+    try:
+        return str(cr.decrypt(encrypt))
+    except crypto.WrongAppId as exc:
+        raise Rejected(403, "wrong appid") from exc
+    except crypto.CryptoError as exc:
+        raise Rejected(400, "undecryptable") from exc
+
+
 def verify_url(*, account_key: str, params: dict[str, str]) -> CallbackResult:
     """Answer WeChat's URL check with the echostr (decrypted when it comes encrypted)."""
     label = account_key if get_matrix().get(account_key) else "unknown"
@@ -107,14 +119,7 @@ def verify_url(*, account_key: str, params: dict[str, str]) -> CallbackResult:
             raise Rejected(400, "missing echostr")
         msg_signature = params.get("msg_signature")
         if msg_signature and cr.can_encrypt:
-            if not cr.check_msg_signature(msg_signature, timestamp, nonce, echostr):
-                raise Rejected(403, "bad msg_signature")
-            try:
-                echostr = cr.decrypt(echostr)
-            except crypto.WrongAppId as exc:
-                raise Rejected(403, "wrong appid") from exc
-            except crypto.CryptoError as exc:
-                raise Rejected(400, "undecryptable echostr") from exc
+            echostr = _verify_and_decrypt(cr, msg_signature, timestamp, nonce, echostr)
         elif not cr.check_signature(params.get("signature"), timestamp, nonce):
             raise Rejected(403, "bad signature")
     except Rejected as r:
@@ -187,14 +192,7 @@ def _decode(acc: Account, params: dict[str, str], body: bytes) -> tuple[dict[str
     encrypt = outer.get("Encrypt")
     if not isinstance(encrypt, str) or not encrypt:
         raise Rejected(400, "missing Encrypt")
-    if not cr.check_msg_signature(params.get("msg_signature"), timestamp, nonce, encrypt):
-        raise Rejected(403, "bad msg_signature")
-    try:
-        plain = cr.decrypt(encrypt)
-    except crypto.WrongAppId as exc:
-        raise Rejected(403, "wrong appid") from exc
-    except crypto.CryptoError as exc:
-        raise Rejected(400, "undecryptable") from exc
+    plain = _verify_and_decrypt(cr, params.get("msg_signature"), timestamp, nonce, encrypt)
     return parse_xml(plain.encode("utf-8")), True
 
 
