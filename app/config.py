@@ -77,7 +77,7 @@ class Settings(BaseModel):
     matrix_dir: Path = Path("matrix_accounts")
     content_dir: Path = Path("content")
     var_dir: Path = Path("var")
-    laws_dir: Path | None = None
+    laws_dir: Path = Path("content/laws")  # the statute corpus shipped with the project
     # security
     secret_key: SecretStr = SecretStr(DEMO_SECRET)
     pii_key: SecretStr = SecretStr(DEMO_PII_KEY)

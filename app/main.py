@@ -79,6 +79,12 @@ async def startup(settings: Settings, *, init_database: bool = True) -> None:
 
             report = await import_folder(settings.content_dir / "org")
             log.info("demo district loaded: %s", report.summary_zh())
+        if settings.demo and settings.demo_autoload and settings.laws_dir.is_dir():
+            from app.laws import service as laws_service
+
+            if not await laws_service.corpus_size():
+                laws_report = await laws_service.import_folder(folder=settings.laws_dir)
+                log.info("statute corpus loaded: %s", laws_report.summary_zh())
         if settings.demo:
             from app.staff.service import load_demo_staff
 

@@ -1,4 +1,4 @@
-"""``fawu laws import DIR``: load a statute corpus into the database (idempotent)."""
+"""``fawu laws import [DIR]``: load a statute corpus into the database (idempotent)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ def register(cli: click.Group) -> None:
         """The statute corpus (法规库)."""
 
     @laws_group.command("import")
-    @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-    def import_cmd(folder: Path) -> None:
-        """Import every statute file of FOLDER (markdown, one per law); run again to update."""
+    @click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+    def import_cmd(folder: Path | None) -> None:
+        """Import every statute file of FOLDER (default: settings.laws_dir, content/laws); run again to update."""
         from app.cli import run_async, with_db
+        from app.config import get_settings
         from app.laws import service
 
         async def go() -> service.ImportReport:
-            return await service.import_folder(folder=folder)
+            return await service.import_folder(folder=folder or get_settings().laws_dir)
 
         report = run_async(with_db(go))
         click.echo(f"已导入 (imported): {report.summary_zh()}")

@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 from tests.consult.conftest import FIXTURE_KB
 
 CONTENT_KB = ROOT / "content" / "kb"
-LAWS_DIR = ROOT.parent / "shared" / "laws"
+LAWS_DIR = ROOT / "content" / "laws"
 
 
 def test_content_kb_is_valid() -> None:
@@ -99,7 +99,7 @@ def test_kb_check_command(tmp_path: Path) -> None:
     assert "0 个问题" in good.stdout
 
 
-@pytest.mark.skipif(not LAWS_DIR.is_dir(), reason=f"law corpus not present at {LAWS_DIR} (../shared/laws)")
+@pytest.mark.skipif(not LAWS_DIR.is_dir(), reason=f"law corpus not present at {LAWS_DIR}")
 @pytest.mark.parametrize("folder", [CONTENT_KB, FIXTURE_KB], ids=["content", "fixture"])
 def test_every_cited_article_exists_in_the_corpus(folder: Path) -> None:
     from app.laws.parse import parse_article_label, parse_folder

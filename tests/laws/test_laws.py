@@ -14,7 +14,7 @@ import pytest
 from app.laws.parse import article_label, cn_to_int, int_to_cn, parse_article_label, parse_folder
 from tests.conftest import ROOT
 
-LAWS_DIR = ROOT.parent / "shared" / "laws"
+LAWS_DIR = ROOT / "content" / "laws"
 needs_corpus = pytest.mark.skipif(not LAWS_DIR.is_dir(), reason=f"law corpus not present at {LAWS_DIR}")
 SUBSET = ["社会法_劳动合同法(2012-12-28).md", "行政法_法律援助法(2021-08-20).md", "民法典_总则.md",
           "民法典_婚姻家庭编.md", "民法典_继承编.md", "刑法_刑法.md",
