@@ -55,6 +55,14 @@ REPEALED: frozenset[str] = frozenset(
     {"婚姻法", "继承法", "合同法", "物权法", "侵权责任法", "民法总则", "担保法", "收养法", "民法通则"}
 )
 
+# Whose side an entry speaks to (used to re-rank entries that share the facts but not the role).
+SIDES: frozenset[str] = frozenset({
+    "any", "victim", "offender", "employee", "employer", "tenant", "landlord", "buyer", "seller",
+    "lender", "borrower", "child", "parent", "spouse", "heir", "owner", "neighbour", "patient",
+    "consumer", "business", "applicant", "official",
+})
+GIST_MAX = 150
+
 REQUIRED = ("id", "category", "question", "answer", "statutes", "service", "reviewer", "review_date")
 ARTICLE_RE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(之[一二三四五六七八九十]+)?$")
 CN_PREFIX = "中华人民共和国"
@@ -89,6 +97,10 @@ class Entry:
     reviewer: str
     review_date: dt.date | None
     keywords: list[str] = field(default_factory=list)
+    gist: str = ""  # the yes/no or decisive point, shown first (<= GIST_MAX characters)
+    side: str = "any"  # whose side the entry speaks to (SIDES)
+    signoff_by: str = ""  # a lawyer's sign-off (empty: only the first review so far)
+    signoff_date: dt.date | None = None
     file: str = ""
     line: int = 0
 
@@ -202,6 +214,21 @@ def load_kb(folder: Path) -> KbLoad:
             if not isinstance(review, dt.date):
                 bad("review_date 须为日期，如 2026-11-20")
                 review = None
+            gist = raw.get("gist", "")
+            if not isinstance(gist, str) or len(gist.strip()) > GIST_MAX:
+                bad(f"gist 须为不超过 {GIST_MAX} 字的字符串（先答是否、关键点）")
+                gist = ""
+            side = raw.get("side", "any")
+            if side not in SIDES:
+                bad(f"未知 side {side!r}，须为：{', '.join(sorted(SIDES))}")
+            signoff_by, signoff_date = "", None
+            signoff = raw.get("signoff")
+            if signoff is not None:
+                if not isinstance(signoff, dict) or not isinstance(signoff.get("by"), str) \
+                        or not signoff["by"].strip() or not isinstance(signoff.get("date"), dt.date):
+                    bad("signoff 须为 { by = \"律师姓名 律所\", date = 2026-12-01 }")
+                else:
+                    signoff_by, signoff_date = signoff["by"].strip(), signoff["date"]
             statutes: list[Statute] = []
             if not isinstance(raw["statutes"], list):
                 bad("statutes 须为列表")
@@ -224,7 +251,8 @@ def load_kb(folder: Path) -> KbLoad:
             entries.append(Entry(
                 id=eid, category=category, question=raw["question"].strip(), asks=asks or [],
                 answer=answer.strip(), statutes=statutes, service=service, reviewer=raw["reviewer"].strip(),
-                review_date=review, keywords=keywords or [], file=fname, line=line or 0,
+                review_date=review, keywords=keywords or [], gist=gist.strip(), side=side,
+                signoff_by=signoff_by, signoff_date=signoff_date, file=fname, line=line or 0,
             ))
     return KbLoad(entries, problems)
 
