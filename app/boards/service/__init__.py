@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from app.boards.service.analytics import (
     CSV_HEADER,
-    FOLLOWUP_HOOKS,
+    FOLLOWUPS,
     LEVEL_ZH,
     StatRow,
     followups,
@@ -37,7 +37,6 @@ from app.boards.service.errors import (
     BadForm,
     BoardsError,
     BoardsImportError,
-    ConsultUnavailable,
     InvalidBoardCode,
     InvalidScene,
     NoAccount,
@@ -91,7 +90,6 @@ __all__ = [
     "NoAccount",
     "BoardsImportError",
     "UnknownAction",
-    "ConsultUnavailable",
     "BadForm",
     "BOARD_CODE_RE",
     "OFFICIAL_PREFIX",
@@ -129,7 +127,7 @@ __all__ = [
     "record_scan",
     "wechat_scan",
     "resident_card_text",
-    "FOLLOWUP_HOOKS",
+    "FOLLOWUPS",
     "followups",
     "StatRow",
     "scan_stats",
