@@ -127,6 +127,7 @@ def config_check() -> None:
 def main() -> None:
     for mod in wiring.load(wiring.COMMAND_MODULES):
         mod.register(cli)
+    wiring.wire_events()
     cli()
 
 

@@ -67,6 +67,7 @@ class RequestContextMiddleware:
 
 async def startup(settings: Settings, *, init_database: bool = True) -> None:
     """Everything a serving process needs before the first request."""
+    wiring.wire_events()
     from app import db
     from app.matrix.service import load_matrix, set_matrix
 

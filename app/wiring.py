@@ -1,4 +1,5 @@
-"""The explicit lists that put fawu together: routers, inbound handlers, jobs, schedules, commands.
+"""The explicit lists that put fawu together: routers, inbound handlers, jobs, schedules, event
+subscriptions, commands.
 
 Adding a domain means adding its modules here; nothing is discovered by magic.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+
+from app.core import events
 
 # Modules exposing ``router`` (a FastAPI APIRouter): JSON APIs (routes.py) and pages (views.py).
 ROUTER_MODULES: list[str] = [
@@ -37,13 +40,38 @@ INBOUND_MODULES: list[str] = [
 # ``SCHEDULES: list[tuple[name, every_seconds, async_fn]]`` for the in-process runner.
 JOB_MODULES: list[str] = [
     "app.wechat.tasks",
+    "app.residents.tasks",
     "app.cases.tasks",
     "app.console.tasks",
+]
+
+# Who does what when a domain publishes an event (app.core.events): (event, "module:function"), run
+# in this order. Subscribers live in each domain's subscribers.py and take the payload as keywords
+# (ignoring what they do not need with ``**_``); publisher and subscriber never import each other.
+SUBSCRIPTIONS: list[tuple[str, str]] = [
+    # a resident erased (删除权): every domain scrubs its part, inside the erasure's transaction
+    ("residents.erased", "app.wechat.subscribers:erase_messages"),
+    ("residents.erased", "app.consult.subscribers:erase_questions"),
+    ("residents.erased", "app.cases.subscribers:scrub_resident"),
+    # a resident's access request (查阅、复制): every domain answers its part
+    ("residents.export_requested", "app.wechat.subscribers:export_messages"),
+    ("residents.export_requested", "app.consult.subscribers:export_questions"),
+    ("residents.export_requested", "app.cases.subscribers:export_resident"),
+    # the chat retention period passed: every domain clears old chat text, answering how many
+    ("residents.retention_due", "app.wechat.subscribers:purge_messages"),
+    ("residents.retention_due", "app.consult.subscribers:purge_questions"),
+    ("residents.retention_due", "app.cases.subscribers:purge_chat"),
+    # the scan analytics asks what residents did after a scan: {column: {board_code: count}}
+    ("boards.followups_requested", "app.consult.subscribers:count_followups"),
+    ("boards.followups_requested", "app.cases.subscribers:count_followups"),
+    # the bot hands a resident over to staff: a case is opened, its id and number answered
+    ("consult.handed_over", "app.cases.subscribers:open_handed_over"),
 ]
 
 # Modules exposing ``register(cli: click.Group) -> None`` for the ``fawu`` command.
 COMMAND_MODULES: list[str] = [
     "app.org.commands",
+    "app.residents.commands",
     "app.matrix.commands",
     "app.wechat.commands",
     "app.emulator.commands",
@@ -62,6 +90,14 @@ def load(names: list[str]) -> list[ModuleType]:
 
 def load_inbound() -> None:
     load(INBOUND_MODULES)
+
+
+def wire_events() -> None:
+    """Register every subscription of SUBSCRIPTIONS (idempotent); publishing before this raises."""
+    for name, target in SUBSCRIPTIONS:
+        module, _, fn = target.partition(":")
+        events.subscribe(name, getattr(importlib.import_module(module), fn))
+    events.mark_wired()
 
 
 def schedules() -> list[tuple[str, float, object]]:

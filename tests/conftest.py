@@ -102,9 +102,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 async def db(settings: Any) -> AsyncIterator[None]:
     """A clean, empty database with the current schema, connected for this test."""
     global _schema_ready
+    from app import wiring
     from app.db import tortoise_config
     from app.org import service as org_service
 
+    wiring.wire_events()
     org_service.invalidate_cache()
     if BACKEND == "mariadb" and not _schema_ready:
         await _mariadb_create()

@@ -165,8 +165,7 @@ async def analytics_page(request: Request, org: str = "", start: str = "", end: 
                                     scope=actor.scope)
     query = urlencode({k: v for k, v in {"org": org, "start": start, "end": end}.items() if v})
     return console_render(request, "boards/analytics.html", {
-        "rows": rows, "org": org, "start": start, "end": end, "query": query, "level_zh": service.LEVEL_ZH,
-        "hooks": service.FOLLOWUP_HOOKS})
+        "rows": rows, "org": org, "start": start, "end": end, "query": query, "level_zh": service.LEVEL_ZH})
 
 
 @router.get("/console/boards.csv", include_in_schema=False)

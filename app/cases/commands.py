@@ -1,9 +1,7 @@
-"""``fawu`` subcommands of the cases domain: ``calendar check``, ``cases purge/recompute``,
-``residents export/erase``."""
+"""``fawu`` subcommands of the cases domain: ``calendar check``, ``cases purge/recompute``."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -15,7 +13,6 @@ def register(cli: click.Group) -> None:
     """Add this domain's commands to ``fawu``."""
     cli.add_command(calendar_group)
     cli.add_command(cases_group)
-    cli.add_command(residents_group)
 
 
 @click.group("calendar")
@@ -56,10 +53,10 @@ def cases_group() -> None:
 
 @cases_group.command("purge")
 def cases_purge() -> None:
-    """Clear chat messages older than chat_retention_days."""
-    from app.cases import service
+    """Clear chat messages older than chat_retention_days (every domain's, as the hourly schedule does)."""
+    from app.residents import service as residents_service
 
-    n = run_async(with_db(service.purge_chat_logs))
+    n = run_async(with_db(residents_service.purge_chat_logs))
     click.echo(f"已清除 {n} 条超过保存期限的聊天记录。")
 
 
@@ -72,50 +69,3 @@ def cases_recompute() -> None:
     calendar.load_from_settings()
     n = run_async(with_db(service.recompute_open_deadlines))
     click.echo(f"已重新计算 {n} 件在办案件的期限。")
-
-
-@click.group("residents")
-def residents_group() -> None:
-    """Residents' personal data requests (个人信息保护法)."""
-
-
-@residents_group.command("export")
-@click.argument("resident_id", type=int)
-@click.option("--out", type=click.Path(path_type=Path), help="Write JSON here instead of stdout.")
-def residents_export(resident_id: int, out: Path | None) -> None:
-    """Export everything held about a resident (their access request)."""
-    from app.cases import service
-    from app.errors import FawuError
-
-    settings_or_exit()
-    try:
-        data = run_async(with_db(lambda: service.export_resident(resident_id=resident_id)))
-    except FawuError as exc:
-        fail(exc.message_zh)
-        return
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    if out:
-        out.write_text(text, encoding="utf-8")
-        click.echo(f"已导出到 {out}")
-    else:
-        click.echo(text)
-
-
-@residents_group.command("erase")
-@click.argument("resident_id", type=int)
-@click.option("--reason", default="居民申请删除个人信息", help="Recorded in the history and the audit log.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def residents_erase(resident_id: int, reason: str, yes: bool) -> None:
-    """Erase a resident's personal data (the case skeleton stays for statistics)."""
-    from app.cases import service
-    from app.errors import FawuError
-
-    settings_or_exit()
-    if not yes:
-        click.confirm(f"确定删除居民 {resident_id} 的个人信息？此操作不可恢复", abort=True)
-    try:
-        res = run_async(with_db(lambda: service.erase_resident(resident_id=resident_id, reason=reason)))
-    except FawuError as exc:
-        fail(exc.message_zh)
-        return
-    click.echo(f"已删除：涉及 {res['cases']} 件案件、{res['messages']} 条消息。")

@@ -270,11 +270,8 @@ from app.cases.ownership import (  # noqa: E402,F401  re-exported for callers
 )
 from app.cases.privacy import (  # noqa: E402,F401  re-exported for callers
     ResidentView,
-    erase_resident,
-    export_resident,
     find_resident_by_phone,
     get_resident_view,
-    purge_chat_logs,
     record_resident,
     reveal_id_number,
     reveal_phone,

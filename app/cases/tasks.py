@@ -1,5 +1,6 @@
 """Jobs of the cases domain: deadline warnings ("cases.remind"), result delivery
-("cases.deliver_result"), and the schedules that check deadlines and purge old chat logs.
+("cases.deliver_result"), and the schedule that checks deadlines (the chat-log purge is
+residents.purge_chat, which cases joins through ``residents.retention_due``).
 
 "cases.first_response" records when a queued staff message reached the resident.
 
@@ -129,10 +130,6 @@ async def first_response(payload: dict[str, Any]) -> None:
                                         at=datetime.fromisoformat(payload["delivered_at"]))
 
 
-async def purge_chat() -> None:
-    await service.purge_chat_logs()
-
-
 async def _check() -> None:
     await check_deadlines()
 
@@ -148,7 +145,6 @@ def _interval() -> float:
 
 SCHEDULES: list[tuple[str, float, Any]] = [
     ("cases.check_deadlines", _interval(), _check),
-    ("cases.purge_chat", 3600.0, purge_chat),
 ]
 
 

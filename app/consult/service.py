@@ -14,10 +14,16 @@ from app.consult import llm
 from app.consult.engine import get_engine
 from app.consult.hours import when_text
 from app.consult.kb import CATEGORIES, SERVICES, Entry
+from app.consult.models import Consultation
+from app.consult.retrieval import Hit
 from app.consult.safety import detect_danger, green_channel
-from app.core.clock import to_local, utcnow
+from app.core import events, metrics
+from app.core.clock import format_local, to_local, utcnow
+from app.core.counting import count_by_field
 from app.core.scope import OrgScope
 from app.errors import FawuError
+from app.org import service as org_service
+from app.wechat import service as wechat_service
 
 log = logging.getLogger("fawu.consult")
 
@@ -114,8 +120,6 @@ async def next_step(service: str, *, community_code: str | None, township_code: 
     unit = community_code or township_code
     if unit:
         try:
-            from app.org import service as org_service
-
             if community_code:
                 advisors = await org_service.advisors_of(community_code)
                 if advisors:
@@ -127,8 +131,8 @@ async def next_step(service: str, *, community_code: str | None, township_code: 
             if station is not None:
                 phone = f"，电话 {station.phone}" if station.phone else ""
                 lines.append(f"就近服务点：{station.name}（{station.address}{phone}）。")
-        except Exception as exc:  # the org tree is optional here (CLI without database)
-            log.debug("no org data for next step: %s", exc)
+        except Exception:  # the org tree is optional here (CLI without database): the hotline still shows
+            metrics.caught("consult.next_step", log, "no org data for the next step", level=logging.DEBUG)
     hotline = get_settings().hotline
     lines.append(f"也可拨打 {hotline} 公共法律服务热线咨询。")
     return lines
@@ -158,8 +162,6 @@ async def ask(text: str, *, channel: str = "wechat", account_key: str | None = N
     confidence = 1.0 if category else u.decision.confidence
     picked = _pick(u.hits, decided)
     if category and not any(h.entry.category == category for h in picked):
-        from app.consult.retrieval import Hit
-
         picked = [Hit(e, 0.0) for e in engine.entries if e.category == category][:3] or picked
     refs = [AnswerRef(h.entry.id, h.entry.question, round(h.score, 3)) for h in picked]
     answer = Answer(category=decided, answers=refs, handoff=False, reply="", confidence=confidence,
@@ -224,14 +226,10 @@ async def _compose(text: str, answer: Answer, *, community_code: str | None, tow
 async def _record(text: str, answer: Answer, *, channel: str, account_key: str | None, community_code: str | None,
                   township_code: str | None, board_code: str | None, resident_id: int | None,
                   now: datetime | None) -> None:
-    from app.consult.models import Consultation
-
     if township_code is None and community_code:
         try:
-            from app.org import service as org_service
-
             township_code = (await org_service.unit_info(community_code)).township_code
-        except Exception:
+        except org_service.UnitNotFound:  # a stale community code: recorded without its township
             township_code = None
     try:
         await Consultation.create(
@@ -241,8 +239,8 @@ async def _record(text: str, answer: Answer, *, channel: str, account_key: str |
             resident_id=resident_id, handoff=answer.handoff, urgent=answer.urgent,
             clarified=answer.clarify is not None, created_at=now or utcnow(),
         )
-    except Exception as exc:  # never lose the answer because the log failed
-        log.warning("consultation not recorded: %s", exc)
+    except Exception:  # never lose the answer because the log failed
+        metrics.caught("consult.record", log, "consultation not recorded")
 
 
 async def answer_entry(entry_id: str, *, text: str = "", community_code: str | None = None,
@@ -276,38 +274,38 @@ async def hand_over(*, text: str, category: str, urgent: bool = False, resident_
                     community_code: str | None = None, township_code: str | None = None,
                     board_code: str | None = None, conversation: list[dict[str, Any]] | None = None,
                     now: datetime | None = None) -> HandOver:
-    """Open a case for staff with the conversation attached; the reply tells the resident what next."""
+    """Hand the resident to staff: publishes ``consult.handed_over`` (the cases domain opens a case with
+    the conversation attached and answers its number); the reply tells the resident what next. A failed
+    hand-over is counted and logged as an error, and the resident is pointed to the hotline."""
     settings = get_settings()
     now = now or utcnow()
     if conversation is None and account_key and openid:
         try:
-            from app.wechat import service as wechat_service
-
             conversation = await wechat_service.conversation(account_key=account_key, openid=openid, limit=50)
-        except Exception as exc:
-            log.warning("conversation not attached: %s", exc)
+        except Exception:  # the case opens with the question alone
+            metrics.caught("consult.conversation", log, "conversation not attached", level=logging.WARNING)
     if conversation is None:
         conversation = [{"role": "resident", "text": text, "at": now.isoformat()}]
     summary = f"[{CATEGORIES.get(category, '其他')}] {text}"[:500]
     try:
-        from app.cases import service as cases_service
-
-        case = await cases_service.open_case(
-            type=case_type_for(category), resident_id=resident_id, channel=channel, summary=summary,
-            category=category, township_code=township_code, community_code=community_code,
-            board_code=board_code, account_key=account_key, openid=openid, conversation=conversation,
-            urgent=urgent, source="bot_handoff",
-        )
-    except Exception as exc:
-        log.error("hand-over failed, resident pointed to the hotline: %s", exc)
+        answers = await events.publish(
+            "consult.handed_over", case_type=case_type_for(category), summary=summary, category=category,
+            urgent=urgent, resident_id=resident_id, channel=channel, account_key=account_key, openid=openid,
+            community_code=community_code, township_code=township_code, board_code=board_code,
+            conversation=conversation)
+        opened = next((a for a in answers if a and a.get("case_number")), None)
+        if opened is None:
+            raise LookupError("no subscriber of consult.handed_over opened a case")
+    except Exception:  # the resident must get an answer: the hotline, and staff see the error and metric
+        metrics.caught("consult.hand_over", log, "hand-over failed, resident pointed to the hotline")
         return HandOver(None, None, f"暂时无法为您转接工作人员，请直接拨打 {settings.hotline} 公共法律服务热线。")
-    number = str(getattr(case, "number", None) or getattr(case, "code", None) or case.id)
+    number = str(opened["case_number"])
     if urgent:
         when = f"工作人员将优先处理并尽快联系您；紧急情况请先拨打 110，或拨打 {settings.hotline}"
     else:
         when = when_text(settings.staff_hours, now)
     reply = f"已为您转人工服务，编号 {number}。{when}。"
-    return HandOver(getattr(case, "id", None), number, reply)
+    return HandOver(opened.get("case_id"), number, reply)
 
 
 async def search_kb(query: str, *, limit: int = 5) -> list[KbHit]:
@@ -321,7 +319,6 @@ async def search_kb(query: str, *, limit: int = 5) -> list[KbHit]:
 
 async def hot_topics(*, scope: OrgScope, weeks: int = 8) -> list[dict[str, Any]]:
     """Consultations counted by category, township and week (Monday, local date), newest week first."""
-    from app.consult.models import Consultation
 
     since = utcnow() - timedelta(weeks=weeks)
     qs = scope.apply(Consultation.filter(created_at__gte=since), "township_code", "community_code")
@@ -340,23 +337,26 @@ async def hot_topics(*, scope: OrgScope, weeks: int = 8) -> list[dict[str, Any]]
 async def count_by_board(*, board_codes: list[str] | None = None, since: datetime | None = None,
                          until: datetime | None = None) -> dict[str, int]:
     """Consultations that followed a board scan, by board code (for the scan analytics)."""
-    from app.consult.models import Consultation
-    from app.core.counting import count_by_field
 
     return await count_by_field(Consultation.all(), "board_code", time_field="created_at", codes=board_codes,
                                 since=since, until=until)
 
 
+async def questions_of(*, resident_id: int) -> list[dict[str, Any]]:
+    """The questions a resident asked (their access request), oldest first."""
+    rows = await Consultation.filter(resident_id=resident_id).order_by("created_at", "id")
+    return [{"question": c.question, "category": c.category, "channel": c.channel,
+             "at": format_local(c.created_at)} for c in rows]
+
+
 async def erase_resident(*, resident_id: int) -> int:
     """Erase the questions a resident asked (删除权); category and counts stay for hot topics."""
-    from app.consult.models import Consultation
 
     return int(await Consultation.filter(resident_id=resident_id).update(question="（已删除）", resident_id=None))
 
 
 async def purge_questions(*, before: datetime) -> int:
     """Clear the text of questions older than ``before`` (retention); counts stay for hot topics."""
-    from app.consult.models import Consultation
 
     return int(await Consultation.filter(created_at__lt=before).exclude(question="（已清除）").update(
         question="（已清除）"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -44,3 +46,10 @@ errors_swallowed = Counter(
 
 def render() -> bytes:
     return generate_latest(REGISTRY)
+
+
+def caught(where: str, logger: logging.Logger, message: str, *args: object, level: int = logging.ERROR) -> None:
+    """The one helper for an exception caught on purpose (call it inside the ``except``): counts it in
+    ``fawu_errors_logged_total{where}`` and logs it, with the traceback from ERROR up."""
+    errors_swallowed.labels(where).inc()
+    logger.log(level, f"[{where}] {message}", *args, exc_info=level >= logging.ERROR)

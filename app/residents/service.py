@@ -1,13 +1,25 @@
-"""Finding and creating residents from WeChat identities; follow status per account."""
+"""Residents: finding and creating them from WeChat identities, follow status per account, and their
+personal data (个人信息保护法): phone and ID number encrypted, masked, revealed; export, erasure and the
+retention purge, which every domain joins through the events ``residents.*`` (see app/wiring.py)."""
 
 from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app.core.clock import utcnow
+from app.config import get_settings
+from app.core import events, metrics, pii
+from app.core.actor import Actor
+from app.core.clock import format_local, utcnow
 from app.errors import NotFound
 from app.residents.models import Resident, ResidentAccount
+from app.staff import service as staff_service
+
+log = logging.getLogger("fawu.residents")
 
 
 class ResidentNotFound(NotFound):
@@ -112,3 +124,115 @@ async def set_board(*, account_key: str, openid: str, board_code: str, community
     await Resident.filter(id=link.resident_id).update(  # type: ignore[attr-defined]
         community_code=community_code, township_code=township_code)
     return link
+
+
+# ---- personal data ----
+
+def masked(enc: str | None, what: str) -> str:
+    """The masked phone (``what="phone"``) or ID number of an encrypted field; "****" when it cannot be
+    decrypted (a changed pii_key): counted and logged, never silent."""
+    if not enc:
+        return ""
+    try:
+        clear = pii.decrypt(enc)
+    except Exception:  # a wrong key or a damaged value: the page still shows the rest
+        metrics.caught("residents.decrypt", log, "cannot decrypt a resident's %s", what, level=logging.WARNING)
+        return "****"
+    return pii.mask_phone(clear) if what == "phone" else pii.mask_id_number(clear)
+
+
+def reveal(resident: Resident, what: str) -> str | None:
+    """The clear phone (``what="phone"``) or ID number; the caller writes the audit entry."""
+    enc = resident.phone_enc if what == "phone" else resident.id_number_enc
+    return pii.decrypt(enc) if enc else None
+
+
+async def find_by_phone(phone: str) -> Resident | None:
+    """A resident by phone number (keyed hash, never a clear-text query)."""
+    return await Resident.get_or_none(phone_hash=pii.lookup_hash(pii.normalize_phone(phone)))
+
+
+async def record_resident(*, name: str, phone: str | None = None, id_number: str | None = None,
+                          community_code: str | None = None, township_code: str | None = None) -> Resident:
+    """A resident met at the desk or on the hotline; found again by phone (keyed hash) when known."""
+    phone_n = pii.normalize_phone(phone) if phone else None
+    id_n = pii.normalize_id_number(id_number) if id_number else None
+    existing = await Resident.get_or_none(phone_hash=pii.lookup_hash(phone_n)) if phone_n else None
+    r = existing or Resident(name=name)
+    r.name = name or r.name
+    if phone_n:
+        r.phone_enc, r.phone_hash = pii.encrypt(phone_n), pii.lookup_hash(phone_n)
+    if id_n:
+        r.id_number_enc, r.id_number_hash = pii.encrypt(id_n), pii.lookup_hash(id_n)
+    r.community_code = community_code or r.community_code
+    r.township_code = township_code or r.township_code
+    await r.save()
+    return r
+
+
+async def _accounts(resident_id: int) -> list[list[str]]:
+    rows = await ResidentAccount.filter(resident_id=resident_id).values_list("account_key", "openid")
+    return [[str(a), str(o)] for a, o in rows]
+
+
+def _totals(parts: list[Any]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for part in parts:
+        for k, v in (part or {}).items():
+            out[k] = out.get(k, 0) + int(v)
+    return out
+
+
+async def erase_resident(*, resident_id: int, actor: Actor | None = None, reason: str = "") -> dict[str, int]:
+    """Erase on request (删除权): null the encrypted fields, name and nickname, drop the links to their
+    WeChat accounts, and publish ``residents.erased`` so every domain scrubs its part in the same
+    transaction (cases keep their skeleton and history for statistics). Audited."""
+    reason = reason[:200]
+    async with in_transaction():
+        r = await Resident.filter(id=resident_id).select_for_update().first()
+        if r is None:
+            raise ResidentNotFound()
+        accounts = await _accounts(r.id)
+        r.phone_enc = r.phone_hash = r.id_number_enc = r.id_number_hash = None
+        r.name, r.nickname, r.unionid = "", "", None
+        r.erased_at = utcnow()
+        await r.save()
+        parts = await events.publish("residents.erased", resident_id=r.id, accounts=accounts,
+                                     actor_id=actor.id if actor else None,
+                                     actor_name=actor.name if actor else "系统", reason=reason)
+        await ResidentAccount.filter(resident_id=r.id).delete()
+        totals = _totals(parts)
+        await staff_service.audit(actor=actor, action="resident.erase", target_type="resident", target_id=r.id,
+                                  detail={**totals, "reason": reason})
+    log.info("resident %s erased (%s)", resident_id, totals)
+    return {"cases": totals.get("cases", 0), "messages": totals.get("messages", 0)}
+
+
+async def export_resident(*, resident_id: int, actor: Actor | None = None) -> dict[str, Any]:
+    """Everything held about a resident, decrypted, for their access request (查阅、复制): their own row,
+    and each domain's part through ``residents.export_requested``. Audited."""
+    r = await get_resident(resident_id)
+    out: dict[str, Any] = {
+        "resident": {
+            "id": r.id, "name": r.name, "nickname": r.nickname,
+            "phone": reveal(r, "phone"), "id_number": reveal(r, "id_number"),
+            "township_code": r.township_code, "community_code": r.community_code,
+            "special_groups": list(r.special_groups or []), "created_at": format_local(r.created_at),
+            "erased_at": format_local(r.erased_at),
+        },
+    }
+    for part in await events.publish("residents.export_requested", resident_id=r.id,
+                                     accounts=await _accounts(r.id)):
+        out.update(part or {})
+    await staff_service.audit(actor=actor, action="resident.export", target_type="resident", target_id=r.id)
+    return out
+
+
+async def purge_chat_logs(*, now: datetime | None = None) -> int:
+    """The retention period (``chat_retention_days``) passed: publish ``residents.retention_due`` so every
+    domain clears the text of what residents said before the cutoff; returns how many were purged."""
+    cutoff = (now or utcnow()) - timedelta(days=get_settings().chat_retention_days)
+    n = sum(int(p or 0) for p in await events.publish("residents.retention_due", before=cutoff))
+    if n:
+        log.info("purged %s chat messages older than %s", n, cutoff.date())
+    return n

@@ -1,5 +1,5 @@
-"""A follow-up counter shaped like the contract's ``count_by_board`` (for the analytics test only),
-counting the real consultation rows the landing page's form created."""
+"""Subscribers of ``boards.followups_requested`` for the analytics test only: a counter of the real
+consultation rows the landing page's form created, and a broken one."""
 
 from __future__ import annotations
 
@@ -25,3 +25,8 @@ async def count_by_board(*, board_codes: list[str] | None = None, since: datetim
 
 async def broken(**_: object) -> dict[str, int]:
     raise RuntimeError("a bug in another domain")
+
+
+async def consulted(*, board_codes: list[str] | None = None, since: datetime | None = None,
+                    until: datetime | None = None) -> dict[str, dict[str, int]]:
+    return {"consulted": await count_by_board(board_codes=board_codes, since=since, until=until)}

@@ -88,9 +88,12 @@ async def test_followups_through_the_hook(client: httpx.AsyncClient, monkeypatch
     """Consultations carrying the board (asked on the landing page's form) are counted per level."""
     import re
 
-    monkeypatch.setitem(service.FOLLOWUP_HOOKS, "consulted", ("tests.boards.followup_hook", "count_by_board"))
-    monkeypatch.setitem(service.FOLLOWUP_HOOKS, "cases", ("tests.boards.followup_hook", "broken"))
-    monkeypatch.setitem(service.FOLLOWUP_HOOKS, "booked", ("app.no_such_domain.service", "count_by_board"))
+    from app.core import events
+    from tests.boards import followup_hook
+
+    # the consultations counted by the test's counter, the cases' counter broken, nobody counting bookings
+    monkeypatch.setitem(events._subscribers, "boards.followups_requested",
+                        [followup_hook.consulted, followup_hook.broken])
     form = await client.get("/s/QSC01/consult", headers=HTML)
     token = re.search(r'name="token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
     for q in ("邻居占用我家宅基地怎么办", "土地承包合同到期了怎么续"):

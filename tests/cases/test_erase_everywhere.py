@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from app.cases import service
 from app.consult.models import Consultation
 from app.core import clock
 from app.core.actor import SYSTEM
+from app.residents import service as residents_service
 from app.residents.models import ResidentAccount
 from app.wechat.models import InboundMessage
 from tests.wechat.helpers import PLAIN, sim
@@ -24,7 +24,7 @@ async def test_erase_scrubs_wechat_messages_bot_questions_and_openids(client: An
     assert await InboundMessage.filter(openid="o_erase_me", text=QUESTION).exists()
     assert await Consultation.filter(resident_id=link.resident_id).exists()  # type: ignore[attr-defined]
 
-    await service.erase_resident(resident_id=link.resident_id, actor=SYSTEM, reason="居民申请删除")  # type: ignore[attr-defined]
+    await residents_service.erase_resident(resident_id=link.resident_id, actor=SYSTEM, reason="居民申请删除")  # type: ignore[attr-defined]
 
     rows = await InboundMessage.filter(openid="o_erase_me")
     assert rows and all(r.text is None and r.reply_text is None and r.fields_json == {} for r in rows)
@@ -38,9 +38,9 @@ async def test_retention_purges_wechat_and_bot_logs(client: Any, settings: Any) 
     old = clock.utcnow() - timedelta(days=settings.chat_retention_days + 1)
     await InboundMessage.filter(openid="o_old").update(created_at=old)
     await Consultation.all().update(created_at=old)
-    assert await service.purge_chat_logs() >= 2
+    assert await residents_service.purge_chat_logs() >= 2
     row = await InboundMessage.get(openid="o_old", kind="text")
     assert row.text is None and row.reply_text is None
     assert not await Consultation.filter(question=QUESTION).exists()
     assert await Consultation.all().count() >= 1  # counts stay for hot topics
-    assert await service.purge_chat_logs() == 0  # once
+    assert await residents_service.purge_chat_logs() == 0  # once

@@ -13,6 +13,7 @@ from app.cases import service
 from app.cases.models import Case, CaseEvent, CaseMessage
 from app.core import clock
 from app.errors import Forbidden, NotFound
+from app.residents import service as residents_service
 from app.residents.models import Resident
 from app.staff.models import AuditLog
 from tests.cases.conftest import Team
@@ -63,12 +64,12 @@ async def test_masked_view_and_audited_reveal(team: Team) -> None:
 async def test_export_and_erase(team: Team) -> None:
     r, case = await _resident_with_case(team)
     await service.add_note(actor=team.clerk, case_id=case.id, text="内部：材料齐全")
-    data = await service.export_resident(resident_id=r.id)
+    data = await residents_service.export_resident(resident_id=r.id)
     assert data["resident"]["phone"] == PHONE and data["resident"]["id_number"] == IDNO
     assert data["cases"][0]["number"] == case.number
     assert all(m["role"] != "note" for m in data["cases"][0]["messages"])
     events_before = await CaseEvent.filter(case_id=case.id).count()
-    res = await service.erase_resident(resident_id=r.id, actor=team.admin, reason="居民书面申请")
+    res = await residents_service.erase_resident(resident_id=r.id, actor=team.admin, reason="居民书面申请")
     assert res["cases"] == 1
     r = await Resident.get(id=r.id)
     assert (r.phone_enc, r.phone_hash, r.id_number_enc, r.id_number_hash, r.name) == (None, None, None, None, "")
@@ -86,11 +87,11 @@ async def test_chat_logs_purged_after_retention(team: Team, settings: Any) -> No
     clock.freeze(datetime(2025, 1, 10, 2, tzinfo=UTC))
     _, case = await _resident_with_case(team)
     clock.freeze(datetime(2025, 1, 10, 2, tzinfo=UTC) + timedelta(days=settings.chat_retention_days - 1))
-    assert await service.purge_chat_logs() == 0
+    assert await residents_service.purge_chat_logs() == 0
     clock.freeze(datetime(2025, 1, 10, 2, tzinfo=UTC) + timedelta(days=settings.chat_retention_days + 1))
-    assert await service.purge_chat_logs() == 1
+    assert await residents_service.purge_chat_logs() == 1
     assert (await CaseMessage.get(case_id=case.id, role="resident")).scrubbed
-    assert await service.purge_chat_logs() == 0
+    assert await residents_service.purge_chat_logs() == 0
 
 
 async def test_another_township_gets_not_found_everywhere(team: Team) -> None:

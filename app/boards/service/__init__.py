@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from app.boards.service.analytics import (
     CSV_HEADER,
-    FOLLOWUP_HOOKS,
+    FOLLOWUPS,
     LEVEL_ZH,
     StatRow,
     followups,
@@ -129,7 +129,7 @@ __all__ = [
     "record_scan",
     "wechat_scan",
     "resident_card_text",
-    "FOLLOWUP_HOOKS",
+    "FOLLOWUPS",
     "followups",
     "StatRow",
     "scan_stats",

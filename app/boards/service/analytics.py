@@ -3,46 +3,29 @@
 from __future__ import annotations
 
 import csv
-import importlib
 import io
-import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from app.core import metrics
+from app.core import events
 
-log = logging.getLogger("fawu.boards")
-
-
-# Later steps that carry the board code, counted through their domains' services when present.
-# Each hook is ``count_by_board(*, board_codes: list[str] | None = None, since: datetime | None = None,
-# until: datetime | None = None) -> dict[str, int]`` (see docs/contracts.md, "app.boards").
-FOLLOWUP_HOOKS: dict[str, tuple[str, str]] = {
-    "consulted": ("app.consult.service", "count_by_board"),
-    "booked": ("app.booking.service", "count_by_board"),
-    "cases": ("app.cases.service", "count_by_board"),
-}
+# What residents did after a scan: each name is a column of the analytics, answered by the domain that
+# counts it through the event ``boards.followups_requested`` (payload: board_codes, since, until; each
+# subscriber returns ``{name: {board_code: count}}``, see docs/contracts.md "app.boards"). A name no
+# domain answers yet (booking before it exists) shows as "—".
+FOLLOWUPS: tuple[str, ...] = ("consulted", "booked", "cases")
 
 
 async def followups(*, board_codes: list[str], since: datetime | None = None,
                     until: datetime | None = None) -> dict[str, dict[str, int] | None]:
-    """What residents did after a scan, per hook; None where that domain offers no counter yet."""
-    out: dict[str, dict[str, int] | None] = {}
-    for name, (module, fn_name) in FOLLOWUP_HOOKS.items():
-        try:
-            fn = getattr(importlib.import_module(module), fn_name, None)
-        except ImportError:
-            fn = None
-        if fn is None:
-            out[name] = None
-            continue
-        try:
-            out[name] = dict(await fn(board_codes=board_codes, since=since, until=until))
-        except Exception:  # another domain's failure must not break the analytics page
-            log.exception("boards follow-up hook %s failed", name)
-            metrics.errors_swallowed.labels("boards.followups").inc()
-            out[name] = None
+    """What residents did after a scan, per follow-up; None where no domain counts it (or its counter failed)."""
+    out: dict[str, dict[str, int] | None] = dict.fromkeys(FOLLOWUPS)
+    for answer in await events.gather("boards.followups_requested", board_codes=board_codes, since=since,
+                                      until=until):
+        for name, counts in (answer or {}).items():
+            if name in out:
+                out[name] = dict(counts)
     return out
 
 

@@ -1,0 +1,46 @@
+"""What the cases domain does when another domain's event happens (subscriptions listed in app/wiring.py).
+
+- ``residents.erased``: scrub the resident's case messages and summaries (inside the erasure's transaction).
+- ``residents.export_requested``: the resident's cases and messages.
+- ``residents.retention_due``: clear case chat text older than the cutoff.
+- ``boards.followups_requested``: cases opened after a board scan, by board code.
+- ``consult.handed_over``: open a case for staff with the conversation attached.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from app.cases import privacy, service
+
+
+async def scrub_resident(*, resident_id: int, actor_id: int | None = None, actor_name: str = "系统",
+                         reason: str = "", **_: Any) -> dict[str, int]:
+    return await privacy.scrub_resident(resident_id=resident_id, actor_id=actor_id, actor_name=actor_name,
+                                        reason=reason)
+
+
+async def export_resident(*, resident_id: int, **_: Any) -> dict[str, Any]:
+    return {"cases": await privacy.export_cases(resident_id=resident_id)}
+
+
+async def purge_chat(*, before: datetime, **_: Any) -> int:
+    return await privacy.purge_messages(before=before)
+
+
+async def count_followups(*, board_codes: list[str] | None = None, since: datetime | None = None,
+                          until: datetime | None = None, **_: Any) -> dict[str, dict[str, int]]:
+    return {"cases": await service.count_by_board(board_codes=board_codes, since=since, until=until)}
+
+
+async def open_handed_over(*, case_type: str, summary: str, category: str | None, urgent: bool,
+                           resident_id: int | None, channel: str, account_key: str | None, openid: str | None,
+                           community_code: str | None, township_code: str | None, board_code: str | None,
+                           conversation: list[dict[str, Any]] | None, **_: Any) -> dict[str, Any]:
+    """A resident asked for a person (or the bot could not answer): the case staff will handle."""
+    case = await service.open_case(
+        type=case_type, resident_id=resident_id, channel=channel, summary=summary, category=category,
+        township_code=township_code, community_code=community_code, board_code=board_code,
+        account_key=account_key, openid=openid, conversation=conversation, urgent=urgent, source="bot_handoff")
+    return {"case_id": case.id, "case_number": case.number}

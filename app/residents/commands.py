@@ -1,0 +1,58 @@
+"""``fawu residents export/erase``: residents' personal data requests (个人信息保护法)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from app.cli import fail, run_async, settings_or_exit, with_db
+from app.errors import FawuError
+from app.residents import service
+
+
+def register(cli: click.Group) -> None:
+    """Add this domain's commands to ``fawu``."""
+    cli.add_command(residents_group)
+
+
+@click.group("residents")
+def residents_group() -> None:
+    """Residents' personal data requests (个人信息保护法)."""
+
+
+@residents_group.command("export")
+@click.argument("resident_id", type=int)
+@click.option("--out", type=click.Path(path_type=Path), help="Write JSON here instead of stdout.")
+def residents_export(resident_id: int, out: Path | None) -> None:
+    """Export everything held about a resident (their access request)."""
+    settings_or_exit()
+    try:
+        data = run_async(with_db(lambda: service.export_resident(resident_id=resident_id)))
+    except FawuError as exc:
+        fail(exc.message_zh)
+        return
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"已导出到 {out}")
+    else:
+        click.echo(text)
+
+
+@residents_group.command("erase")
+@click.argument("resident_id", type=int)
+@click.option("--reason", default="居民申请删除个人信息", help="Recorded in the history and the audit log.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def residents_erase(resident_id: int, reason: str, yes: bool) -> None:
+    """Erase a resident's personal data (the case skeleton stays for statistics)."""
+    settings_or_exit()
+    if not yes:
+        click.confirm(f"确定删除居民 {resident_id} 的个人信息？此操作不可恢复", abort=True)
+    try:
+        res = run_async(with_db(lambda: service.erase_resident(resident_id=resident_id, reason=reason)))
+    except FawuError as exc:
+        fail(exc.message_zh)
+        return
+    click.echo(f"已删除：涉及 {res['cases']} 件案件、{res['messages']} 条消息。")
