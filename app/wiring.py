@@ -23,6 +23,9 @@ ROUTER_MODULES: list[str] = [
     "app.cases.routes",
     "app.cases.views",
     "app.console.views",
+    "app.console.dashboard_views",
+    "app.console.staff_views",
+    "app.console.case_views",
     "app.emulator.views",
 ]
 

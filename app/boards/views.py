@@ -14,8 +14,8 @@ from starlette.routing import Match
 
 from app.boards import qr, service
 from app.config import get_settings
-from app.console.auth import require_staff
-from app.console.layout import render as console_render
+from app.console.kit.auth import require_staff
+from app.console.kit.layout import render as console_render
 from app.core.actor import Actor
 from app.core.clock import LOCAL_TZ
 from app.errors import InvalidInput
@@ -120,9 +120,6 @@ async def consult_submit(request: Request, board_code: str, text: str = Form("")
         answer = await service.web_consult(board_code=board_code, text=text, visitor=vid, token=token)
     except service.UnknownBoard:
         return await _unknown(request, board_code)
-    except service.ConsultUnavailable:
-        return templates.TemplateResponse(request, "boards/soon.html", {
-            "label": "在线法律咨询", "code": board_code, "hotline": get_settings().hotline})
     except InvalidInput as exc:
         board = await service.get_active_board(board_code)
         return templates.TemplateResponse(request, "boards/consult.html", {

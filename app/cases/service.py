@@ -34,7 +34,7 @@ from app.cases.base import (  # noqa: F401  the domain's errors, re-exported for
     _writer,
     recompute_deadline,
 )
-from app.cases.models import CATEGORIES, OPEN_STATUSES, Case, CaseMessage, CaseType
+from app.cases.models import CATEGORIES, OPEN_STATUSES, STATUS_ZH, TYPE_ZH, Case, CaseMessage, CaseType
 from app.core.actor import Actor
 from app.core.clock import to_local, utcnow
 from app.errors import NotFound
@@ -294,3 +294,13 @@ async def count_by_board(*, board_codes: list[str] | None = None, since: datetim
 
     return await count_by_field(Case.all(), "board_code", time_field="opened_at", codes=board_codes,
                                 since=since, until=until)
+
+
+def status_labels() -> dict[str, str]:
+    """Case status code → its Chinese label, in the order of the lifecycle."""
+    return dict(STATUS_ZH)
+
+
+def type_labels() -> dict[str, str]:
+    """Case type code → its Chinese label."""
+    return dict(TYPE_ZH)

@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from app.cases import service as cases_service
 from app.console import labels
-from app.console.auth import client_ip, current_user, require_staff
-from app.console.layout import render
+from app.console.kit.auth import client_ip, current_user, require_staff
+from app.console.kit.layout import render
 from app.core.actor import Actor, Role
 from app.errors import FawuError, NotFound
 from app.staff import service as staff_service

@@ -11,10 +11,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from app.boards import service as boards_service
 from app.cases import service as cases_service
-from app.console import charts, labels
-from app.console.auth import client_ip, require_staff
-from app.console.layout import render
+from app.console import labels
+from app.console.kit import charts
+from app.console.kit.auth import client_ip, require_staff
+from app.console.kit.layout import render
+from app.consult import service as consult_service
 from app.core.actor import Actor
 from app.core.clock import to_local, utcnow
 from app.staff import service as staff_service
@@ -37,22 +40,13 @@ def on_time_rate(rows: list[dict[str, Any]]) -> tuple[float | None, int]:
 
 async def _busiest_boards(actor: Actor, limit: int = 8) -> list[tuple[str, float]]:
     """The most scanned notice boards within the actor's units (from the boards domain's analytics)."""
-    try:
-        from app.boards import service as boards_service
-    except ImportError:
-        return []
     rows = await boards_service.scan_stats(scope=actor.scope)
     top = sorted((r for r in rows if r.level == "board" and r.scans), key=lambda r: -r.scans)[:limit]
     return [(f"{r.place}", float(r.scans)) for r in top]
 
 
 async def _hot_topics(actor: Actor) -> list[tuple[str, float]]:
-    try:
-        from app.consult import service as consult_service
-
-        rows = await consult_service.hot_topics(scope=actor.scope, weeks=8)
-    except (ImportError, AttributeError):
-        return []
+    rows = await consult_service.hot_topics(scope=actor.scope, weeks=8)
     cats = labels.category_labels()
     counts: Counter[str] = Counter()
     for r in rows:

@@ -1,11 +1,13 @@
 """Chinese labels the console shows for case codes (status, type, category, due state, org units).
 
-The cases and consult domains own these tables; they are read here in one place so the console's
-filters and charts use exactly the same words as the domains' own pages.
+The cases and consult domains own these tables (offered by their services); they are read here in one
+place so the console's filters and charts use exactly the same words as the domains' own pages.
 """
 
 from __future__ import annotations
 
+from app.cases import service as cases_service
+from app.consult import service as consult_service
 from app.org import service as org_service
 
 DUE_BADGE = {"overdue": "已超期", "due_soon": "即将到期", "paused": "暂停计时", "ok": "未到期", "done": ""}
@@ -19,21 +21,15 @@ EVENT_ZH = {
 
 
 def status_labels() -> dict[str, str]:
-    from app.cases.models import STATUS_ZH
-
-    return dict(STATUS_ZH)
+    return cases_service.status_labels()
 
 
 def type_labels() -> dict[str, str]:
-    from app.cases.models import TYPE_ZH
-
-    return dict(TYPE_ZH)
+    return cases_service.type_labels()
 
 
 def category_labels() -> dict[str, str]:
-    from app.consult.kb import CATEGORIES
-
-    return dict(CATEGORIES)
+    return consult_service.category_labels()
 
 
 async def unit_names() -> dict[str, str]:

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.console import labels
-from app.console.auth import RoleNotAllowed, require_role
-from app.console.layout import render
+from app.console.kit.auth import RoleNotAllowed, require_role
+from app.console.kit.layout import render
 from app.core.actor import ROLE_ZH, Actor, Role
 from app.core.clock import utcnow
 from app.staff import service as staff_service

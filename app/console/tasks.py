@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.console import sessions
+from app.console.kit import sessions
 
 
 async def purge_sessions() -> int:

@@ -1,4 +1,4 @@
-"""Console pages: login, password change, logout; the case pages and dashboard are included here."""
+"""Console pages: login, password change, logout (the dashboard, staff and case pages are their own routers)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.config import get_settings
-from app.console import auth, sessions
-from app.console.auth import ConsoleUser, require_login
-from app.console.layout import render
+from app.console.kit import auth, csrf, sessions
+from app.console.kit.auth import ConsoleUser, require_login
+from app.console.kit.layout import render
 from app.errors import FawuError
 from app.staff import service as staff_service
 
@@ -25,14 +25,14 @@ async def _township_usernames() -> list[str]:
 async def _login_page(request: Request, *, next_url: str, username: str = "", error: str = "",
                       status_code: int = 200) -> Response:
     settings = get_settings()
-    token = auth.login_csrf_token(request)
+    token = csrf.login_csrf_token(request)
     response = render(request, "console/login.html", {
         "login_csrf": token, "next": next_url, "username": username, "error": error,
         "max_failures": settings.login_max_failures, "lock_minutes": settings.login_lock_minutes,
         "demo_password": staff_service.DEMO_PASSWORD,
         "township_users": await _township_usernames() if settings.demo else [],
     }, status_code=status_code)
-    auth.set_login_csrf_cookie(response, token)
+    csrf.set_login_csrf_cookie(response, token)
     return response
 
 
@@ -53,8 +53,8 @@ async def login(request: Request, username: Annotated[str, Form(max_length=64)] 
                 password: Annotated[str, Form(max_length=256)] = "",
                 csrf_token: Annotated[str, Form(max_length=128)] = "",
                 next: Annotated[str, Form(max_length=500)] = "") -> Response:
-    if not auth.tokens_match(request.cookies.get(auth.LOGIN_CSRF_COOKIE), csrf_token):
-        raise auth.CsrfFailed()
+    if not csrf.tokens_match(request.cookies.get(csrf.LOGIN_CSRF_COOKIE), csrf_token):
+        raise csrf.CsrfFailed()
     settings = get_settings()
     try:
         staff = await staff_service.authenticate(
@@ -71,7 +71,7 @@ async def login(request: Request, username: Annotated[str, Form(max_length=64)] 
     target = auth.PASSWORD_PATH if staff.must_change_password else auth.safe_next(next)
     response = RedirectResponse(target, status_code=303)
     auth.set_session_cookie(response, token)
-    response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path=auth.LOGIN_PATH)
+    response.delete_cookie(csrf.LOGIN_CSRF_COOKIE, path=auth.LOGIN_PATH)
     return response
 
 
@@ -104,14 +104,3 @@ async def change_password(request: Request, user: Annotated[ConsoleUser, Depends
                       status_code=exc.status)
     await sessions.end_other_sessions(staff_id=user.staff.id, keep_token=user.session_token)
     return RedirectResponse("/console/inbox?notice=password", status_code=303)
-
-
-def _include_pages() -> None:
-    from app.console import case_views, dashboard_views, staff_views
-
-    router.include_router(case_views.router)
-    router.include_router(dashboard_views.router)
-    router.include_router(staff_views.router)
-
-
-_include_pages()

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from app.console.auth import require_staff
+from app.console.kit.auth import require_staff
 from app.consult import service
 from app.core.actor import Actor
 

@@ -308,6 +308,11 @@ async def hand_over(*, text: str, category: str, urgent: bool = False, resident_
     return HandOver(opened.get("case_id"), number, reply)
 
 
+def category_labels() -> dict[str, str]:
+    """Matter category code (the 15 of the knowledge base) → its Chinese label."""
+    return dict(CATEGORIES)
+
+
 async def search_kb(query: str, *, limit: int = 5) -> list[KbHit]:
     """Knowledge-base entries for a query (staff quick replies)."""
     if not query.strip():

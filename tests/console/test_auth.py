@@ -221,7 +221,7 @@ class TestSessionPurge:
     async def test_expired_sessions_are_purged_by_the_schedule(self, client: httpx.AsyncClient,
                                                                settings: Any) -> None:
         from app import wiring
-        from app.console.models import ConsoleSession
+        from app.console.kit.models import ConsoleSession
 
         await make_staff()
         await login(client, "clerk")

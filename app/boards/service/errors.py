@@ -45,12 +45,6 @@ class UnknownAction(NotFound):
     message_zh = "没有这项服务。"
 
 
-class ConsultUnavailable(BoardsError):
-    code = "board_consult_unavailable"
-    message_zh = "在线咨询即将开放，请拨打 12348 公共法律服务热线。"
-    status = 503
-
-
 class BadForm(InvalidInput):
     code = "board_form_invalid"
     message_zh = "页面已过期，请返回重新打开后再提交。"

@@ -13,12 +13,13 @@ from app.boards.service.cards import (
 )
 from app.boards.service.errors import (
     BadForm,
-    ConsultUnavailable,
     NoAccount,
     UnknownAction,
 )
 from app.boards.service.scans import record_scan, visitor_hash
+from app.consult import service as consult_service
 from app.errors import InvalidInput
+from app.org import service as org
 
 # The buttons of the landing page: (key, label, the path of the feature when it exists).
 ACTIONS: list[tuple[str, str, str]] = [
@@ -59,8 +60,6 @@ async def landing(*, board_code: str, visitor: str, in_wechat: bool, record: boo
 
 async def action_target(*, board_code: str, action: str) -> tuple[Any, str, dict[str, str]]:
     """A landing-page button: (board, the feature's path, the query carrying board, community, township)."""
-    from app.org import service as org
-
     board = await get_active_board(board_code)
     if action not in ACTION_PATHS:
         raise UnknownAction()
@@ -84,15 +83,6 @@ async def web_consult(*, board_code: str, text: str, visitor: str, token: str) -
         raise InvalidInput("请先写下您的问题。")
     if len(text) > 500:
         raise InvalidInput("问题请控制在 500 字以内；内容较多时请拨打 12348。")
-    try:
-        from app.consult import service as consult_service
-    except ImportError as exc:
-        raise ConsultUnavailable() from exc
-    ask = getattr(consult_service, "ask", None)
-    if ask is None:
-        raise ConsultUnavailable()
-    from app.org import service as org
-
     info = await org.unit_info(board.community.code)
-    return await ask(text, channel="web", community_code=info.code, township_code=info.township_code,
+    return await consult_service.ask(text, channel="web", community_code=info.code, township_code=info.township_code,
                      board_code=board.code)

@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from app.config import get_settings
-from app.console.auth import ConsoleUser
+from app.console.kit.auth import ConsoleUser
 from app.core.actor import ROLE_ZH, Role
 from app.web import templates
 

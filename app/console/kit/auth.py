@@ -8,32 +8,23 @@ A supervisor (督导) is read-only: every unsafe request through ``require_staff
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request, Response
-from starlette.datastructures import FormData
 
 from app.config import get_settings
-from app.console import sessions
+from app.console.kit import sessions
+from app.console.kit.csrf import SAFE_METHODS, check_csrf
 from app.core.actor import Actor, Role
 from app.errors import Forbidden, NotAuthenticated
 from app.staff import service as staff_service
-from app.staff.models import StaffUser
 
 SESSION_COOKIE = "fawu_console"
-LOGIN_CSRF_COOKIE = "fawu_login_csrf"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOGIN_PATH = "/console/login"
 PASSWORD_PATH = "/console/password"
-
-
-class CsrfFailed(Forbidden):
-    code = "csrf_failed"
-    message_zh = "安全校验未通过（页面可能已过期），请刷新页面后重新提交。"
 
 
 class ReadOnlyRole(Forbidden):
@@ -60,7 +51,7 @@ class LoginRequired(NotAuthenticated):
 class ConsoleUser:
     """The logged-in staff member of this request."""
 
-    staff: StaffUser
+    staff: Any  # the StaffUser row (staff's model, reached through staff.service)
     actor: Actor
     csrf_token: str
     session_token: str
@@ -99,41 +90,6 @@ def set_session_cookie(response: Response, token: str) -> None:
 def clear_session_cookie(response: Response) -> None:
     settings = get_settings()
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure)
-
-
-def login_csrf_token(request: Request) -> str:
-    """Pre-login CSRF (double submit): the login form echoes this cookie's value."""
-    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
-
-
-def set_login_csrf_cookie(response: Response, token: str) -> None:
-    settings = get_settings()
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path=LOGIN_PATH, httponly=True,
-                        samesite="strict", secure=settings.cookie_secure)
-
-
-async def submitted_csrf(request: Request) -> str:
-    """The CSRF token a request carries (header first, then the form field)."""
-    header = request.headers.get("x-csrf-token")
-    if header:
-        return header
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form: FormData = await request.form()  # cached by Starlette: the route reads it again
-        value = form.get("csrf_token")
-        return value if isinstance(value, str) else ""
-    return ""
-
-
-def tokens_match(expected: str | None, sent: str | None) -> bool:
-    return bool(expected) and bool(sent) and hmac.compare_digest(str(expected), str(sent))
-
-
-async def check_csrf(request: Request, expected: str) -> None:
-    if request.method in SAFE_METHODS:
-        return
-    if not tokens_match(expected, await submitted_csrf(request)):
-        raise CsrfFailed()
 
 
 async def current_user(request: Request) -> ConsoleUser | None:

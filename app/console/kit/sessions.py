@@ -6,10 +6,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from app.console.models import ConsoleSession
+from app.console.kit.models import ConsoleSession
 from app.core.clock import utcnow
-from app.staff.models import StaffUser
+from app.staff import service as staff_service
 
 # last_seen_at is refreshed at most this often (not a write per request).
 _TOUCH_EVERY = timedelta(minutes=1)
@@ -24,7 +25,7 @@ class SessionInfo:
     """A valid session and its staff member."""
 
     session: ConsoleSession
-    staff: StaffUser
+    staff: Any  # the StaffUser row, from staff.service
 
 
 async def create_session(*, staff_id: int, max_age: int, ip: str = "", user_agent: str = "") -> tuple[str, str]:
@@ -50,7 +51,10 @@ async def get_session(token: str | None) -> SessionInfo | None:
     if row.expires_at <= now:
         await row.delete()
         return None
-    staff = await StaffUser.get_or_none(id=row.staff_id)
+    try:
+        staff = await staff_service.get_staff(row.staff_id)
+    except staff_service.StaffNotFound:
+        staff = None
     if staff is None or not staff.active:
         await row.delete()
         return None
