@@ -8,9 +8,12 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import click
+import uvicorn
 
-from app import __version__, wiring
-from app.config import ConfigError, Settings, get_settings
+from app import __version__, db, wiring
+from app.config import ConfigError, Settings, check_production_secrets, get_settings
+from app.emulator import embedded
+from app.matrix.service import load_matrix
 
 T = TypeVar("T")
 
@@ -35,8 +38,6 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 
 async def with_db(fn: Callable[[], Awaitable[T]], *, migrate: bool = True) -> T:
     """Run ``fn`` with the database connected (and migrated), then close it."""
-    from app import db
-
     settings = settings_or_exit()
     try:
         if migrate:
@@ -63,23 +64,15 @@ def cli() -> None:
 @click.option("--workers", default=None, type=int, help="Worker processes (default: the workers setting).")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve fawu over HTTP (migrates the database and loads the demo on an empty one)."""
-    import uvicorn
-
     settings = settings_or_exit()
-    if not settings.demo and settings.uses_demo_secrets:
-        fail("demo = false 时必须设置自己的 secret_key 和 pii_key（FAWU_SECRET_KEY / FAWU_PII_KEY），"
-             "不能使用演示密钥 (set your own secret_key and pii_key in production)")
-    from app.matrix.service import load_matrix
-
     try:
+        check_production_secrets(settings)
         load_matrix(settings.matrix_dir)
     except ConfigError as exc:
         fail(str(exc))
     n = workers or settings.workers
-    from app.emulator import embedded
-
     embedded.maybe_start_beside(settings)
-    uvicorn.run("app.asgi:app" if n > 1 else "app.asgi:app", host=host or settings.host, port=port or settings.port,
+    uvicorn.run("app.asgi:app", host=host or settings.host, port=port or settings.port,
                 workers=n, log_config=None, access_log=False, timeout_graceful_shutdown=settings.shutdown_timeout, proxy_headers=True)
 
 
@@ -87,8 +80,6 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 @click.option("--check", is_flag=True, help="Only check that every model change has a migration (for CI).")
 def migrate(check: bool) -> None:
     """Apply pending database migrations (safe to run again; upgrades a database that holds data)."""
-    from app import db
-
     settings = settings_or_exit()
     if check:
         missing = run_async(db.pending_model_changes())

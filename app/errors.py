@@ -9,6 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from app.core import metrics
+from app.web import templates
+
 log = logging.getLogger("fawu.errors")
 
 
@@ -58,6 +61,15 @@ class Conflict(FawuError):
     status = 409
 
 
+# What a resident reads on WeChat when something unexpected failed (never for a domain error).
+BUSY_ZH = "系统繁忙，请稍后再试。如有急事请拨打公共法律服务热线 12348。"
+
+
+def wechat_text(exc: BaseException) -> str:
+    """The WeChat rendering: a domain error's Chinese message; "busy" only for the unexpected."""
+    return exc.message_zh if isinstance(exc, FawuError) else BUSY_ZH
+
+
 def _wants_html(request: Request) -> bool:
     path = request.url.path
     if path.startswith("/api/") or path.startswith("/wechat/"):
@@ -68,12 +80,10 @@ def _wants_html(request: Request) -> bool:
 def render_error(request: Request, exc: FawuError) -> Response:
     """Render a FawuError for whoever asked: WeChat callback, console page, or JSON API."""
     if request.url.path.startswith("/wechat/"):
-        # WeChat retries on any non-200: callbacks answer 200 with success; the engine
-        # turns domain errors into a Chinese text reply before they reach here.
+        # WeChat retries on any non-200: the callback answers 200 "success". Handlers' domain errors
+        # never get here: the callback renders them as a text reply with ``wechat_text``.
         return PlainTextResponse("success")
     if _wants_html(request):
-        from app.web import templates
-
         return templates.TemplateResponse(
             request, "error.html", {"message": exc.message_zh, "code": exc.code, "status": exc.status},
             status_code=exc.status,
@@ -95,7 +105,7 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s", request.url.path)
+        metrics.caught("http.unhandled", log, "unhandled error on %s", request.url.path)
         if request.url.path.startswith("/wechat/"):
             return PlainTextResponse("success")
         if _wants_html(request):

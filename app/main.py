@@ -14,12 +14,20 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import __version__, wiring
-from app.config import Settings, get_settings, set_settings
+from app import __version__, db, wiring
+from app.cases.tasks import on_startup as cases_on_startup
+from app.config import Settings, check_production_secrets, get_settings, set_settings
 from app.core import metrics
 from app.core.logs import request_id_var, setup_logging
 from app.errors import register_error_handlers
+from app.jobs.service import run_forever
+from app.laws import service as laws_service
+from app.matrix.service import load_matrix, set_matrix
+from app.org import service as org_service
+from app.org.importer import import_folder
+from app.staff.service import load_demo_staff
 from app.web import STATIC_DIR
+from app.wechat import lifecycle
 
 log = logging.getLogger("fawu.main")
 
@@ -65,47 +73,38 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+async def _close_db_quietly() -> None:
+    try:
+        await db.close_db()
+    except Exception:  # the start-up error is the one to report
+        metrics.caught("startup.close_db", log, "database not closed after a failed start-up", level=logging.WARNING)
+
+
 async def startup(settings: Settings, *, init_database: bool = True) -> None:
     """Everything a serving process needs before the first request."""
+    check_production_secrets(settings)
     wiring.wire_events()
-    from app import db
-    from app.matrix.service import load_matrix, set_matrix
-
     if init_database:
         if settings.auto_migrate:
             await db.migrate(settings)
         await db.init_db(settings)
         if settings.demo and settings.demo_autoload and await db.is_empty():
-            from app.org.importer import import_folder
-
             report = await import_folder(settings.content_dir / "org")
             log.info("demo district loaded: %s", report.summary_zh())
         if settings.demo and settings.demo_autoload and settings.laws_dir.is_dir():
-            from app.laws import service as laws_service
-
             if not await laws_service.corpus_size():
                 laws_report = await laws_service.import_folder(folder=settings.laws_dir)
                 log.info("statute corpus loaded: %s", laws_report.summary_zh())
         if settings.demo:
-            from app.staff.service import load_demo_staff
-
             await load_demo_staff()
     known = None
-    with contextlib.suppress(Exception):
-        from app.org import service as org_service
-
+    try:
         known = set((await org_service.tree()).keys()) or None
+    except Exception:  # no database (some CLI paths): the matrix is checked without the org tree
+        metrics.caught("startup.org_tree", log, "org tree not readable at start-up", level=logging.WARNING)
     set_matrix(load_matrix(settings.matrix_dir, known_units=known))
     wiring.load_inbound()
-    from app.cases.tasks import on_startup as cases_on_startup
-
     await cases_on_startup()  # load the working-day calendar, warn on gaps, refresh stale deadlines
-    if settings.uses_demo_secrets and not settings.demo:
-        from app.config import ConfigError
-
-        # phone and ID numbers would be encrypted with a key published in the repository
-        raise ConfigError("demo = false 时必须设置自己的 secret_key 和 pii_key（FAWU_SECRET_KEY / FAWU_PII_KEY），"
-                          "不能使用演示密钥 (set your own secret_key and pii_key in production)")
 
 
 def create_app(settings: Settings | None = None, *, init_database: bool = True, run_worker: bool = True) -> FastAPI:
@@ -121,34 +120,27 @@ def create_app(settings: Settings | None = None, *, init_database: bool = True, 
             await startup(settings, init_database=init_database)
         except Exception:
             # close what was opened, or the database threads keep a failed process alive
-            log.exception("start-up failed")
+            metrics.caught("startup", log, "start-up failed")
             if init_database:
-                from app.db import close_db
-
-                with contextlib.suppress(Exception):
-                    await close_db()
+                await _close_db_quietly()
             raise
         stop = asyncio.Event()
         worker: asyncio.Task[Any] | None = None
         if run_worker:
-            from app.jobs.service import run_forever
-
-            worker = asyncio.create_task(run_forever(wiring.schedules(), stop))  # type: ignore[arg-type]
+            worker = asyncio.create_task(run_forever(wiring.schedules(), stop))
         app.state.stop = stop
         try:
             yield
         finally:
             stop.set()
             if worker is not None:
-                with contextlib.suppress(Exception):
+                try:
                     await asyncio.wait_for(worker, timeout=settings.shutdown_timeout)
-            from app.wechat import lifecycle
-
+                except Exception:  # shutting down: the jobs it held are reclaimed after their lease
+                    metrics.caught("shutdown.worker", log, "worker did not stop cleanly", level=logging.WARNING)
             await lifecycle.shutdown()
             if init_database:
-                from app.db import close_db
-
-                await close_db()
+                await db.close_db()
 
     app = FastAPI(title="fawu 法务", version=__version__, lifespan=lifespan,
                   docs_url="/api/docs" if settings.demo else None, redoc_url=None,

@@ -10,6 +10,7 @@ import importlib
 from types import ModuleType
 
 from app.core import events
+from app.jobs.service import Schedule
 
 # Modules exposing ``router`` (a FastAPI APIRouter): JSON APIs (routes.py) and pages (views.py).
 ROUTER_MODULES: list[str] = [
@@ -40,7 +41,8 @@ INBOUND_MODULES: list[str] = [
 ]
 
 # Modules that register job handlers (app.jobs.service.register) and may define
-# ``SCHEDULES: list[tuple[name, every_seconds, async_fn]]`` for the in-process runner.
+# ``SCHEDULES: list[tuple[name, every_seconds, async_fn]]`` for the in-process runner (``every_seconds``
+# may be a function reading the settings: it is called here, at start-up, not at import).
 JOB_MODULES: list[str] = [
     "app.wechat.tasks",
     "app.residents.tasks",
@@ -103,8 +105,9 @@ def wire_events() -> None:
     events.mark_wired()
 
 
-def schedules() -> list[tuple[str, float, object]]:
-    out: list[tuple[str, float, object]] = []
+def schedules() -> list[Schedule]:
+    out: list[Schedule] = []
     for mod in load(JOB_MODULES):
-        out.extend(getattr(mod, "SCHEDULES", []))
+        for name, every, fn in getattr(mod, "SCHEDULES", []):
+            out.append((name, float(every() if callable(every) else every), fn))
     return out

@@ -102,3 +102,26 @@ def _all_imports(path: Path) -> list[tuple[int, str]]:
         elif isinstance(node, ast.Import):
             out += [(node.lineno, a.name) for a in node.names]
     return out
+
+
+def test_every_broad_except_is_counted() -> None:
+    """An ``except Exception`` (or bare/BaseException) that survives must call ``metrics.caught`` (one
+    helper: counted in fawu_errors_logged_total and logged) or re-raise; nothing swallowed silently."""
+    offenders = []
+    for path in APP.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ExceptHandler):
+                continue
+            names = {n.id for n in ast.walk(node.type) if isinstance(n, ast.Name)} if node.type else {"bare"}
+            if not names & {"Exception", "BaseException", "bare"}:
+                continue
+            body = ast.Module(body=node.body, type_ignores=[])
+            counted = any(isinstance(n, ast.Attribute) and n.attr == "caught" for n in ast.walk(body))
+            reraised = any(isinstance(n, ast.Raise) for n in ast.walk(body))
+            if not (counted or reraised):
+                offenders.append(f"{path.relative_to(APP.parent)}:{node.lineno}")
+    assert offenders == [], ("broad except without metrics.caught(where, log, message) or a raise "
+                             "(see app/README.md, 'Errors'):\n" + "\n".join(offenders))

@@ -11,9 +11,11 @@ from typing import Any
 
 from app.cases import deadlines
 from app.cases.models import Case, CaseEvent
+from app.core import metrics
 from app.core.actor import Actor, Role
 from app.core.clock import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.wechat import delivery
 
 log = logging.getLogger("fawu.cases")
 
@@ -142,18 +144,12 @@ async def _send_to_resident(case: Case, text: str) -> str:
     message enqueues job ``cases.first_response`` when it reaches the resident (首次响应)."""
     if not (case.account_key and case.openid):
         return "none"
-    from app.wechat import delivery
-
     try:
         return await delivery.deliver_text(account_key=case.account_key, openid=case.openid, text=text,
                                            role="staff", on_delivered="cases.first_response",
                                            on_delivered_payload={"case_id": case.id})
-    except Exception:
-        # nothing was queued: say so, so the case page shows it and staff can send again or call
-        log.exception("delivery for case %s failed", case.number)
-        from app.core import metrics
-
-        metrics.errors_swallowed.labels("cases.delivery").inc()
+    except Exception:  # nothing was queued: say so, so the case page shows it and staff can send again or call
+        metrics.caught("cases.delivery", log, "delivery for case %s failed", case.number)
         return "failed"
 
 

@@ -35,16 +35,18 @@ from app.cases.base import (  # noqa: F401  the domain's errors, re-exported for
     recompute_deadline,
 )
 from app.cases.models import CATEGORIES, OPEN_STATUSES, STATUS_ZH, TYPE_ZH, Case, CaseMessage, CaseType
+from app.core import metrics
 from app.core.actor import Actor
 from app.core.clock import to_local, utcnow
+from app.core.counting import count_by_field
 from app.errors import NotFound
+from app.matrix.service import get_matrix
+from app.org import service as org_service
 
 log = logging.getLogger("fawu.cases")
 
 
 async def _new_number(conn: Any) -> str:
-    from app.org import service as org_service
-
     day = to_local(utcnow()).strftime("%Y%m%d")
     district = next((u.code for u in (await org_service.tree()).values() if u.kind == "district"), "FW")
     prefix = f"{district}{day}-"
@@ -55,8 +57,6 @@ async def _new_number(conn: Any) -> str:
 async def _resolve_units(*, township_code: str | None, community_code: str | None, board_code: str | None,
                          account_key: str | None) -> tuple[str | None, str | None]:
     """(township, community) from the arguments, else the board scanned, else the account's org unit."""
-    from app.org import service as org_service
-
     tree = await org_service.tree()
     unit = community_code or township_code
     if unit is None and board_code:
@@ -66,11 +66,11 @@ async def _resolve_units(*, township_code: str | None, community_code: str | Non
         except NotFound:
             unit = None
     if unit is None and account_key:
-        from app.matrix.service import get_matrix
-
         try:
             acc = get_matrix().get(account_key)
-        except Exception:  # no matrix loaded (CLI, some tests)
+        except RuntimeError:  # no matrix loaded (CLI, some tests): the case has no unit yet
+            metrics.caught("cases.units", log, "no matrix to find account %s's unit", account_key,
+                           level=logging.INFO)
             acc = None
         unit = acc.org_unit if acc is not None else None
     info = tree.get(unit) if unit else None
@@ -290,8 +290,6 @@ from app.cases.queries import (  # noqa: E402,F401  re-exported for callers
 async def count_by_board(*, board_codes: list[str] | None = None, since: datetime | None = None,
                          until: datetime | None = None) -> dict[str, int]:
     """Cases opened after a board scan, by board code (for the scan analytics)."""
-    from app.core.counting import count_by_field
-
     return await count_by_field(Case.all(), "board_code", time_field="opened_at", codes=board_codes,
                                 since=since, until=until)
 

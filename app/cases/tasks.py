@@ -21,9 +21,12 @@ from tortoise.expressions import Q
 
 from app.cases import service
 from app.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseReminder
-from app.core import calendar
+from app.config import get_settings
+from app.core import calendar, metrics
+from app.core.actor import Role
 from app.core.clock import to_local, utcnow
 from app.jobs import service as jobs
+from app.staff import service as staff_service
 
 log = logging.getLogger("fawu.cases.tasks")
 
@@ -39,8 +42,6 @@ def _windows(spec: str) -> list[tuple[time, time]]:
 
 def in_working_hours(now: datetime | None = None) -> bool:
     """True on a working day of the calendar inside the staff hours (Asia/Shanghai)."""
-    from app.config import get_settings
-
     local = to_local(now or utcnow())
     if not calendar.is_workday(local.date()):
         return False
@@ -54,8 +55,6 @@ def _dedupe(case_id: int, threshold: str, deadline: datetime) -> str:
 
 async def check_deadlines(now: datetime | None = None) -> int:
     """Enqueue a warning for every open case past a threshold (due soon, overdue) not warned yet."""
-    from app.config import get_settings
-
     now = now or utcnow()
     if not in_working_hours(now):
         return 0
@@ -83,18 +82,14 @@ async def check_deadlines(now: datetime | None = None) -> int:
 
 
 async def _recipients(case: Case) -> list[int]:
-    from app.staff.models import StaffUser
-
     ids: list[int] = []
     if case.owner_id is not None:
         ids.append(case.owner_id)
-        owner = await StaffUser.get_or_none(id=case.owner_id)
-        if owner is not None and owner.supervisor_id is not None:
-            ids.append(owner.supervisor_id)
+        supervisor = await staff_service.supervisor_of(case.owner_id)
+        if supervisor is not None:
+            ids.append(supervisor)
     else:  # nobody took it yet: the township's staff
-        for s in await StaffUser.filter(active=True, role="township_staff"):
-            if case.township_code in (s.unit_codes or []):
-                ids.append(s.id)
+        ids += [s.id for s in await staff_service.active_staff(role=Role.TOWNSHIP_STAFF, unit_code=case.township_code)]
     return ids
 
 
@@ -135,16 +130,12 @@ async def _check() -> None:
 
 
 def _interval() -> float:
-    from app.config import get_settings
-
-    try:
-        return float(get_settings().reminder_interval_seconds)
-    except Exception:
-        return 30.0
+    return float(get_settings().reminder_interval_seconds)
 
 
-SCHEDULES: list[tuple[str, float, Any]] = [
-    ("cases.check_deadlines", _interval(), _check),
+# The interval is read from the settings at start-up (wiring.schedules()), not at import.
+SCHEDULES: list[tuple[str, Any, Any]] = [
+    ("cases.check_deadlines", _interval, _check),
 ]
 
 
@@ -155,7 +146,7 @@ async def on_startup() -> None:
     try:
         n = await service.recompute_open_deadlines(stale_only=True)
     except Exception:  # no database yet (some CLI paths): deadlines are recomputed on the next change
-        log.exception("could not recompute stale deadlines at start-up")
+        metrics.caught("cases.startup", log, "could not recompute stale deadlines at start-up")
         return
     if n:
         log.info("recomputed %s stale case deadlines", n)

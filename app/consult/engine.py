@@ -12,6 +12,7 @@ from app.consult.classify import Decision, decide
 from app.consult.kb import Entry, KbProblem, load_kb
 from app.consult.retrieval import Hit, Index
 from app.consult.text import add_words, normalise
+from app.core import metrics
 
 log = logging.getLogger("fawu.consult")
 
@@ -118,4 +119,4 @@ def warm_up() -> None:
     try:
         get_engine()
     except Exception as exc:  # a broken knowledge base is reported by ``fawu kb check``
-        log.warning("consultation engine not warmed up: %s", exc)
+        metrics.caught("consult.warm_up", log, "consultation engine not warmed up: %s", exc, level=logging.WARNING)

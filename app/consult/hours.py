@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
+from app.core import metrics
+from app.core.calendar import is_workday
 from app.core.clock import to_local
+
+log = logging.getLogger("fawu.consult.hours")
 
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAY_ZH = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
@@ -35,12 +40,11 @@ def parse_hours(spec: str) -> dict[int, list[tuple[time, time]]]:
     return out
 
 
-def _workday(d: object) -> bool | None:
+def _workday(d: date) -> bool | None:
     try:
-        from app.core.calendar import is_workday
-
-        return bool(is_workday(d))  # type: ignore[arg-type]
-    except Exception:
+        return bool(is_workday(d))
+    except Exception:  # outside the calendar's years: the caller says "working days" without a date
+        metrics.caught("consult.hours", log, "no working-day data for %s", d, level=logging.DEBUG)
         return None
 
 

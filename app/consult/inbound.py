@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from app.consult import service
 from app.consult.engine import warm_up
 from app.consult.safety import detect_danger
+from app.core import metrics
+from app.laws import service as laws_service
+from app.org import service as org_service
+from app.residents import service as residents_service
 from app.wechat.router import Inbound, Reply, TextReply, router
 
 log = logging.getLogger("fawu.consult")
@@ -42,19 +46,15 @@ async def _where(inbound: Inbound) -> Where:
     w = Where()
     try:
         if inbound.resident_id:
-            from app.residents import service as residents_service
-
             r = await residents_service.get_resident(inbound.resident_id)
             w.community_code, w.township_code = r.community_code, r.township_code
             w.special_groups = list(r.special_groups or [])
         if inbound.board_code:
-            from app.org import service as org_service
-
             board = await org_service.get_board(inbound.board_code)
             w.community_code = board.community.code
             w.township_code = (await org_service.unit_info(w.community_code)).township_code
-    except Exception as exc:
-        log.debug("resident location unknown: %s", exc)
+    except Exception:  # the answer goes without the community's advisor and desk
+        metrics.caught("consult.where", log, "resident location unknown", level=logging.INFO)
     return w
 
 
@@ -182,8 +182,6 @@ SEARCH_PATTERN = r"^\s*查(一下|询|查)?\s*.{1,30}(法条|条文|法律|规�
 
 @router.on_text(LOOKUP_PATTERN, priority=40)
 async def law_article(inbound: Inbound) -> Reply | None:
-    from app.laws import service as laws_service
-
     text = _text(inbound)
     if text is None or len(text) > 40:
         return None
@@ -197,16 +195,14 @@ async def law_article(inbound: Inbound) -> Reply | None:
         return None
     except laws_service.ArticleNotFound as exc:
         return TextReply(exc.message_zh)
-    except Exception as exc:  # no corpus loaded: let the consultation answer
-        log.debug("law lookup unavailable: %s", exc)
+    except Exception:  # no corpus loaded: let the consultation answer
+        metrics.caught("consult.law_lookup", log, "law lookup unavailable", level=logging.INFO)
         return None
     return TextReply(view.as_text(max_chars=550) + "\n（以上为法规库文本，具体适用请咨询律师或拨打 12348）")
 
 
 @router.on_text(SEARCH_PATTERN, priority=45)
 async def law_search(inbound: Inbound) -> Reply | None:
-    from app.laws import service as laws_service
-
     text = _text(inbound)
     if text is None or len(text) > 40:
         return None
@@ -220,8 +216,8 @@ async def law_search(inbound: Inbound) -> Reply | None:
         views = await laws_service.get_cited(citations=cites)
         if not views:
             views = await laws_service.search(words=laws_service.terms(query), limit=3)
-    except Exception as exc:
-        log.debug("law search unavailable: %s", exc)
+    except Exception:  # no corpus loaded: let the consultation answer
+        metrics.caught("consult.law_search", log, "law search unavailable", level=logging.INFO)
         return None
     if not views:
         return TextReply(f"没有找到与“{query}”有关的法条，可以换个词再查，或拨打 12348 咨询。")

@@ -15,6 +15,7 @@ import httpx
 
 from app.config import Settings
 from app.consult.kb import Entry, short_law_name
+from app.core import metrics
 
 log = logging.getLogger("fawu.consult.llm")
 
@@ -105,7 +106,8 @@ async def phrase(question: str, entries: list[Entry], *, settings: Settings) -> 
         resp.raise_for_status()
         content = resp.json()["choices"][0]["message"]["content"]
     except (TimeoutError, httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
-        log.warning("language model unavailable, retrieval answer sent: %s", type(exc).__name__)
+        metrics.caught("consult.llm", log, "language model unavailable, retrieval answer sent: %s",
+                       type(exc).__name__, level=logging.WARNING)
         return None
     if not isinstance(content, str) or not content.strip():
         return None

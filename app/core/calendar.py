@@ -24,6 +24,7 @@ from pathlib import Path
 
 import chinese_calendar
 
+from app.core import metrics
 from app.core.clock import LOCAL_TZ, local_today
 
 log = logging.getLogger("fawu.calendar")
@@ -153,7 +154,7 @@ def provisional_holidays(year: int) -> set[date]:
             if name == "清明":
                 days.add(d)
     except Exception:  # the solar-term table has its own limits
-        log.debug("no solar term for %s", year)
+        metrics.caught("calendar.solar_term", log, "no solar term for %s", year, level=logging.DEBUG)
     return days
 
 

@@ -82,7 +82,7 @@ async def run_one(now: datetime | None = None) -> bool:
             raise LookupError(f"no handler registered for job {job.name}")
         await handler(job.payload)
     except Exception as exc:  # a job failure is recorded and retried, never lost
-        log.exception("job %s #%s failed", job.name, job.id)
+        metrics.caught("jobs.run", log, "job %s #%s failed", job.name, job.id)
         metrics.jobs_run.labels(job.name, "error").inc()
         final = job.attempts >= job.max_attempts
         delay = min(3600, 2 ** job.attempts * 5) * (0.5 + random.random())
@@ -120,9 +120,8 @@ async def run_forever(schedules: list[Schedule], stop: asyncio.Event, poll: floa
             while await run_one():
                 if stop.is_set():
                     break
-        except Exception:
-            log.exception("worker loop error")
-            metrics.errors_swallowed.labels("jobs.worker").inc()
+        except Exception:  # the worker keeps running: the next poll tries again
+            metrics.caught("jobs.worker", log, "worker loop error")
         try:
             await asyncio.wait_for(stop.wait(), timeout=poll)
         except TimeoutError:

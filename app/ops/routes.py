@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -11,6 +12,8 @@ from tortoise import connections
 
 from app.config import get_settings
 from app.core import metrics
+
+log = logging.getLogger("fawu.ops")
 
 router = APIRouter(tags=["ops"])
 
@@ -21,6 +24,7 @@ async def _check_db() -> str:
         await asyncio.wait_for(conn.execute_query("SELECT 1"), timeout=2)
         return "ok"
     except Exception as exc:  # reported, not raised: this is the health check
+        metrics.caught("ops.health", log, "health check: database", level=logging.WARNING)
         return f"error: {type(exc).__name__}"
 
 
@@ -34,7 +38,8 @@ async def _check_redis(url: str) -> str:
         finally:
             await client.aclose()
         return "ok"
-    except Exception as exc:
+    except Exception as exc:  # reported, not raised: this is the health check
+        metrics.caught("ops.health", log, "health check", level=logging.WARNING)
         return f"error: {type(exc).__name__}"
 
 

@@ -101,6 +101,18 @@ async def get_staff(staff_id: int) -> StaffUser:
     return user
 
 
+async def supervisor_of(staff_id: int) -> int | None:
+    """The id of a staff member's supervisor (reminders go to both), None when none or unknown."""
+    user = await StaffUser.get_or_none(id=staff_id)
+    return user.supervisor_id if user is not None else None
+
+
+async def active_staff(*, role: Role, unit_code: str | None) -> list[StaffUser]:
+    """Active staff of one role listed on one unit (not its parents), by id."""
+    return [u for u in await StaffUser.filter(active=True, role=role).order_by("id")
+            if unit_code in (u.unit_codes or [])]
+
+
 async def actor_for(user: StaffUser) -> Actor:
     scope = await OrgScope.for_units(list(user.unit_codes or []))
     return Actor(id=user.id, name=user.name, role=Role(user.role), scope=scope, unit_codes=tuple(user.unit_codes or ()))

@@ -22,6 +22,7 @@ from wechatpy.replies import TextReply as WxTextReply
 from app.config import get_settings
 from app.core import metrics
 from app.core.clock import utcnow
+from app.errors import FawuError, wechat_text
 from app.jobs import service as jobs
 from app.matrix.service import Account, get_matrix
 from app.residents import service as residents
@@ -47,7 +48,6 @@ KNOWN_EVENTS = frozenset({
 INTERACTION = {"click": "click", "scancode_push": "click", "scancode_waitmsg": "click",
                "subscribe": "subscribe", "scan": "scan"}
 _DECL_RE = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9_.\-]+)[\"']")
-BUSY_TEXT = "系统繁忙，请稍后再试。如有急事请拨打公共法律服务热线 12348。"
 CONTINUED = "\n（未完，续见下条）"
 
 # Background tasks of over-budget handlers (kept referenced until done).
@@ -289,8 +289,7 @@ async def handle(*, account_key: str, params: dict[str, str], body: bytes | None
     try:
         result = await _accept(acc, inbound, fields, encrypted, params, router or default_router, started)
     except Exception:
-        log.exception("wechat callback failed: account=%s", acc.key)
-        metrics.errors_swallowed.labels("wechat.callback").inc()
+        metrics.caught("wechat.callback", log, "wechat callback failed: account=%s", acc.key)
         return CallbackResult(200, SUCCESS, TEXT_MEDIA, "handled")
     metrics.wechat_messages.labels(acc.key, result.outcome).inc()
     return result
@@ -336,8 +335,8 @@ async def _accept(acc: Account, inbound: Inbound, fields: dict[str, Any], encryp
             return CallbackResult(200, SUCCESS, TEXT_MEDIA)
         xml = await task  # it finished ("done") just as the budget ran out: answer passively after all
     except Exception:  # e.g. the database failed mid-way: the reply_later job tries again later
-        log.exception("wechat processing failed: account=%s id=%s", acc.key, inbound.message_id)
-        metrics.errors_swallowed.labels("wechat.process").inc()
+        metrics.caught("wechat.process", log, "wechat processing failed: account=%s id=%s", acc.key,
+                       inbound.message_id)
         await service.finish_inbound(inbound_id=row.id, status="deferred", only_if="processing")
         await jobs.enqueue("wechat.reply_later", {"inbound_id": row.id}, run_at=_later(60),
                            dedupe_key=f"wechat.reply_later:{row.id}")
@@ -388,11 +387,12 @@ async def _prepare(acc: Account, inbound: Inbound) -> int:
 async def _dispatch(inbound: Inbound, router: InboundRouter) -> Reply:
     try:
         return await router.dispatch(inbound)
-    except Exception:
-        log.exception("wechat handler failed: account=%s kind=%s event=%s", inbound.account_key, inbound.kind,
-                      inbound.event)
-        metrics.errors_swallowed.labels("wechat.handler").inc()
-        return TextReply(BUSY_TEXT) if inbound.kind != "event" or inbound.event == "click" else NO_REPLY
+    except Exception as exc:  # a domain error gets its Chinese message; anything else "busy"
+        unexpected = not isinstance(exc, FawuError)
+        metrics.caught("wechat.handler" if unexpected else "wechat.handler.domain", log,
+                       "wechat handler failed: account=%s kind=%s event=%s", inbound.account_key, inbound.kind,
+                       inbound.event, level=logging.ERROR if unexpected else logging.INFO)
+        return TextReply(wechat_text(exc)) if inbound.kind != "event" or inbound.event == "click" else NO_REPLY
 
 
 async def _process(acc: Account, inbound: Inbound, router: InboundRouter) -> str:
@@ -470,8 +470,7 @@ async def _finish_late(acc: Account, inbound: Inbound, task: asyncio.Task[str]) 
     try:
         await task
     except Exception:
-        log.exception("late wechat handler failed: account=%s", acc.key)
-        metrics.errors_swallowed.labels("wechat.late").inc()
+        metrics.caught("wechat.late", log, "late wechat handler failed: account=%s", acc.key)
         return  # the reply_later job re-runs it
     await deliver_stored(inbound_id=inbound.message_id or 0)
 

@@ -84,7 +84,7 @@ class WeChatClient:
             try:
                 await close()
             except Exception:  # closing at shutdown: nothing left to do about it
-                log.debug("token store close failed", exc_info=True)
+                metrics.caught("wechat.client.close", log, "token store close failed", level=logging.DEBUG)
 
     # ---- accounts ----
     def account(self, account_key: str) -> Account:

@@ -14,6 +14,7 @@ from app.core import metrics
 from app.core.clock import utcnow
 from app.jobs import service as jobs
 from app.wechat import service, windows
+from app.wechat.client import get_client
 from app.wechat.errors import WeChatAPIError, WindowClosed
 from app.wechat.models import PendingDelivery
 
@@ -32,17 +33,11 @@ def _articles_payload(articles: list[Any]) -> list[dict[str, str]]:
 
 async def _try_custom(*, account_key: str, openid: str, kind: str, payload: dict[str, Any]) -> bool:
     """Send as a customer-service message if the window and quota allow; False otherwise."""
-    try:
-        from app.wechat.client import get_client
-    except ImportError:  # no API client in this build: everything waits for the next interaction
-        return False
-
     try:  # reserve one message of the window's quota first (atomic), give nothing back on failure
         if not await windows.consume_custom(account_key=account_key, openid=openid):
             return False
-    except Exception:
-        log.exception("window check failed for account %s", account_key)
-        metrics.errors_swallowed.labels("wechat.delivery.window").inc()
+    except Exception:  # the answer waits for the next interaction instead
+        metrics.caught("wechat.delivery.window", log, "window check failed for account %s", account_key)
         return False
     client = get_client()
     try:
@@ -53,15 +48,15 @@ async def _try_custom(*, account_key: str, openid: str, kind: str, payload: dict
     except WindowClosed:
         try:
             await windows.mark_closed(account_key=account_key, openid=openid)
-        except Exception:
-            metrics.errors_swallowed.labels("wechat.delivery.window").inc()
+        except Exception:  # the window is closed anyway: the answer is queued
+            metrics.caught("wechat.delivery.window", log, "could not mark the window closed for %s", account_key)
         return False
-    except WeChatAPIError as exc:
-        log.warning("custom message to account %s failed: %s", account_key, getattr(exc, "errcode", exc))
+    except WeChatAPIError as exc:  # a refusal (quota, blocked): queued for the next interaction
+        metrics.caught("wechat.delivery.refused", log, "custom message to account %s refused: %s", account_key,
+                       getattr(exc, "errcode", exc), level=logging.WARNING)
         return False
     except Exception:  # network and the like: queue it instead
-        log.exception("custom message to account %s failed", account_key)
-        metrics.errors_swallowed.labels("wechat.delivery.send").inc()
+        metrics.caught("wechat.delivery.send", log, "custom message to account %s failed", account_key)
         return False
     return True
 
