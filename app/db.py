@@ -95,13 +95,6 @@ async def pending_model_changes() -> list[str]:
     return [f"{w.app_label}.{w.name}: " + ", ".join(type(op).__name__ for op in w.operations) for w in writers]
 
 
-async def is_empty() -> bool:
-    """True when the database holds no org units yet (a fresh install)."""
-    from app.org.models import OrgUnit
-
-    return not await OrgUnit.exists()
-
-
 # For the tortoise CLI (``make migrations`` runs ``tortoise -c app.db.TORTOISE_ORM makemigrations``):
 # migrations are generated against an empty scratch SQLite file and work on MySQL/MariaDB too.
 TORTOISE_ORM = tortoise_config("sqlite://var/makemigrations.sqlite3")

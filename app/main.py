@@ -88,7 +88,7 @@ async def startup(settings: Settings, *, init_database: bool = True) -> None:
         if settings.auto_migrate:
             await db.migrate(settings)
         await db.init_db(settings)
-        if settings.demo and settings.demo_autoload and await db.is_empty():
+        if settings.demo and settings.demo_autoload and await org_service.is_empty():
             report = await import_folder(settings.content_dir / "org")
             log.info("demo district loaded: %s", report.summary_zh())
         if settings.demo and settings.demo_autoload and settings.laws_dir.is_dir():

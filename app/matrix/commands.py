@@ -6,6 +6,8 @@ import click
 
 from app.cli import fail, settings_or_exit
 from app.config import ConfigError
+from app.matrix.service import KIND_ZH, MODE_ZH, load_matrix
+from app.org.importer import codes_from_files
 
 
 def register(cli: click.Group) -> None:
@@ -20,11 +22,9 @@ def accounts() -> None:
 @accounts.command("check")
 def check() -> None:
     """Validate every account file (AES key, appid, org unit, duplicates) and print a table."""
-    from app.matrix.service import KIND_ZH, MODE_ZH, load_matrix, org_codes_from_files
-
     settings = settings_or_exit()
     try:
-        known = org_codes_from_files(settings.content_dir)
+        known = codes_from_files(settings.content_dir)
         matrix = load_matrix(settings.matrix_dir, known_units=known or None)
     except ConfigError as exc:
         fail(str(exc))

@@ -217,9 +217,3 @@ def set_matrix(matrix: Matrix | None) -> None:
     _matrix = matrix
 
 
-def org_codes_from_files(content_dir: Path) -> set[str]:
-    """Unit codes from content/org/units.csv (for checks that run without a database)."""
-    from app.org.importer import parse_folder
-
-    records, _ = parse_folder(content_dir / "org")
-    return {u["code"] for u in records.get("units", [])}

@@ -7,7 +7,6 @@ from fastapi.responses import HTMLResponse
 
 from app.config import get_settings
 from app.org import service as org_service
-from app.org.models import UnitKind
 from app.web import templates
 
 router = APIRouter(tags=["portal"])
@@ -17,8 +16,8 @@ router = APIRouter(tags=["portal"])
 async def home(request: Request) -> HTMLResponse:
     settings = get_settings()
     district = await org_service.district()
-    townships = await org_service.list_units(UnitKind.TOWNSHIP)
-    communities = await org_service.list_units(UnitKind.COMMUNITY)
+    townships = await org_service.list_units(org_service.TOWNSHIP)
+    communities = await org_service.list_units(org_service.COMMUNITY)
     boards = await org_service.list_boards()
     first_board = {}
     for b in boards:

@@ -14,6 +14,7 @@ from app.core.actor import Actor, Role
 from app.core.clock import utcnow
 from app.core.scope import OrgScope
 from app.errors import FawuError, InvalidInput, NotFound
+from app.org import service as org_service
 from app.staff.models import AuditLog, StaffUser
 
 _hasher = PasswordHasher()
@@ -114,7 +115,7 @@ async def active_staff(*, role: Role, unit_code: str | None) -> list[StaffUser]:
 
 
 async def actor_for(user: StaffUser) -> Actor:
-    scope = await OrgScope.for_units(list(user.unit_codes or []))
+    scope = await org_service.scope_for(list(user.unit_codes or []))
     return Actor(id=user.id, name=user.name, role=Role(user.role), scope=scope, unit_codes=tuple(user.unit_codes or ()))
 
 
@@ -208,7 +209,7 @@ async def list_staff(*, actor: Actor) -> list[StaffUser]:
         return list(users)
     out = []
     for u in users:
-        scope = await OrgScope.for_units(list(u.unit_codes or []))
+        scope = await org_service.scope_for(list(u.unit_codes or []))
         if scope.all_units or scope.unit_codes & actor.scope.unit_codes:
             out.append(u)
     return out
@@ -221,8 +222,6 @@ DEMO_PASSWORD = "fawu-demo-2026"
 
 async def demo_staff_plan() -> list[dict[str, Any]]:
     """The demo accounts for the imported org tree: admin, one clerk per township, lawyer, supervisor."""
-    from app.org import service as org_service
-
     tree = await org_service.tree()
     district = next((u for u in tree.values() if u.kind == "district"), None)
     if district is None:

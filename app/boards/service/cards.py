@@ -78,9 +78,7 @@ async def community_card(*, community_code: str, board_code: str | None = None) 
     place = ""
     url = ""
     if board_code:
-        from app.org.models import Board
-
-        row = await Board.get_or_none(code=board_code)
+        row = await org_service.find_board(board_code)
         place = row.place if row else ""
         url = landing_url(board_code)
     return CommunityCard(
