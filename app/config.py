@@ -7,6 +7,8 @@ sections and is also the name of the environment override (``FAWU_<KEY>`` in upp
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 import tomllib
@@ -159,9 +161,6 @@ class Settings(BaseModel):
     @field_validator("pii_key")
     @classmethod
     def _pii_key(cls, v: SecretStr) -> SecretStr:
-        import base64
-        import binascii
-
         try:
             raw = base64.b64decode(v.get_secret_value(), validate=True)
         except (binascii.Error, ValueError) as exc:

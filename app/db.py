@@ -70,6 +70,7 @@ async def close_db() -> None:
 
 async def migrate(settings: Settings, *, database_url: str | None = None) -> list[str]:
     """Apply every pending migration; returns the names applied."""
+    # function-level: migration tooling only when migrating
     from tortoise.migrations.api import migrate as migrate_api
 
     applied: list[str] = []
@@ -86,6 +87,7 @@ async def migrate(settings: Settings, *, database_url: str | None = None) -> lis
 
 async def pending_model_changes() -> list[str]:
     """Model changes that no migration covers yet (empty when app/migrations is up to date)."""
+    # function-level: migration tooling only when migrating
     from tortoise.cli.cli import tortoise_cli_context
     from tortoise.migrations.autodetector import MigrationAutodetector
 

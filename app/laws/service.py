@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from tortoise.transactions import in_transaction
 from app.core.clock import utcnow
 from app.errors import FawuError, InvalidInput, NotFound
 from app.laws.models import Article, Law
-from app.laws.parse import CN_NUM, article_label, cn_to_int, parse_folder, short_name
+from app.laws.parse import CN_NUM, article_label, cn_to_int, parse_article_label, parse_folder, short_name
 
 
 class LawNotFound(NotFound):
@@ -140,8 +141,6 @@ async def get_article(*, law: str, article: str | int) -> ArticleView:
         if isinstance(article, int):
             number, sub = article, 0
         else:
-            from app.laws.parse import parse_article_label
-
             number, sub = parse_article_label(article)
     except ValueError as exc:
         raise InvalidInput(f"条号格式不对：{article}") from exc
@@ -210,8 +209,7 @@ _STOP = set("的了吗呢吧啊我你他是在有和与及或就都也还怎么�
 
 def terms(query: str) -> list[str]:
     """Search words of a query (jieba, loaded quietly once)."""
-    import logging
-
+    # function-level: the segmenter loads on the first law search
     import jieba
 
     jieba.setLogLevel(logging.WARNING)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import click
 
-from app.cli import fail, settings_or_exit
+from app.commandkit import fail, settings_or_exit
 from app.config import ConfigError
 from app.matrix.service import KIND_ZH, MODE_ZH, load_matrix
 from app.org.importer import codes_from_files
@@ -40,6 +42,4 @@ def check() -> None:
 
 
 def _w(s: str) -> int:
-    import unicodedata
-
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from app.core.actor import Actor, Role
@@ -258,10 +260,6 @@ async def load_demo_staff() -> list[str]:
 
     Safe with several workers starting together (a concurrent creation is logged and ignored).
     """
-    import logging
-
-    from tortoise.exceptions import IntegrityError
-
     try:
         created = await ensure_demo_staff()
     except (IntegrityError, DuplicateUsername):

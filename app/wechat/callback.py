@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
@@ -461,8 +462,6 @@ async def _defer(acc: Account, inbound: Inbound, task: asyncio.Task[str]) -> boo
 
 
 def _later(seconds: float) -> Any:
-    from datetime import timedelta
-
     return utcnow() + timedelta(seconds=seconds)
 
 

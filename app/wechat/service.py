@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 
 from app.core.clock import utcnow
 from app.errors import FawuError, NotFound
@@ -207,8 +207,6 @@ async def erase_messages(*, accounts: list[tuple[str, str]]) -> int:
 
 async def purge_messages(*, before: datetime) -> int:
     """Clear the chat text of messages older than ``before`` (retention), keeping counts for figures."""
-    from tortoise.expressions import Q
-
     n = await InboundMessage.filter(
         Q(text__isnull=False) | Q(reply_text__isnull=False) | Q(reply_xml__isnull=False), created_at__lt=before,
     ).update(text=None, fields_json={}, reply_xml=None, reply_text=None)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from typing import Any
 
+from app.boards.models import BoardScan
 from app.boards.service.boards import get_active_board
 from app.boards.service.cards import (
     community_card_text,
@@ -21,6 +22,8 @@ from app.config import get_settings
 from app.core import metrics
 from app.core.clock import utcnow
 from app.errors import NotFound
+from app.org import service as org
+from app.residents import service as residents
 
 
 def visitor_hash(value: str) -> str:
@@ -32,9 +35,6 @@ def visitor_hash(value: str) -> str:
 async def record_scan(*, board_code: str, kind: str, event: str, account_key: str = "",
                       resident_id: int | None = None, visitor: str = "", new_follower: bool = False) -> Any:
     """Store one scan (no personal data) and count it in /metrics."""
-    from app.boards.models import BoardScan
-    from app.org import service as org
-
     board = await get_active_board(board_code)
     info = await org.unit_info(board.community.code)
     if not visitor and resident_id is not None:
@@ -55,9 +55,6 @@ async def wechat_scan(*, account_key: str, openid: str, scene: str, event: str,
     Remembers the board on the resident (carried to every later step), records the scan and
     returns (board_code or None, the passive reply text: the community card).
     """
-    from app.org import service as org
-    from app.residents import service as residents
-
     code = board_code_from_scene(scene)
     try:
         board = await get_active_board(code or "")
@@ -81,8 +78,6 @@ async def wechat_scan(*, account_key: str, openid: str, scene: str, event: str,
 
 async def resident_card_text(*, resident_id: int | None, board_code: str | None) -> str:
     """The card for "我的法律顾问": the last scanned board's community, else the resident's community."""
-    from app.residents import service as residents
-
     if board_code:
         try:
             board = await get_active_board(board_code)
