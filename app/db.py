@@ -93,6 +93,7 @@ async def pending_model_changes() -> list[str]:
 
     config = tortoise_config("sqlite://:memory:")
     async with tortoise_cli_context(config) as ctx:
+        assert ctx.apps is not None  # the context initialised tortoise
         writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
     return [f"{w.app_label}.{w.name}: " + ", ".join(type(op).__name__ for op in w.operations) for w in writers]
 

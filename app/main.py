@@ -15,7 +15,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__, db, wiring
-from app.cases.tasks import on_startup as cases_on_startup
 from app.config import Settings, check_production_secrets, get_settings, set_settings
 from app.core import metrics
 from app.core.logs import request_id_var, setup_logging
@@ -104,7 +103,7 @@ async def startup(settings: Settings, *, init_database: bool = True) -> None:
         metrics.caught("startup.org_tree", log, "org tree not readable at start-up", level=logging.WARNING)
     set_matrix(load_matrix(settings.matrix_dir, known_units=known))
     wiring.load_inbound()
-    await cases_on_startup()  # load the working-day calendar, warn on gaps, refresh stale deadlines
+    await wiring.run_startup()  # e.g. cases: the working-day calendar, stale deadlines
 
 
 def create_app(settings: Settings | None = None, *, init_database: bool = True, run_worker: bool = True) -> FastAPI:

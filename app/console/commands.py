@@ -9,7 +9,6 @@ from app.core.actor import ROLE_ZH, SYSTEM, Role
 from app.errors import FawuError, InvalidInput
 from app.org import service as org_service
 from app.staff import service as staff_service
-from app.staff.models import StaffUser
 
 
 def register(cli: click.Group) -> None:
@@ -68,7 +67,7 @@ def demo_cmd() -> None:
 def unlock_cmd(username: str) -> None:
     """Lift the login lock of an account after too many failed logins."""
     async def go() -> bool:
-        user = await StaffUser.get_or_none(username=username)
+        user = await staff_service.find_by_username(username)
         if user is None:
             return False
         await staff_service.unlock(actor=SYSTEM, staff_id=user.id)

@@ -18,6 +18,10 @@ from app.errors import NotFound
 Q = TypeVar("Q")
 
 
+def _in(field: str, codes: list[str]) -> dict[str, Any]:
+    return {f"{field}__in": codes}
+
+
 @dataclass(frozen=True)
 class OrgScope:
     """The set of org unit codes an actor may see; ``all_units`` for the district level."""
@@ -38,9 +42,10 @@ class OrgScope:
         """Filter a tortoise queryset to rows whose unit code field(s) fall in scope."""
         if self.all_units:
             return queryset
-        cond = TQ(**{f"{field}__in": list(self.unit_codes)})
+        codes = list(self.unit_codes)
+        cond = TQ(**_in(field, codes))
         for other in also:
-            cond |= TQ(**{f"{other}__in": list(self.unit_codes)})
+            cond |= TQ(**_in(other, codes))
         return queryset.filter(cond)  # type: ignore[attr-defined,no-any-return]
 
     def check(self, obj: Any, *fields: str) -> None:

@@ -57,7 +57,7 @@ def show_cmd() -> None:
                 if u.kind == "community":
                     adv = await Advisor.filter(community=u, active=True).values_list("name", flat=True)
                     boards = await Board.filter(community=u, active=True).count()
-                    extra = f"  顾问: {'、'.join(adv) or '无'}  公示牌: {boards}"
+                    extra = f"  顾问: {'、'.join(str(a) for a in adv) or '无'}  公示牌: {boards}"
                 lines.append(f"{'  ' * depth}{u.code} {u.name}{extra}")
                 await walk(u.id, depth + 1)
 

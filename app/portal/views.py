@@ -19,7 +19,7 @@ async def home(request: Request) -> HTMLResponse:
     townships = await org_service.list_units(org_service.TOWNSHIP)
     communities = await org_service.list_units(org_service.COMMUNITY)
     boards = await org_service.list_boards()
-    first_board = {}
+    first_board: dict[str, str] = {}
     for b in boards:
         first_board.setdefault(b.community.code, b.code)
     by_township: dict[int, list] = {t.id: [] for t in townships}

@@ -104,6 +104,10 @@ async def get_staff(staff_id: int) -> StaffUser:
     return user
 
 
+async def find_by_username(username: str) -> StaffUser | None:
+    return await StaffUser.get_or_none(username=username.strip())
+
+
 async def supervisor_of(staff_id: int) -> int | None:
     """The id of a staff member's supervisor (reminders go to both), None when none or unknown."""
     user = await StaffUser.get_or_none(id=staff_id)

@@ -106,7 +106,7 @@ async def load_dialogue(*, account_key: str, openid: str) -> tuple[DialogueState
 
 async def save_dialogue(*, account_key: str, openid: str, state: DialogueState) -> None:
     now = utcnow()
-    values = {"name": state.name, "data": state.data, "expires_at": state.expires_at, "updated_at": now}
+    values: dict[str, Any] = {"name": state.name, "data": state.data, "expires_at": state.expires_at, "updated_at": now}
     n = await DialogueStateRow.filter(account_key=account_key, openid=openid).update(**values)
     if n:
         return

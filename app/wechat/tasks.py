@@ -24,11 +24,11 @@ STALLED_AFTER_SECONDS = 60
 async def recover_stalled() -> int:
     """Hand messages whose handling process died to wechat.reply_later; returns how many."""
     cutoff = utcnow() - timedelta(seconds=STALLED_AFTER_SECONDS)
-    ids = await InboundMessage.filter(status="processing", created_at__lt=cutoff).limit(100).values_list(
+    ids: list[Any] = await InboundMessage.filter(status="processing", created_at__lt=cutoff).limit(100).values_list(
         "id", flat=True)
     recovered = 0
     for inbound_id in ids:
-        if await service.finish_inbound(inbound_id=inbound_id, status="deferred", only_if="processing"):
+        if await service.finish_inbound(inbound_id=int(inbound_id), status="deferred", only_if="processing"):
             await enqueue("wechat.reply_later", {"inbound_id": inbound_id},
                           dedupe_key=f"wechat.reply_later:{inbound_id}")
             recovered += 1
