@@ -7,6 +7,7 @@ text patterns, and the text fallback (the consultation itself).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import threading
@@ -215,7 +216,8 @@ async def law_search(inbound: Inbound) -> Reply | None:
         cites = [(s.split("》")[0].lstrip("《"), s.split("》")[1]) for h in hits for s in h.statutes][:3]
         views = await laws_service.get_cited(citations=cites)
         if not views:
-            views = await laws_service.search(words=laws_service.terms(query), limit=3)
+            words = await asyncio.to_thread(laws_service.terms, query)  # jieba: off the event loop
+            views = await laws_service.search(words=words, limit=3)
     except Exception:  # no corpus loaded: let the consultation answer
         metrics.caught("consult.law_search", log, "law search unavailable", level=logging.INFO)
         return None

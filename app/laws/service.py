@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
@@ -254,5 +255,6 @@ async def lookup(*, query: str, limit: int = 5) -> LookupResult:
             arts = await Article.filter(law_id=law_row.id).order_by("number", "sub").limit(limit)
             return LookupResult([_view(law_row, a) for a in arts],
                                 f"《{law_row.short_name}》共 {law_row.article_count} 条，可输入条号查询，如 {name}第一条。")
-    views = await search(words=terms(query) or [query], limit=limit)
+    words = await asyncio.to_thread(terms, query)  # jieba: off the event loop
+    views = await search(words=words or [query], limit=limit)
     return LookupResult(views, "" if views else f"没有找到与“{query}”有关的条文。")

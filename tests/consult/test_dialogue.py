@@ -163,7 +163,8 @@ async def test_ask_api(client: Any) -> None:
         assert r.status_code == 400
         r = await client.get("/api/consult/hot-topics")
         assert r.status_code == 401  # staff only
-        from tests.console.conftest import login, make_staff
+        from tests.console.conftest import login
+        from tests.factories import make_staff
 
         await make_staff(username="admin2", unit_codes=["YX"])
         await login(client, "admin2")
