@@ -15,7 +15,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -176,10 +175,6 @@ class Settings(BaseModel):
             if not re.fullmatch(r"\d+(d|wd|h)", value):
                 raise ValueError(f"{key}={value!r}: 期限格式为 7d（自然日）、15wd（工作日）或 4h（小时）")
         return v
-
-    @property
-    def timezone(self) -> ZoneInfo:
-        return ZoneInfo("Asia/Shanghai")
 
     @property
     def uses_demo_secrets(self) -> bool:

@@ -60,7 +60,7 @@ CHANNELS = ("wechat", "miniprogram", "walk_in", "hotline", "web")
 # --- helpers -----------------------------------------------------------------------------------
 
 def _in_scope(actor: Actor, case: Case) -> bool:
-    return actor.scope.allows(case.township_code) or actor.scope.allows(case.community_code)
+    return actor.scope.allows_any(case.township_code, case.community_code)
 
 
 async def _load(actor: Actor, case_id: int, *, lock: bool = False, conn: Any = None) -> Case:

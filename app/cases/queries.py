@@ -110,7 +110,7 @@ async def list_cases(*, actor: Actor, status: str | None = None, type: str | Non
 async def get_case(*, actor: Actor, case_id: int) -> CaseView:
     """One case with history, messages and transfers; CaseNotFound outside the actor's scope."""
     case = await Case.get_or_none(id=case_id)
-    if case is None or not (actor.scope.allows(case.township_code) or actor.scope.allows(case.community_code)):
+    if case is None or not actor.scope.allows_any(case.township_code, case.community_code):
         raise CaseNotFound()
     events = await CaseEvent.filter(case_id=case.id).order_by("at", "id")
     messages = await CaseMessage.filter(case_id=case.id).order_by("at", "id")

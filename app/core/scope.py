@@ -38,6 +38,10 @@ class OrgScope:
             return True
         return unit_code is not None and unit_code in self.unit_codes
 
+    def allows_any(self, *unit_codes: str | None) -> bool:
+        """In scope when any of the codes is (a row's township or community, say)."""
+        return any(self.allows(c) for c in unit_codes)
+
     def apply(self, queryset: Q, field: str = "township_code", *also: str) -> Q:
         """Filter a tortoise queryset to rows whose unit code field(s) fall in scope."""
         if self.all_units:

@@ -37,6 +37,7 @@ class ResidentAccount(Model):
     resident: fields.ForeignKeyRelation[Resident] = fields.ForeignKeyField(
         "fawu.Resident", related_name="accounts", on_delete=fields.CASCADE
     )
+    resident_id: int  # tortoise adds the column attribute of a foreign key; typed here
     account_key = fields.CharField(max_length=32)
     openid = fields.CharField(max_length=64)
     following = fields.BooleanField(default=False)

@@ -373,7 +373,7 @@ async def _prepare(acc: Account, inbound: Inbound) -> int:
                                dedupe_key=f"wechat.fetch_user_info:{acc.key}:{inbound.openid}:{inbound.message_id}")
     else:
         link = await residents.ensure_identity(account_key=acc.key, openid=inbound.openid)
-    inbound.resident_id = link.resident_id  # type: ignore[attr-defined]
+    inbound.resident_id = link.resident_id
     inbound.board_code = link.last_board_code
     kind = "message" if inbound.kind != "event" else INTERACTION.get(event or "")
     dialogue = service.load_dialogue(account_key=acc.key, openid=inbound.openid)

@@ -57,7 +57,7 @@ async def _handed_over(client: httpx.AsyncClient, openid: str) -> ResidentAccoun
 async def test_hand_over_opens_one_case_through_the_event(client: httpx.AsyncClient, calls: Counter[str]) -> None:
     link = await _handed_over(client, "o_ev_handover")
     _ran_once(calls, "consult.handed_over")
-    case = await Case.get(resident_id=link.resident_id)  # type: ignore[attr-defined]
+    case = await Case.get(resident_id=link.resident_id)
     assert case.source == "bot_handoff" and case.number in (await InboundMessage.filter(
         openid="o_ev_handover").order_by("-id").first()).reply_text  # type: ignore[union-attr,operator]
 
@@ -76,7 +76,7 @@ async def test_hand_over_without_a_subscriber_points_to_the_hotline(
 
 async def test_erasure_reaches_every_domain_once(client: httpx.AsyncClient, calls: Counter[str]) -> None:
     link = await _handed_over(client, "o_ev_erase")
-    rid = link.resident_id  # type: ignore[attr-defined]
+    rid = link.resident_id
     res = await residents_service.erase_resident(resident_id=rid, reason="居民申请删除")
     _ran_once(calls, "residents.erased")
     assert res["cases"] == 1 and res["messages"] >= 2
@@ -88,7 +88,7 @@ async def test_erasure_reaches_every_domain_once(client: httpx.AsyncClient, call
 
 async def test_export_gathers_every_domain_once(client: httpx.AsyncClient, calls: Counter[str]) -> None:
     link = await _handed_over(client, "o_ev_export")
-    data = await residents_service.export_resident(resident_id=link.resident_id)  # type: ignore[attr-defined]
+    data = await residents_service.export_resident(resident_id=link.resident_id)
     _ran_once(calls, "residents.export_requested")
     assert data["cases"][0]["summary"].endswith(QUESTION)
     assert data["consultations"][0]["question"] == QUESTION

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from app.boards.models import BoardScan
 from app.boards.service.boards import get_active_board
 from app.boards.service.cards import (
@@ -61,15 +63,17 @@ async def wechat_scan(*, account_key: str, openid: str, scene: str, event: str,
     except UnknownBoard:
         return None, await district_contacts_text()
     info = await org.unit_info(board.community.code)
-    link = await residents.set_board(account_key=account_key, openid=openid, board_code=board.code,
-                                     community_code=info.code, township_code=info.township_code)
+    await residents.ensure_identity(account_key=account_key, openid=openid)  # created first: it may race
     new_follower = event == "subscribe"
-    if new_follower:
-        await residents.set_following(account_key=account_key, openid=openid, following=True,
-                                      board_code=board.code)
     kind = "miniprogram" if channel == "miniprogram" else "official"
-    await record_scan(board_code=board.code, kind=kind, event=event, account_key=account_key,
-                      resident_id=link.resident_id, new_follower=new_follower)  # type: ignore[attr-defined]
+    async with in_transaction():  # the board on the resident, the follow and the scan: all or none
+        link = await residents.set_board(account_key=account_key, openid=openid, board_code=board.code,
+                                         community_code=info.code, township_code=info.township_code)
+        if new_follower:
+            await residents.set_following(account_key=account_key, openid=openid, following=True,
+                                          board_code=board.code)
+        await record_scan(board_code=board.code, kind=kind, event=event, account_key=account_key,
+                          resident_id=link.resident_id, new_follower=new_follower)
     text = await community_card_text(community_code=info.code, board_code=board.code)
     if new_follower:
         text = "欢迎关注！这是您所在社区的公共法律服务信息：\n" + text
