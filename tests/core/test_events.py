@@ -3,6 +3,7 @@ points, each subscriber of each event runs exactly once, and the publisher sees 
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from app import wiring
 from app.boards import service as boards_service
 from app.cases.models import Case, CaseEvent
+from app.consult.engine import warm_up
 from app.consult.models import Consultation
 from app.core import events
 from app.residents import service as residents_service
@@ -49,8 +51,18 @@ def _ran_once(calls: Counter[str], event: str) -> None:
 
 
 async def _handed_over(client: httpx.AsyncClient, openid: str) -> ResidentAccount:
+    """The resident asks for a person on WeChat; waits for the answer (it may go out after the budget)."""
+    await asyncio.to_thread(warm_up)  # as at start-up: the engine loads in a thread
     res = await sim(client, PLAIN).text(openid, QUESTION)
-    assert res.status == 200 and "编号" in (res.text or "")
+    assert res.status == 200
+    for _ in range(200):
+        row = await InboundMessage.filter(openid=openid, kind="text").first()
+        if row is not None and row.reply_text:
+            assert "编号" in row.reply_text
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("no answer to the hand-over")
     return await ResidentAccount.get(account_key=PLAIN, openid=openid)
 
 
