@@ -93,6 +93,7 @@ COMMAND_MODULES: list[str] = [
 # after the database, the matrix and the inbound handlers.
 STARTUP: list[str] = [
     "app.cases.tasks:on_startup",  # the working-day calendar, warnings on gaps, stale deadlines
+    "app.consult.tasks:on_startup",  # jieba and the knowledge base load in a background thread
 ]
 
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import threading
 from dataclasses import dataclass
 
 from app.consult import service
-from app.consult.engine import warm_up
 from app.consult.safety import detect_danger
 from app.core import metrics
 from app.laws import service as laws_service
@@ -23,9 +21,6 @@ from app.residents import service as residents_service
 from app.wechat.router import Inbound, Reply, TextReply, router
 
 log = logging.getLogger("fawu.consult")
-
-# Load jieba and the knowledge base in the background when the app starts (imported by wiring).
-threading.Thread(target=warm_up, name="consult-warm-up", daemon=True).start()
 
 TEXT_KINDS = ("text", "voice", "miniprogram")
 STATE_CLARIFY = "consult:clarify"
