@@ -121,6 +121,24 @@ def test_every_console_module_is_placed_in_the_layers() -> None:
     assert missing == [], f"add {missing} to the top layer in pyproject.toml [tool.importlinter] 'layers'"
 
 
+def test_every_package_is_placed_in_the_layers() -> None:
+    """A new domain (booking, surveys, push, catalog, mp_api...) must be placed in the layers and, as a
+    domain, in the public-surface contract, or nothing checks its imports."""
+    contracts = {c["id"]: c for c in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]}
+    listed = " ".join(contracts["layers"]["layers"]).replace("(", " ").replace(")", " ").replace(":", " ").replace("|", " ")
+    names = set(listed.split())
+    missing = [f"app.{p.stem if p.suffix else p.name}" for p in APP.iterdir()
+               if (p.suffix == ".py" and p.stem != "__init__" or p.is_dir() and (p / "__init__.py").exists())
+               and f"app.{p.stem if p.suffix else p.name}" not in names | {"app.console"}]  # module by module
+    assert missing == [], (f"place {missing} in pyproject.toml [tool.importlinter] 'layers' (see app/README.md: "
+                           "base domains above org, feature domains beside boards/consult/laws/cases, mp_api on top) "
+                           "and add domains to the 'public-surface' contract's domains and public lists")
+    surface = set(contracts["public-surface"]["domains"])
+    domains = [n for n in names if n.count(".") == 1 and (APP / n.split(".")[1]).is_dir()
+               and n not in {"app.core", "app.migrations"}]
+    assert sorted(d for d in domains if d not in surface) == [], "add them to the public-surface contract's domains"
+
+
 def test_string_imports_only_in_wiring() -> None:
     """import-linter cannot see ``importlib.import_module("app...")``: only app/wiring.py may use it."""
     offenders = []
