@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 help:
 	@echo "make run         set up .venv and serve the demo district on http://127.0.0.1:8000"
 	@echo "make test        set up .venv and run the whole suite (SQLite, then MariaDB when reachable)"
-	@echo "make lint        ruff and the import contracts"
+	@echo "make lint        ruff, the import contracts (import-linter) and mypy"
 	@echo "make bench       benchmarks (figures in docs/benchmarks.md)"
 	@echo "make migrations  generate a migration after changing models"
 
@@ -35,7 +35,9 @@ test-mariadb: $(STAMP)
 	FAWU_TEST_DB=mariadb $(BIN)/python -m pytest -q -m db
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app tests bench tools
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
-
 import click
 import uvicorn
 
 from app import __version__, db, wiring
-from app.config import ConfigError, Settings, check_production_secrets, get_settings
+from app.commandkit import fail, run_async, settings_or_exit
+from app.config import ConfigError, check_production_secrets
 from app.emulator import embedded
 from app.matrix.service import load_matrix
-
-T = TypeVar("T")
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print one clear error and exit non-zero."""
-    click.secho(f"错误 (error): {message}", fg="red", err=True)
-    sys.exit(code)
-
-
-def settings_or_exit() -> Settings:
-    try:
-        return get_settings()
-    except ConfigError as exc:
-        fail(str(exc))
-        raise  # unreachable
-
-
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
-
-
-async def with_db(fn: Callable[[], Awaitable[T]], *, migrate: bool = True) -> T:
-    """Run ``fn`` with the database connected (and migrated), then close it."""
-    settings = settings_or_exit()
-    try:
-        if migrate:
-            await db.migrate(settings)
-        await db.init_db(settings)
-        return await fn()
-    finally:
-        await db.close_db()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

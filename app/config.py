@@ -7,13 +7,14 @@ sections and is also the name of the environment override (``FAWU_<KEY>`` in upp
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -159,9 +160,6 @@ class Settings(BaseModel):
     @field_validator("pii_key")
     @classmethod
     def _pii_key(cls, v: SecretStr) -> SecretStr:
-        import base64
-        import binascii
-
         try:
             raw = base64.b64decode(v.get_secret_value(), validate=True)
         except (binascii.Error, ValueError) as exc:
@@ -177,10 +175,6 @@ class Settings(BaseModel):
             if not re.fullmatch(r"\d+(d|wd|h)", value):
                 raise ValueError(f"{key}={value!r}: 期限格式为 7d（自然日）、15wd（工作日）或 4h（小时）")
         return v
-
-    @property
-    def timezone(self) -> ZoneInfo:
-        return ZoneInfo("Asia/Shanghai")
 
     @property
     def uses_demo_secrets(self) -> bool:

@@ -70,6 +70,7 @@ async def close_db() -> None:
 
 async def migrate(settings: Settings, *, database_url: str | None = None) -> list[str]:
     """Apply every pending migration; returns the names applied."""
+    # function-level: migration tooling only when migrating
     from tortoise.migrations.api import migrate as migrate_api
 
     applied: list[str] = []
@@ -86,20 +87,15 @@ async def migrate(settings: Settings, *, database_url: str | None = None) -> lis
 
 async def pending_model_changes() -> list[str]:
     """Model changes that no migration covers yet (empty when app/migrations is up to date)."""
+    # function-level: migration tooling only when migrating
     from tortoise.cli.cli import tortoise_cli_context
     from tortoise.migrations.autodetector import MigrationAutodetector
 
     config = tortoise_config("sqlite://:memory:")
     async with tortoise_cli_context(config) as ctx:
+        assert ctx.apps is not None  # the context initialised tortoise
         writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
     return [f"{w.app_label}.{w.name}: " + ", ".join(type(op).__name__ for op in w.operations) for w in writers]
-
-
-async def is_empty() -> bool:
-    """True when the database holds no org units yet (a fresh install)."""
-    from app.org.models import OrgUnit
-
-    return not await OrgUnit.exists()
 
 
 # For the tortoise CLI (``make migrations`` runs ``tortoise -c app.db.TORTOISE_ORM makemigrations``):

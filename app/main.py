@@ -15,7 +15,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__, db, wiring
-from app.cases.tasks import on_startup as cases_on_startup
 from app.config import Settings, check_production_secrets, get_settings, set_settings
 from app.core import metrics
 from app.core.logs import request_id_var, setup_logging
@@ -88,7 +87,7 @@ async def startup(settings: Settings, *, init_database: bool = True) -> None:
         if settings.auto_migrate:
             await db.migrate(settings)
         await db.init_db(settings)
-        if settings.demo and settings.demo_autoload and await db.is_empty():
+        if settings.demo and settings.demo_autoload and await org_service.is_empty():
             report = await import_folder(settings.content_dir / "org")
             log.info("demo district loaded: %s", report.summary_zh())
         if settings.demo and settings.demo_autoload and settings.laws_dir.is_dir():
@@ -104,7 +103,7 @@ async def startup(settings: Settings, *, init_database: bool = True) -> None:
         metrics.caught("startup.org_tree", log, "org tree not readable at start-up", level=logging.WARNING)
     set_matrix(load_matrix(settings.matrix_dir, known_units=known))
     wiring.load_inbound()
-    await cases_on_startup()  # load the working-day calendar, warn on gaps, refresh stale deadlines
+    await wiring.run_startup()  # e.g. cases: the working-day calendar, stale deadlines
 
 
 def create_app(settings: Settings | None = None, *, init_database: bool = True, run_worker: bool = True) -> FastAPI:

@@ -89,12 +89,26 @@ COMMAND_MODULES: list[str] = [
 ]
 
 
+# Start-up hooks of the domains ("module:async function"), run in order by create_app()'s start-up
+# after the database, the matrix and the inbound handlers.
+STARTUP: list[str] = [
+    "app.cases.tasks:on_startup",  # the working-day calendar, warnings on gaps, stale deadlines
+    "app.consult.tasks:on_startup",  # jieba and the knowledge base load in a background thread
+]
+
+
 def load(names: list[str]) -> list[ModuleType]:
     return [importlib.import_module(n) for n in names]
 
 
 def load_inbound() -> None:
     load(INBOUND_MODULES)
+
+
+async def run_startup() -> None:
+    for target in STARTUP:
+        module, _, fn = target.partition(":")
+        await getattr(importlib.import_module(module), fn)()
 
 
 def wire_events() -> None:

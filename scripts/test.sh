@@ -7,8 +7,10 @@ status=0
 ran=()
 skipped=()
 
-echo "== lint"
-"$BIN/ruff" check app tests bench || status=1
+echo "== lint (ruff, import contracts, mypy)"
+"$BIN/ruff" check app tests bench tools || status=1
+"$BIN/lint-imports" --no-cache || status=1
+"$BIN/mypy" || status=1
 
 echo "== tests on SQLite"
 FAWU_TEST_DB=sqlite "$BIN/python" -m pytest -q -p no:cacheprovider || status=1

@@ -37,6 +37,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs MariaDB: runs in the MariaDB pass of make test"))
 
 
+@pytest.fixture(autouse=True)
+def _nothing_blocks_the_loop() -> Iterator[None]:
+    """Suite-wide: argon2 and time.sleep on the event loop fail the test that does it (tests/blocking.py)."""
+    from tests.blocking import ARGON2, SLEEP, no_blocking
+
+    with no_blocking(ARGON2 + SLEEP):
+        yield
+
+
 def database_url() -> str:
     if BACKEND == "mariadb":
         return MARIADB_URL.rstrip("/") + "/" + _mariadb_db

@@ -8,7 +8,12 @@ from typing import Any
 
 import click
 
-from app.cli import fail, run_async, settings_or_exit, with_db
+from app.boards.posters.batch import collect, render_batch
+from app.boards.service import PERMANENT_QR_LIMIT, BoardsImportError, add_boards, ledger_counts
+from app.commandkit import fail, run_async, settings_or_exit, with_db
+from app.errors import FawuError
+from app.matrix.service import load_matrix, set_matrix
+from app.wechat import lifecycle
 
 
 def register(cli: click.Group) -> None:
@@ -35,16 +40,10 @@ def qr() -> None:
 def posters(org_code: str | None, fmt: str, size: str, kind: str | None, out_dir: Path | None,
             workers: int | None) -> None:
     """Print-ready posters (QR, community, advisors and phones, 12348, station) for every active board."""
-    from app.boards.posters.batch import collect, render_batch
-    from app.errors import FawuError
-
     settings = settings_or_exit()
     out_dir = out_dir or settings.poster_dir
 
     async def gather() -> list[dict[str, Any]]:
-        from app.matrix.service import load_matrix, set_matrix
-        from app.wechat import lifecycle
-
         set_matrix(load_matrix(settings.matrix_dir))
         try:
             return await collect(org_code=org_code, kind=kind)
@@ -82,8 +81,6 @@ def add_cmd(file: Path, dry_run: bool) -> None:
 
     All or nothing: one bad row, or a code that already exists, adds nothing.
     """
-    from app.boards.service import BoardsImportError, add_boards
-
     async def go() -> int:
         return await add_boards(data=file.read_bytes(), name=file.name, dry_run=dry_run)
 
@@ -98,8 +95,6 @@ def add_cmd(file: Path, dry_run: bool) -> None:
 @qr.command("ledger")
 def ledger_cmd() -> None:
     """Permanent official-account QR codes used per account (WeChat allows 100,000 each)."""
-    from app.boards.service import PERMANENT_QR_LIMIT, ledger_counts
-
     counts = run_async(with_db(ledger_counts))
     if not counts:
         click.echo("尚未生成任何公众号永久二维码")

@@ -11,6 +11,7 @@ from typing import Any
 
 from app.cases import deadlines
 from app.cases.models import Case, CaseEvent
+from app.config import get_settings
 from app.core import metrics
 from app.core.actor import Actor, Role
 from app.core.clock import utcnow
@@ -59,7 +60,7 @@ CHANNELS = ("wechat", "miniprogram", "walk_in", "hotline", "web")
 # --- helpers -----------------------------------------------------------------------------------
 
 def _in_scope(actor: Actor, case: Case) -> bool:
-    return actor.scope.allows(case.township_code) or actor.scope.allows(case.community_code)
+    return actor.scope.allows_any(case.township_code, case.community_code)
 
 
 async def _load(actor: Actor, case_id: int, *, lock: bool = False, conn: Any = None) -> Case:
@@ -106,8 +107,6 @@ async def _set_status(case: Case, to: str, action: str, actor: Actor | None, *, 
 
 async def recompute_deadline(case: Case, *, conn: Any = None) -> None:
     """Recompute and store a case's deadline from its clock start, limit and history pauses."""
-    from app.config import get_settings
-
     limit = deadlines.limit_for(case.type)
     pauses: list[tuple[datetime, datetime | None]] = []
     if case.type in get_settings().case_pause_types:

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import click
 
-from app.cli import fail, run_async, settings_or_exit, with_db
+from app.cases import service
+from app.commandkit import fail, run_async, settings_or_exit, with_db
+from app.core import calendar
+from app.residents import service as residents_service
 
 
 def register(cli: click.Group) -> None:
@@ -25,8 +28,6 @@ def calendar_group() -> None:
 @click.option("--recompute", is_flag=True, help="Then recompute every open case's deadline.")
 def calendar_check(file: Path | None, recompute: bool) -> None:
     """Validate the calendar file (default: settings.calendar_file) and show what is covered."""
-    from app.core import calendar
-
     settings = settings_or_exit()
     path = file or settings.calendar_file
     try:
@@ -40,8 +41,6 @@ def calendar_check(file: Path | None, recompute: bool) -> None:
     warning = calendar.coverage_warning_zh(60)
     click.echo(warning or "未来 60 天均有官方放假安排。")
     if recompute:
-        from app.cases import service
-
         n = run_async(with_db(service.recompute_open_deadlines))
         click.echo(f"已重新计算 {n} 件在办案件的期限。")
 
@@ -54,8 +53,6 @@ def cases_group() -> None:
 @cases_group.command("purge")
 def cases_purge() -> None:
     """Clear chat messages older than chat_retention_days (every domain's, as the hourly schedule does)."""
-    from app.residents import service as residents_service
-
     n = run_async(with_db(residents_service.purge_chat_logs))
     click.echo(f"已清除 {n} 条超过保存期限的聊天记录。")
 
@@ -63,9 +60,6 @@ def cases_purge() -> None:
 @cases_group.command("recompute")
 def cases_recompute() -> None:
     """Recompute every open case's deadline (after changing case_limits or the calendar)."""
-    from app.cases import service
-    from app.core import calendar
-
     calendar.load_from_settings()
     n = run_async(with_db(service.recompute_open_deadlines))
     click.echo(f"已重新计算 {n} 件在办案件的期限。")

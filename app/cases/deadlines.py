@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from app.cases.models import OPEN_STATUSES
+from app.config import get_settings
 from app.core import calendar
 from app.core.clock import LOCAL_TZ, utcnow
 
@@ -20,8 +22,6 @@ WAITING = "waiting_info"
 
 def limit_for(case_type: str) -> str:
     """The configured limit for a case type ("7d", "15wd", "4h")."""
-    from app.config import get_settings
-
     limits = get_settings().case_limits
     return limits.get(case_type) or limits.get("other") or "5wd"
 
@@ -97,9 +97,6 @@ def compute(*, start: datetime, limit: str,
 
 def due_state(case: Any, now: datetime | None = None) -> str:
     """"paused", "overdue", "due_soon", "ok", or "done" (closed cases) for the console."""
-    from app.cases.models import OPEN_STATUSES
-    from app.config import get_settings
-
     if case.status not in OPEN_STATUSES:
         return "done"
     if case.paused or case.deadline_at is None:

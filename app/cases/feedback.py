@@ -23,6 +23,7 @@ from app.cases.base import (
 from app.cases.models import OPEN_STATUSES, Case, CaseMessage
 from app.core.actor import Actor
 from app.core.clock import utcnow
+from app.jobs import service as jobs
 
 
 async def reply(*, actor: Actor, case_id: int, text: str) -> CaseMessage:
@@ -62,8 +63,6 @@ async def record_first_response(*, case_id: int, at: datetime) -> bool:
 
 async def give_result(*, actor: Actor, case_id: int, text: str) -> Case:
     """Record the result (反馈) and queue its delivery to the resident (job ``cases.deliver_result``)."""
-    from app.jobs import service as jobs
-
     text = (text or "").strip()
     if not text:
         raise InvalidCaseInput("请填写办理结果。")
@@ -101,8 +100,6 @@ async def deliver_result(*, case_id: int) -> str:
 async def offer_survey(*, case: Case, conn: Any = None) -> str:
     """Hook for the survey issue: enqueue "surveys.invite" {case_id} when a handler is registered,
     else mark the invitation pending (the survey domain picks up ``survey_status="pending"``)."""
-    from app.jobs import service as jobs
-
     if "surveys.invite" in jobs.handlers():
         await jobs.enqueue("surveys.invite", {"case_id": case.id}, dedupe_key=f"surveys.invite:case:{case.id}")
         status = "enqueued"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -121,7 +122,7 @@ class CaseEvent(Model):
     to_owner_id = fields.IntField(null=True)
     from_unit = fields.CharField(max_length=32, null=True)
     to_unit = fields.CharField(max_length=32, null=True)
-    detail = fields.JSONField(default=dict)
+    detail: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     at = fields.DatetimeField(db_index=True)
 
     class Meta:
@@ -154,6 +155,7 @@ class TransferRequest(Model):
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
         "fawu.Case", related_name="transfers", on_delete=fields.CASCADE
     )
+    case_id: int  # tortoise adds the column attribute of a foreign key; typed here
     from_owner_id = fields.IntField(null=True)
     to_staff_id = fields.IntField(null=True)  # a named colleague, or
     to_unit_code = fields.CharField(max_length=32, null=True)  # any staff of that unit
@@ -176,7 +178,7 @@ class CaseReminder(Model):
         "fawu.Case", related_name="reminders", on_delete=fields.CASCADE
     )
     threshold = fields.CharField(max_length=12)  # due_soon, overdue
-    staff_ids = fields.JSONField(default=list)
+    staff_ids: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     deadline_at = fields.DatetimeField()
     at = fields.DatetimeField()
     read_at = fields.DatetimeField(null=True)

@@ -23,6 +23,8 @@ from app.cases.base import (
 from app.cases.models import Case, TransferRequest
 from app.core.actor import Actor, Role
 from app.core.clock import utcnow
+from app.org import service as org_service
+from app.staff import service as staff_service
 
 
 async def take(*, actor: Actor, case_id: int) -> Case:
@@ -40,8 +42,6 @@ async def take(*, actor: Actor, case_id: int) -> Case:
 
 async def assign(*, actor: Actor, case_id: int, staff_id: int, reason: str = "") -> Case:
     """A district administrator assigns an unowned case to a staff member (who then owns it)."""
-    from app.staff import service as staff_service
-
     _writer(actor)
     if actor.role != Role.DISTRICT_ADMIN:
         raise CaseForbidden("只有区管理员可以分派案件；镇街请接办后转办。")
@@ -62,8 +62,6 @@ async def transfer(*, actor: Actor, case_id: int, reason: str, to_staff_id: int 
                    to_unit_code: str | None = None) -> TransferRequest:
     """Ask to hand the case over (转办) to a colleague or a unit; it stays with the current owner
     until the receiver accepts."""
-    from app.org import service as org_service
-
     if not (reason or "").strip():
         raise InvalidCaseInput("转办须说明理由。")
     if (to_staff_id is None) == (to_unit_code is None):
@@ -72,8 +70,6 @@ async def transfer(*, actor: Actor, case_id: int, reason: str, to_staff_id: int 
         raise InvalidCaseInput("接收单位不存在。")
     receiver: Actor | None = None
     if to_staff_id is not None:
-        from app.staff import service as staff_service
-
         receiver = await staff_service.actor_for(await staff_service.get_staff(to_staff_id))
     async with in_transaction() as conn:
         case = await _load(actor, case_id, lock=True, conn=conn)
@@ -120,8 +116,6 @@ async def _pending_transfer_for(actor: Actor, transfer_id: int, conn: Any) -> Tr
 
 async def accept_transfer(*, actor: Actor, transfer_id: int) -> Case:
     """The receiver accepts a hand-over: they become the owner (and the case moves unit when sent to one)."""
-    from app.org import service as org_service
-
     async with in_transaction() as conn:
         tr = await _pending_transfer_for(actor, transfer_id, conn)
         case = await Case.filter(id=tr.case_id).using_db(conn).select_for_update().get()

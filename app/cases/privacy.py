@@ -49,7 +49,7 @@ async def _visible(actor: Actor, resident_id: int) -> tuple[Any, list[Case]]:
         raise ResidentNotVisible() from None
     cases = actor.scope.apply(Case.filter(resident_id=r.id), "township_code", "community_code")
     case_list = await cases.order_by("-opened_at")
-    if not (case_list or actor.scope.allows(r.township_code) or actor.scope.allows(r.community_code)):
+    if not (case_list or actor.scope.allows_any(r.township_code, r.community_code)):
         raise ResidentNotVisible()
     return r, case_list
 

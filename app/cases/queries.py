@@ -8,7 +8,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
-from app.cases.base import InvalidCaseInput
+from app.cases.base import CaseNotFound, InvalidCaseInput
 from app.cases.deadlines import DUE_ZH, due_state
 from app.cases.models import (
     CATEGORIES,
@@ -22,6 +22,8 @@ from app.cases.models import (
     CaseReminder,
     TransferRequest,
 )
+from app.config import get_settings
+from app.core import calendar
 from app.core.actor import Actor
 from app.core.clock import format_local, utcnow
 
@@ -86,8 +88,6 @@ async def list_cases(*, actor: Actor, status: str | None = None, type: str | Non
     elif owner and owner.isdigit():
         qs = qs.filter(owner_id=int(owner))
     if due in ("overdue", "due_soon", "paused"):
-        from app.config import get_settings
-
         qs = qs.filter(status__in=list(OPEN_STATUSES))
         soon = now + timedelta(hours=get_settings().case_due_soon_hours)
         if due == "overdue":
@@ -109,10 +109,8 @@ async def list_cases(*, actor: Actor, status: str | None = None, type: str | Non
 
 async def get_case(*, actor: Actor, case_id: int) -> CaseView:
     """One case with history, messages and transfers; CaseNotFound outside the actor's scope."""
-    from app.cases.service import CaseNotFound
-
     case = await Case.get_or_none(id=case_id)
-    if case is None or not (actor.scope.allows(case.township_code) or actor.scope.allows(case.community_code)):
+    if case is None or not actor.scope.allows_any(case.township_code, case.community_code):
         raise CaseNotFound()
     events = await CaseEvent.filter(case_id=case.id).order_by("at", "id")
     messages = await CaseMessage.filter(case_id=case.id).order_by("at", "id")
@@ -129,12 +127,8 @@ async def get_case(*, actor: Actor, case_id: int) -> CaseView:
 async def dashboard_figures(*, actor: Actor) -> dict[str, Any]:
     """Counts for the console's dashboard within scope: open, unowned, overdue, due soon, paused,
     by status / type / township, plus the calendar coverage warning (None when covered)."""
-    from app.core import calendar
-
     now = utcnow()
     rows = await _scoped(actor).values("status", "type", "township_code", "owner_id", "deadline_at", "paused")
-    from app.config import get_settings
-
     soon = now + timedelta(hours=get_settings().case_due_soon_hours)
     figures: dict[str, Any] = {"total": len(rows), "open": 0, "unowned": 0, "overdue": 0, "due_soon": 0,
                                "paused": 0, "by_status": {}, "by_type": {}, "by_township": {}}

@@ -1,4 +1,4 @@
-"""cases HTTP routes (to be filled in)."""
+"""cases JSON API: none yet (the case desk's pages are app/console/case_views.py)."""
 
 from fastapi import APIRouter
 

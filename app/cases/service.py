@@ -108,7 +108,7 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
     township_code, community_code = await _resolve_units(
         township_code=township_code, community_code=community_code, board_code=board_code, account_key=account_key)
     if actor is not None and not actor.scope.all_units and not (
-            actor.scope.allows(township_code) or actor.scope.allows(community_code)):
+            actor.scope.allows_any(township_code, community_code)):
         if township_code is None and community_code is None and actor.unit_codes:
             township_code, community_code = await _resolve_units(
                 township_code=None, community_code=actor.unit_codes[0], board_code=None, account_key=None)

@@ -14,6 +14,7 @@ from app.cases import service as cases_service
 from app.console import labels
 from app.console.kit.auth import client_ip, current_user, require_staff
 from app.console.kit.layout import render
+from app.consult import service as consult_service
 from app.core.actor import Actor, Role
 from app.errors import FawuError, NotFound
 from app.staff import service as staff_service
@@ -75,13 +76,7 @@ async def _case_page(request: Request, actor: Actor, case_id: int, *, error: str
                      reply_text: str = "") -> Response:
     view = await cases_service.get_case(actor=actor, case_id=case_id)
     case = view.case
-    quick: list[Any] = []
-    try:
-        from app.consult import service as consult_service
-
-        quick = await consult_service.search_kb(case.summary[:200], limit=5)
-    except (ImportError, AttributeError):  # the consultation domain is optional for the console
-        quick = []
+    quick = await consult_service.search_kb(case.summary[:200], limit=5)
     colleagues = [s for s in await staff_service.list_staff(actor=actor)
                   if s.role != Role.SUPERVISOR and s.id != case.owner_id]
     pending = view.pending_transfer
@@ -233,12 +228,7 @@ async def reveal(request: Request, resident_id: int, actor: Staff,
 async def kb_search(request: Request, actor: Staff, q: Annotated[str, Query(max_length=100)] = "") -> Response:
     hits: list[dict[str, Any]] = []
     if q.strip():
-        try:
-            from app.consult import service as consult_service
-
-            found = await consult_service.search_kb(q.strip(), limit=6)
-        except (ImportError, AttributeError):
-            found = []
+        found = await consult_service.search_kb(q.strip(), limit=6)
         hits = [{"id": h.id, "title": h.title, "answer": h.answer} for h in found]
     user = await current_user(request)
     headers = {"Cache-Control": "no-store"} if user else {}

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import click
 
-from app.cli import fail, run_async, with_db
-from app.core.actor import ROLE_ZH, Role
+from app.commandkit import fail, run_async, with_db
+from app.core.actor import ROLE_ZH, SYSTEM, Role
+from app.errors import FawuError, InvalidInput
+from app.org import service as org_service
+from app.staff import service as staff_service
 
 
 def register(cli: click.Group) -> None:
@@ -29,10 +32,6 @@ def staff() -> None:
                        confirmation_prompt="再次输入 (repeat)", help="Prompted when not given.")
 def add_cmd(username: str, name: str, role: str, units: tuple[str, ...], phone: str, password: str) -> None:
     """Create a staff account; they must change the password at first login."""
-    from app.errors import FawuError, InvalidInput
-    from app.org import service as org_service
-    from app.staff import service as staff_service
-
     async def go() -> str:
         known = await org_service.tree()
         unknown = [u for u in units if u not in known]
@@ -52,8 +51,6 @@ def add_cmd(username: str, name: str, role: str, units: tuple[str, ...], phone: 
 @staff.command("demo")
 def demo_cmd() -> None:
     """Create the demo accounts (admin, one clerk per township, lawyer, supervisor) if no staff exists."""
-    from app.staff import service as staff_service
-
     async def go() -> list[str]:
         return await staff_service.ensure_demo_staff()
 
@@ -69,12 +66,8 @@ def demo_cmd() -> None:
 @click.argument("username")
 def unlock_cmd(username: str) -> None:
     """Lift the login lock of an account after too many failed logins."""
-    from app.core.actor import SYSTEM
-    from app.staff import service as staff_service
-    from app.staff.models import StaffUser
-
     async def go() -> bool:
-        user = await StaffUser.get_or_none(username=username)
+        user = await staff_service.find_by_username(username)
         if user is None:
             return False
         await staff_service.unlock(actor=SYSTEM, staff_id=user.id)

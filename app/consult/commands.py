@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
 
 import click
+
+from app.commandkit import settings_or_exit
+from app.consult import engine, service
+from app.consult.kb import load_kb
 
 
 def register(cli: click.Group) -> None:
@@ -19,10 +24,6 @@ def register(cli: click.Group) -> None:
                   help="Knowledge-base folder (default: content_dir/kb).")
     def ask_cmd(question: str, as_json: bool, kb_dir: Path | None) -> None:
         """Ask the consultation engine; QUESTION "-" reads one question per line from stdin."""
-        import asyncio
-
-        from app.consult import engine, service
-
         if kb_dir is not None:
             engine.use_folder(kb_dir)
         questions = [q.strip() for q in sys.stdin] if question == "-" else [question]
@@ -54,9 +55,6 @@ def register(cli: click.Group) -> None:
     @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
     def kb_check(folder: Path | None) -> None:
         """Validate the knowledge-base files; every problem with file, line and entry id."""
-        from app.cli import settings_or_exit
-        from app.consult.kb import load_kb
-
         folder = folder or settings_or_exit().content_dir / "kb"
         loaded = load_kb(folder)
         for p in loaded.problems:

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.config import get_settings
 from app.consult.classify import Decision, decide
 from app.consult.kb import Entry, KbProblem, load_kb
 from app.consult.retrieval import Hit, Index
@@ -90,8 +91,6 @@ def set_engine(engine: Engine | None) -> None:
 def kb_folder() -> Path:
     if _override is not None:
         return _override
-    from app.config import get_settings
-
     return get_settings().content_dir / "kb"
 
 

@@ -7,13 +7,12 @@ text patterns, and the text fallback (the consultation itself).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-import threading
 from dataclasses import dataclass
 
 from app.consult import service
-from app.consult.engine import warm_up
 from app.consult.safety import detect_danger
 from app.core import metrics
 from app.laws import service as laws_service
@@ -22,9 +21,6 @@ from app.residents import service as residents_service
 from app.wechat.router import Inbound, Reply, TextReply, router
 
 log = logging.getLogger("fawu.consult")
-
-# Load jieba and the knowledge base in the background when the app starts (imported by wiring).
-threading.Thread(target=warm_up, name="consult-warm-up", daemon=True).start()
 
 TEXT_KINDS = ("text", "voice", "miniprogram")
 STATE_CLARIFY = "consult:clarify"
@@ -215,7 +211,8 @@ async def law_search(inbound: Inbound) -> Reply | None:
         cites = [(s.split("》")[0].lstrip("《"), s.split("》")[1]) for h in hits for s in h.statutes][:3]
         views = await laws_service.get_cited(citations=cites)
         if not views:
-            views = await laws_service.search(words=laws_service.terms(query), limit=3)
+            words = await asyncio.to_thread(laws_service.terms, query)  # jieba: off the event loop
+            views = await laws_service.search(words=words, limit=3)
     except Exception:  # no corpus loaded: let the consultation answer
         metrics.caught("consult.law_search", log, "law search unavailable", level=logging.INFO)
         return None

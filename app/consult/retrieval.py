@@ -79,9 +79,9 @@ class Index:
             for t in common:
                 table = self.common[t]
                 for i in scores:
-                    w = table.get(i)
-                    if w is not None:
-                        scores[i] += w
+                    extra = table.get(i)
+                    if extra is not None:
+                        scores[i] += extra
         best = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
         return [Hit(self.entries[i], s) for i, s in best if s > 0]
 

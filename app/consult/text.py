@@ -97,6 +97,7 @@ def _fuzzy(syllable: str) -> str:
 @lru_cache(maxsize=1)
 def homophone_terms() -> dict[tuple[str, ...], str]:
     """Legal terms (2–4 characters) by folded pinyin; ambiguous readings are left out."""
+    # function-level: pypinyin loads only when homophones are first needed; classify imports this module
     from pypinyin import lazy_pinyin
 
     from app.consult.classify import cues
@@ -124,6 +125,7 @@ def fix_homophones(text: str) -> str:
     Only characters that the segmenter leaves as single, unknown pieces are considered, so real
     words (公正, 形式) and word boundaries (女性是否) are never touched.
     """
+    # function-level: pypinyin loads only when homophones are first needed
     from pypinyin import lazy_pinyin
 
     terms = homophone_terms()
@@ -168,6 +170,7 @@ def tokenizer() -> Any:
         return _tokenizer
     with _tok_lock:
         if _tokenizer is None:
+            # function-level: jieba loads once, in the warm-up thread or on the first question
             import jieba
 
             jieba.setLogLevel(logging.WARNING)

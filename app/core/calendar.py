@@ -24,6 +24,7 @@ from pathlib import Path
 
 import chinese_calendar
 
+from app.config import get_settings
 from app.core import metrics
 from app.core.clock import LOCAL_TZ, local_today
 
@@ -123,8 +124,6 @@ def load_file(path: Path | None) -> list[int]:
 
 def load_from_settings() -> list[int]:
     """Load ``settings.calendar_file`` when set (start-up and ``fawu calendar check``)."""
-    from app.config import get_settings
-
     path = get_settings().calendar_file
     if path is None or not Path(path).exists():
         if path is not None:

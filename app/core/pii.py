@@ -14,6 +14,7 @@ import re
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from app.config import get_settings
 from app.errors import InvalidInput
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -23,8 +24,6 @@ _ID_CHECK = "10X98765432"
 
 
 def _key() -> bytes:
-    from app.config import get_settings
-
     return base64.b64decode(get_settings().pii_key.get_secret_value())
 
 

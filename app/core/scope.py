@@ -2,7 +2,8 @@
 
 Every console and mini-program read passes a queryset through ``OrgScope.apply`` (or checks an
 object with ``OrgScope.check``). A district administrator sees everything; a township clerk sees
-their township and its communities; a legal advisor sees their communities.
+their township and its communities; a legal advisor sees their communities. The scope of a set of
+units is built by ``app.org.service.scope_for`` (the org tree lives there).
 """
 
 from __future__ import annotations
@@ -10,9 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from tortoise.expressions import Q as TQ
+
 from app.errors import NotFound
 
 Q = TypeVar("Q")
+
+
+def _in(field: str, codes: list[str]) -> dict[str, Any]:
+    return {f"{field}__in": codes}
 
 
 @dataclass(frozen=True)
@@ -26,37 +33,23 @@ class OrgScope:
     def everything(cls) -> OrgScope:
         return cls(frozenset(), all_units=True)
 
-    @classmethod
-    async def for_units(cls, codes: list[str]) -> OrgScope:
-        """Scope covering the given units and everything below them."""
-        from app.org import service as org_service
-
-        tree = await org_service.tree()
-        covered: set[str] = set()
-        for code in codes:
-            info = tree.get(code)
-            if info is None:
-                continue
-            if info.kind == "district":
-                return cls.everything()
-            covered.add(code)
-            covered.update(info.descendants)
-        return cls(frozenset(covered))
-
     def allows(self, unit_code: str | None) -> bool:
         if self.all_units:
             return True
         return unit_code is not None and unit_code in self.unit_codes
 
+    def allows_any(self, *unit_codes: str | None) -> bool:
+        """In scope when any of the codes is (a row's township or community, say)."""
+        return any(self.allows(c) for c in unit_codes)
+
     def apply(self, queryset: Q, field: str = "township_code", *also: str) -> Q:
         """Filter a tortoise queryset to rows whose unit code field(s) fall in scope."""
         if self.all_units:
             return queryset
-        from tortoise.expressions import Q as TQ
-
-        cond = TQ(**{f"{field}__in": list(self.unit_codes)})
+        codes = list(self.unit_codes)
+        cond = TQ(**_in(field, codes))
         for other in also:
-            cond |= TQ(**{f"{other}__in": list(self.unit_codes)})
+            cond |= TQ(**_in(other, codes))
         return queryset.filter(cond)  # type: ignore[attr-defined,no-any-return]
 
     def check(self, obj: Any, *fields: str) -> None:

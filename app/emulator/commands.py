@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import click
+import uvicorn
+
+from app.commandkit import fail, settings_or_exit
+from app.config import ConfigError
+from app.core.logs import setup_logging
+from app.emulator.server import create_emulator_app
 
 
 def register(cli: click.Group) -> None:
@@ -13,13 +19,6 @@ def register(cli: click.Group) -> None:
     @click.option("--port", default=None, type=int, help="Port (default: the emulator_port setting, 8900).")
     def fake_wechat(host: str | None, port: int | None) -> None:
         """Serve a loopback WeChat API (demo and tests): tokens, messages, mass sends, QR codes, faults."""
-        import uvicorn
-
-        from app.cli import fail, settings_or_exit
-        from app.config import ConfigError
-        from app.core.logs import setup_logging
-        from app.emulator.server import create_emulator_app
-
         settings = settings_or_exit()
         setup_logging(settings.log_level, settings.log_format)
         try:

@@ -13,11 +13,15 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+import qrcode
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from wechatpy.crypto import WeChatCrypto
 
 from app.config import Settings, get_settings
 from app.emulator.state import (
@@ -27,9 +31,11 @@ from app.emulator.state import (
     STABLE_FORCE_PER_DAY,
     AccountState,
     EmulatorState,
+    Fault,
     Follower,
     rid,
 )
+from app.wechat.crypto import sign
 
 JSON_TYPE = "application/json; encoding=utf-8"
 WXACODE_SCENE_RE = re.compile(r"^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]{1,32}$")
@@ -443,10 +449,6 @@ def event_xml(acc: AccountState, job: dict[str, Any], created: int) -> str:
 def signed_push(acc: AccountState, xml: str, *, openid: str, timestamp: str | None = None,
                 nonce: str | None = None) -> tuple[dict[str, str], str]:
     """Query parameters and body of a push to the account's callback, per its encryption mode."""
-    from wechatpy.crypto import WeChatCrypto
-
-    from app.wechat.crypto import sign
-
     a = acc.account
     timestamp = timestamp or str(int(time.time()))
     nonce = nonce or secrets.token_hex(5)
@@ -468,8 +470,6 @@ def signed_push(acc: AccountState, xml: str, *, openid: str, timestamp: str | No
 
 async def _post_job_finished(state: EmulatorState, acc: AccountState, job: dict[str, Any]) -> None:
     """Post MASSSENDJOBFINISH to ``{public_base_url}/wechat/{account_key}`` like WeChat (3 tries, 5 s each)."""
-    import httpx
-
     await asyncio.sleep(state.postback_delay)
     xml = event_xml(acc, job, int(state.now().timestamp()))
     url = f"{state.public_base_url}/wechat/{acc.account.key}"
@@ -636,8 +636,6 @@ async def qrcode_create(request: Request) -> Response:
 
 
 def png_of(text: str, *, box: int = 10) -> bytes:
-    import qrcode
-
     img = qrcode.make(text, box_size=box, border=2)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
@@ -925,8 +923,6 @@ async def c_login_code(request: Request) -> Response:
 @_controlled
 async def c_fault(request: Request) -> Response:
     """Inject: {endpoint ("cgi-bin/message/custom/send" or "*"), kind: errcode|timeout|slow, errcode, delay, count}."""
-    from app.emulator.state import Fault
-
     data = await _control_json(request)
     kind = str(data.get("kind", "errcode"))
     if kind not in ("errcode", "timeout", "slow"):
@@ -951,8 +947,6 @@ async def c_faults_clear(request: Request) -> Response:
 @_controlled
 async def c_clock(request: Request) -> Response:
     """Advance the emulator's clock: {seconds}."""
-    from datetime import timedelta
-
     state = st(request)
     data = await _control_json(request)
     state.offset += timedelta(seconds=float(data.get("seconds", 0)))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import click
 
+from app.commandkit import fail, run_async, settings_or_exit
+from app.config import ConfigError
+from app.emulator.simulator import CallbackSimulator, SimResult
+from app.matrix.service import load_matrix
+
 
 def format_result(res: object) -> str:
     """A SimResult as staff read it in a terminal."""
-    from app.emulator.simulator import SimResult
-
     assert isinstance(res, SimResult)
     tries = "，".join(f"第{i}次 {a.status or a.error}（{a.elapsed * 1000:.0f} 毫秒）"
                      for i, a in enumerate(res.attempts, 1))
@@ -56,11 +59,6 @@ def register(cli: click.Group) -> None:
 
         Example: fawu simulate yx_district --text "拖欠工资怎么办"
         """
-        from app.cli import fail, run_async, settings_or_exit
-        from app.config import ConfigError
-        from app.emulator.simulator import CallbackSimulator
-        from app.matrix.service import load_matrix
-
         settings = settings_or_exit()
         try:
             matrix = load_matrix(settings.matrix_dir)

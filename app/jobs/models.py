@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -9,7 +11,7 @@ from tortoise.models import Model
 class Job(Model):
     id = fields.BigIntField(primary_key=True)
     name = fields.CharField(max_length=64, db_index=True)
-    payload = fields.JSONField(default=dict)
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     # an optional key that makes enqueueing idempotent (e.g. "case.remind:42:due_soon")
     dedupe_key = fields.CharField(max_length=128, null=True, unique=True)
     status = fields.CharField(max_length=16, default="pending", db_index=True)  # pending, running, done, failed

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import click
 
+from app.commandkit import run_async, with_db
+from app.config import get_settings
+from app.laws import service
+
 
 def register(cli: click.Group) -> None:
     """Add this domain's commands to ``fawu``."""
@@ -18,10 +22,6 @@ def register(cli: click.Group) -> None:
     @click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
     def import_cmd(folder: Path | None) -> None:
         """Import every statute file of FOLDER (default: settings.laws_dir, content/laws); run again to update."""
-        from app.cli import run_async, with_db
-        from app.config import get_settings
-        from app.laws import service
-
         async def go() -> service.ImportReport:
             return await service.import_folder(folder=folder or get_settings().laws_dir)
 

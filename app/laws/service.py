@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,7 @@ from tortoise.transactions import in_transaction
 from app.core.clock import utcnow
 from app.errors import FawuError, InvalidInput, NotFound
 from app.laws.models import Article, Law
-from app.laws.parse import CN_NUM, article_label, cn_to_int, parse_folder, short_name
+from app.laws.parse import CN_NUM, article_label, cn_to_int, parse_article_label, parse_folder, short_name
 
 
 class LawNotFound(NotFound):
@@ -140,8 +142,6 @@ async def get_article(*, law: str, article: str | int) -> ArticleView:
         if isinstance(article, int):
             number, sub = article, 0
         else:
-            from app.laws.parse import parse_article_label
-
             number, sub = parse_article_label(article)
     except ValueError as exc:
         raise InvalidInput(f"条号格式不对：{article}") from exc
@@ -210,8 +210,7 @@ _STOP = set("的了吗呢吧啊我你他是在有和与及或就都也还怎么�
 
 def terms(query: str) -> list[str]:
     """Search words of a query (jieba, loaded quietly once)."""
-    import logging
-
+    # function-level: the segmenter loads on the first law search
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -256,5 +255,6 @@ async def lookup(*, query: str, limit: int = 5) -> LookupResult:
             arts = await Article.filter(law_id=law_row.id).order_by("number", "sub").limit(limit)
             return LookupResult([_view(law_row, a) for a in arts],
                                 f"《{law_row.short_name}》共 {law_row.article_count} 条，可输入条号查询，如 {name}第一条。")
-    views = await search(words=terms(query) or [query], limit=limit)
+    words = await asyncio.to_thread(terms, query)  # jieba: off the event loop
+    views = await search(words=words or [query], limit=limit)
     return LookupResult(views, "" if views else f"没有找到与“{query}”有关的条文。")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import click
 
-from app.cli import fail, settings_or_exit
+from app.commandkit import fail, settings_or_exit
 from app.config import ConfigError
+from app.matrix.service import KIND_ZH, MODE_ZH, load_matrix
+from app.org.importer import codes_from_files
 
 
 def register(cli: click.Group) -> None:
@@ -20,11 +24,9 @@ def accounts() -> None:
 @accounts.command("check")
 def check() -> None:
     """Validate every account file (AES key, appid, org unit, duplicates) and print a table."""
-    from app.matrix.service import KIND_ZH, MODE_ZH, load_matrix, org_codes_from_files
-
     settings = settings_or_exit()
     try:
-        known = org_codes_from_files(settings.content_dir)
+        known = codes_from_files(settings.content_dir)
         matrix = load_matrix(settings.matrix_dir, known_units=known or None)
     except ConfigError as exc:
         fail(str(exc))
@@ -40,6 +42,4 @@ def check() -> None:
 
 
 def _w(s: str) -> int:
-    import unicodedata
-
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -180,8 +181,6 @@ class Matrix:
 def load_matrix(folder: Path, *, env: dict[str, str] | None = None,
                 known_units: set[str] | None = None) -> Matrix:
     """Load every account file; the first problem raises ConfigError naming file and key."""
-    import os
-
     env = dict(os.environ if env is None else env)
     if not folder.is_dir():
         raise ConfigError(f"账号目录不存在 (matrix_dir not found): {folder}")
@@ -217,9 +216,3 @@ def set_matrix(matrix: Matrix | None) -> None:
     _matrix = matrix
 
 
-def org_codes_from_files(content_dir: Path) -> set[str]:
-    """Unit codes from content/org/units.csv (for checks that run without a database)."""
-    from app.org.importer import parse_folder
-
-    records, _ = parse_folder(content_dir / "org")
-    return {u["code"] for u in records.get("units", [])}

@@ -30,6 +30,7 @@ async def _check_db() -> str:
 
 async def _check_redis(url: str) -> str:
     try:
+        # function-level: redis only when redis_url is set
         import redis.asyncio as aioredis
 
         client = aioredis.from_url(url, socket_timeout=2)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from app.cli import fail, run_async, settings_or_exit, with_db
+from app.commandkit import fail, run_async, settings_or_exit, with_db
+from app.org.importer import OrgImportError, import_folder
+from app.org.models import Advisor, Board, OrgUnit
 
 
 def register(cli: click.Group) -> None:
@@ -26,8 +28,6 @@ def import_cmd(folder: Path | None, dry_run: bool) -> None:
 
     All or nothing: one bad row anywhere imports nothing. Re-importing updates rows by code.
     """
-    from app.org.importer import OrgImportError, import_folder
-
     settings = settings_or_exit()
     folder = folder or settings.content_dir / "org"
 
@@ -44,8 +44,6 @@ def import_cmd(folder: Path | None, dry_run: bool) -> None:
 @org.command("show")
 def show_cmd() -> None:
     """Print the org tree with advisors and board counts."""
-    from app.org.models import Advisor, Board, OrgUnit
-
     async def go() -> list[str]:
         lines = []
         units = await OrgUnit.all().order_by("code")
@@ -59,7 +57,7 @@ def show_cmd() -> None:
                 if u.kind == "community":
                     adv = await Advisor.filter(community=u, active=True).values_list("name", flat=True)
                     boards = await Board.filter(community=u, active=True).count()
-                    extra = f"  顾问: {'、'.join(adv) or '无'}  公示牌: {boards}"
+                    extra = f"  顾问: {'、'.join(str(a) for a in adv) or '无'}  公示牌: {boards}"
                 lines.append(f"{'  ' * depth}{u.code} {u.name}{extra}")
                 await walk(u.id, depth + 1)
 

@@ -22,6 +22,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from app.errors import InvalidInput
+from app.org import service as org_service
 from app.org.models import Advisor, Board, OrgUnit, ServicePoint, UnitKind
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -311,10 +312,14 @@ async def import_folder(folder: Path, *, dry_run: bool = False) -> ImportReport:
             data["unit"] = units_by_code[p["unit_code"]]
             _, created = await _upsert(ServicePoint, p["code"], data)
             _count(report, "service_points", created)
-    from app.org import service
-
-    service.invalidate_cache()
+    org_service.invalidate_cache()  # this process at once; others within org_service.CHECK_EVERY
     return report
+
+
+def codes_from_files(content_dir: Path) -> set[str]:
+    """Unit codes from content/org/units.csv (for checks that run without a database)."""
+    records, _ = parse_folder(content_dir / "org")
+    return {u["code"] for u in records.get("units", [])}
 
 
 def _count(report: ImportReport, name: str, created: bool) -> None:

@@ -1,11 +1,27 @@
-"""Reading the org tree: units, their township, advisors, boards and service points."""
+"""Reading the org tree: units, their township, advisors, boards and service points; the OrgScope of a
+set of units; adding boards.
+
+The tree is cached per process and re-read when another process changed it (``fawu org import`` while
+the server runs): at most every ``CHECK_EVERY`` seconds one cheap query compares the units' count and
+latest ``updated_at`` with the cached tree's.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from typing import Any
 
+from tortoise.functions import Count, Max
+from tortoise.transactions import in_transaction
+
+from app.core.scope import OrgScope
 from app.errors import NotFound
 from app.org.models import Advisor, Board, OrgUnit, ServicePoint, UnitKind
+
+# Unit kinds, for callers that filter units (the enum's values).
+TOWNSHIP, COMMUNITY, DISTRICT = UnitKind.TOWNSHIP, UnitKind.COMMUNITY, UnitKind.DISTRICT
+CHECK_EVERY = 5.0  # seconds between two checks that the cached tree is still the database's
 
 
 class UnitNotFound(NotFound):
@@ -32,17 +48,31 @@ class UnitInfo:
 
 
 _tree: dict[str, UnitInfo] | None = None
+_stamp: tuple[int, str] | None = None
+_checked_at = 0.0
 
 
 def invalidate_cache() -> None:
-    global _tree
-    _tree = None
+    global _tree, _stamp
+    _tree, _stamp = None, None
+
+
+async def _fingerprint() -> tuple[int, str]:
+    """The units' count and latest change: differs after any import that added or changed a unit."""
+    row = await OrgUnit.annotate(n=Count("id"), last=Max("updated_at")).values("n", "last")
+    first = row[0] if row else {"n": 0, "last": None}
+    return int(first["n"] or 0), str(first["last"])
 
 
 async def tree() -> dict[str, UnitInfo]:
     """All units by code, with ancestors and descendants resolved."""
-    global _tree
-    if _tree is not None:
+    global _tree, _stamp, _checked_at
+    now = time.monotonic()
+    if _tree is not None and now - _checked_at < CHECK_EVERY:
+        return _tree
+    stamp = await _fingerprint()
+    _checked_at = now
+    if _tree is not None and stamp == _stamp:
         return _tree
     units = await OrgUnit.all().values("id", "code", "kind", "name", "parent_id")
     by_id = {u["id"]: u for u in units}
@@ -71,8 +101,60 @@ async def tree() -> dict[str, UnitInfo]:
             district_code=by_kind.get(UnitKind.DISTRICT.value),
             descendants=frozenset(children[code]),
         )
-    _tree = result
+    _tree, _stamp = result, stamp
     return result
+
+
+async def scope_for(codes: list[str]) -> OrgScope:
+    """The OrgScope covering the given units and everything below them (the district: everything)."""
+    units = await tree()
+    covered: set[str] = set()
+    for code in codes:
+        info = units.get(code)
+        if info is None:
+            continue
+        if info.kind == "district":
+            return OrgScope.everything()
+        covered.add(code)
+        covered.update(info.descendants)
+    return OrgScope(frozenset(covered))
+
+
+async def is_empty() -> bool:
+    """True when the database holds no org units yet (a fresh install)."""
+    return not await OrgUnit.exists()
+
+
+async def find_board(code: str) -> Board | None:
+    """A board with its community, or None (retired ones included)."""
+    return await Board.get_or_none(code=code).prefetch_related("community")
+
+
+async def board_problems(rows: list[dict[str, Any]]) -> list[str]:
+    """What stops adding these boards (``code``, ``community_code``, ``_where`` per row): unknown or
+    non-community units, codes already taken."""
+    problems: list[str] = []
+    units = {u.code: u for u in await OrgUnit.filter(code__in=list({r["community_code"] for r in rows}))}
+    existing = set(await Board.filter(code__in=[r["code"] for r in rows]).values_list("code", flat=True))
+    for r in rows:
+        u = units.get(r["community_code"])
+        if r["community_code"] and u is None:
+            problems.append(f"{r['_where']}: community_code {r['community_code']} 不存在（请先导入组织数据）")
+        elif u is not None and u.kind != UnitKind.COMMUNITY:
+            problems.append(f"{r['_where']}: community_code {r['community_code']} 不是社区/村")
+        if r["code"] in existing:
+            problems.append(f"{r['_where']}: 公示牌编码 {r['code']} 已存在（修改已有公示牌请用 fawu org import）")
+    return problems
+
+
+async def create_boards(rows: list[dict[str, Any]]) -> int:
+    """Create boards (rows checked by ``board_problems``), all in one transaction."""
+    async with in_transaction():
+        for r in rows:
+            community = await OrgUnit.get(code=r["community_code"])
+            await Board.create(code=r["code"], community=community, place=r["place"],
+                               place_kind=r["place_kind"], qr_kind=r["qr_kind"], active=r["active"])
+    return len(rows)
 
 
 async def get_unit(code: str) -> OrgUnit:

@@ -7,7 +7,6 @@ from fastapi.responses import HTMLResponse
 
 from app.config import get_settings
 from app.org import service as org_service
-from app.org.models import UnitKind
 from app.web import templates
 
 router = APIRouter(tags=["portal"])
@@ -17,10 +16,10 @@ router = APIRouter(tags=["portal"])
 async def home(request: Request) -> HTMLResponse:
     settings = get_settings()
     district = await org_service.district()
-    townships = await org_service.list_units(UnitKind.TOWNSHIP)
-    communities = await org_service.list_units(UnitKind.COMMUNITY)
+    townships = await org_service.list_units(org_service.TOWNSHIP)
+    communities = await org_service.list_units(org_service.COMMUNITY)
     boards = await org_service.list_boards()
-    first_board = {}
+    first_board: dict[str, str] = {}
     for b in boards:
         first_board.setdefault(b.community.code, b.code)
     by_township: dict[int, list] = {t.id: [] for t in townships}

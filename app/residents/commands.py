@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from app.cli import fail, run_async, settings_or_exit, with_db
+from app.commandkit import fail, run_async, settings_or_exit, with_db
 from app.errors import FawuError
 from app.residents import service
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -19,7 +21,7 @@ class Resident(Model):
     id_number_hash = fields.CharField(max_length=64, null=True, db_index=True)
     community_code = fields.CharField(max_length=32, null=True)  # last known, from a board or a form
     township_code = fields.CharField(max_length=32, null=True)
-    special_groups = fields.JSONField(default=list)  # elderly, disabled, migrant_worker, minor, ...
+    special_groups: fields.JSONField[list[Any]] = fields.JSONField(default=list)  # elderly, disabled, migrant_worker, minor, ...
     erased_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -35,6 +37,7 @@ class ResidentAccount(Model):
     resident: fields.ForeignKeyRelation[Resident] = fields.ForeignKeyField(
         "fawu.Resident", related_name="accounts", on_delete=fields.CASCADE
     )
+    resident_id: int  # tortoise adds the column attribute of a foreign key; typed here
     account_key = fields.CharField(max_length=32)
     openid = fields.CharField(max_length=64)
     following = fields.BooleanField(default=False)

@@ -64,7 +64,7 @@ async def _attach_unionid(link: ResidentAccount, unionid: str) -> None:
     the details given then. What the kept resident does not know yet (name, phone, ID number,
     location) is copied over from it, so a form filled on one account is known on the other.
     """
-    resident = await Resident.get(id=link.resident_id)  # type: ignore[attr-defined]
+    resident = await Resident.get(id=link.resident_id)
     if resident.unionid == unionid:
         return
     other = await Resident.get_or_none(unionid=unionid)
@@ -76,7 +76,7 @@ async def _attach_unionid(link: ResidentAccount, unionid: str) -> None:
         except IntegrityError:  # the same person's other account got there first
             other = await Resident.get(unionid=unionid)
     async with in_transaction():
-        link.resident_id = other.id  # type: ignore[attr-defined]
+        link.resident_id = other.id
         await link.save(update_fields=["resident_id"])
         missing = [f for f in _CARRIED if not getattr(other, f) and getattr(resident, f)]
         if missing and resident.erased_at is None and other.erased_at is None:
@@ -121,7 +121,7 @@ async def set_board(*, account_key: str, openid: str, board_code: str, community
     link.last_board_code = board_code
     link.last_board_at = utcnow()
     await link.save(update_fields=["last_board_code", "last_board_at"])
-    await Resident.filter(id=link.resident_id).update(  # type: ignore[attr-defined]
+    await Resident.filter(id=link.resident_id).update(
         community_code=community_code, township_code=township_code)
     return link
 

@@ -20,6 +20,7 @@ class StaffUser(Model):
     supervisor: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
         "fawu.StaffUser", related_name="team", null=True, on_delete=fields.SET_NULL
     )
+    supervisor_id: int | None  # tortoise adds the column attribute of a foreign key; typed here
     password_hash = fields.CharField(max_length=255)
     must_change_password = fields.BooleanField(default=True)
     failed_logins = fields.IntField(default=0)

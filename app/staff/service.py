@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
 from app.core.actor import Actor, Role
 from app.core.clock import utcnow
 from app.core.scope import OrgScope
 from app.errors import FawuError, InvalidInput, NotFound
+from app.org import service as org_service
 from app.staff.models import AuditLog, StaffUser
 
 _hasher = PasswordHasher()
@@ -62,8 +67,15 @@ class DuplicateUsername(InvalidInput):
     message_zh = "该用户名已被使用。"
 
 
-# A real hash of a random string, verified for unknown usernames so both paths take as long.
-_DUMMY_HASH = _hasher.hash("fawu-no-such-user-0000")
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A real hash of a random string, verified for unknown usernames so both paths take as long
+    (computed once, on first use, in a worker thread: never at import)."""
+    return _hasher.hash("fawu-no-such-user-0000")
+
+
+def _verify_unknown(password: str) -> bool:
+    return verify_password(_dummy_hash(), password)
 
 
 def hash_password(password: str) -> str:
@@ -88,8 +100,9 @@ async def create_staff(*, username: str, name: str, role: Role, unit_codes: list
                        supervisor_id: int | None = None) -> StaffUser:
     if await StaffUser.exists(username=username):
         raise DuplicateUsername(f"用户名 {username} 已被使用。")
+    password_hash = await asyncio.to_thread(hash_password, password)  # argon2 is slow on purpose
     return await StaffUser.create(
-        username=username, name=name, role=role, unit_codes=unit_codes, password_hash=hash_password(password),
+        username=username, name=name, role=role, unit_codes=unit_codes, password_hash=password_hash,
         must_change_password=must_change_password, phone=phone, supervisor_id=supervisor_id,
     )
 
@@ -99,6 +112,10 @@ async def get_staff(staff_id: int) -> StaffUser:
     if user is None:
         raise StaffNotFound()
     return user
+
+
+async def find_by_username(username: str) -> StaffUser | None:
+    return await StaffUser.get_or_none(username=username.strip())
 
 
 async def supervisor_of(staff_id: int) -> int | None:
@@ -114,7 +131,7 @@ async def active_staff(*, role: Role, unit_code: str | None) -> list[StaffUser]:
 
 
 async def actor_for(user: StaffUser) -> Actor:
-    scope = await OrgScope.for_units(list(user.unit_codes or []))
+    scope = await org_service.scope_for(list(user.unit_codes or []))
     return Actor(id=user.id, name=user.name, role=Role(user.role), scope=scope, unit_codes=tuple(user.unit_codes or ()))
 
 
@@ -136,7 +153,7 @@ async def authenticate(*, username: str, password: str, ip: str = "", max_failur
     now = utcnow()
     user = await StaffUser.get_or_none(username=username.strip())
     if user is None or not user.active:
-        await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
+        await asyncio.to_thread(_verify_unknown, password)
         await audit(actor=None, action="login.failed", target_type="staff", target_id=username[:64],
                     detail={"reason": "unknown_user" if user is None else "inactive"}, ip=ip)
         raise LoginFailed()
@@ -176,18 +193,21 @@ async def change_password(*, staff_id: int, old_password: str, new_password: str
                           ip: str = "") -> StaffUser:
     """Change one's own password (also ends a forced change of the demo password)."""
     user = await get_staff(staff_id)
-    if not verify_password(user.password_hash, old_password):
+    # argon2 is slow on purpose: off the event loop
+    if not await asyncio.to_thread(verify_password, user.password_hash, old_password):
         raise WrongOldPassword()
     if confirm is not None and confirm != new_password:
         raise PasswordMismatch()
     if new_password == old_password:
         raise PasswordUnchanged()
     check_password_strength(new_password)
-    user.password_hash = hash_password(new_password)
-    user.must_change_password = False
-    await user.save(update_fields=["password_hash", "must_change_password"])
-    await audit(actor=await actor_for(user), action="password.changed", target_type="staff",
-                target_id=user.id, ip=ip)
+    new_hash = await asyncio.to_thread(hash_password, new_password)
+    actor = await actor_for(user)
+    async with in_transaction():  # the new password and its audit entry, or neither
+        user.password_hash = new_hash
+        user.must_change_password = False
+        await user.save(update_fields=["password_hash", "must_change_password"])
+        await audit(actor=actor, action="password.changed", target_type="staff", target_id=user.id, ip=ip)
     return user
 
 
@@ -208,7 +228,7 @@ async def list_staff(*, actor: Actor) -> list[StaffUser]:
         return list(users)
     out = []
     for u in users:
-        scope = await OrgScope.for_units(list(u.unit_codes or []))
+        scope = await org_service.scope_for(list(u.unit_codes or []))
         if scope.all_units or scope.unit_codes & actor.scope.unit_codes:
             out.append(u)
     return out
@@ -221,8 +241,6 @@ DEMO_PASSWORD = "fawu-demo-2026"
 
 async def demo_staff_plan() -> list[dict[str, Any]]:
     """The demo accounts for the imported org tree: admin, one clerk per township, lawyer, supervisor."""
-    from app.org import service as org_service
-
     tree = await org_service.tree()
     district = next((u for u in tree.values() if u.kind == "district"), None)
     if district is None:
@@ -259,10 +277,6 @@ async def load_demo_staff() -> list[str]:
 
     Safe with several workers starting together (a concurrent creation is logged and ignored).
     """
-    import logging
-
-    from tortoise.exceptions import IntegrityError
-
     try:
         created = await ensure_demo_staff()
     except (IntegrityError, DuplicateUsername):

@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
@@ -372,7 +373,7 @@ async def _prepare(acc: Account, inbound: Inbound) -> int:
                                dedupe_key=f"wechat.fetch_user_info:{acc.key}:{inbound.openid}:{inbound.message_id}")
     else:
         link = await residents.ensure_identity(account_key=acc.key, openid=inbound.openid)
-    inbound.resident_id = link.resident_id  # type: ignore[attr-defined]
+    inbound.resident_id = link.resident_id
     inbound.board_code = link.last_board_code
     kind = "message" if inbound.kind != "event" else INTERACTION.get(event or "")
     dialogue = service.load_dialogue(account_key=acc.key, openid=inbound.openid)
@@ -404,7 +405,7 @@ async def _process(acc: Account, inbound: Inbound, router: InboundRouter) -> str
     reply, rest = await _with_pending(acc, inbound, reply, pending)
     after_message = inbound.kind != "event"
     xml, bot_text = render_reply(acc, inbound.openid, reply, after_message=after_message)
-    outcome = {"reply_xml": xml, "reply_text": bot_text or "", "resident_id": inbound.resident_id,
+    outcome: dict[str, Any] = {"reply_xml": xml, "reply_text": bot_text or "", "resident_id": inbound.resident_id,
                "board_code": inbound.board_code}
     if not await service.finish_inbound(inbound_id=inbound.message_id or 0, status="done", only_if="processing",
                                         **outcome):
@@ -461,8 +462,6 @@ async def _defer(acc: Account, inbound: Inbound, task: asyncio.Task[str]) -> boo
 
 
 def _later(seconds: float) -> Any:
-    from datetime import timedelta
-
     return utcnow() + timedelta(seconds=seconds)
 
 

@@ -9,6 +9,7 @@ alerts; 45015/45047 close the customer-service window. Every failure is a typed 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import re
@@ -21,7 +22,7 @@ import httpx
 from app.config import Settings, get_settings
 from app.core import metrics
 from app.matrix.service import Account, get_matrix
-from app.wechat import lifecycle
+from app.wechat import lifecycle, quotas, windows
 from app.wechat.errors import (
     ApiQuotaExceeded,
     CredentialError,
@@ -202,16 +203,12 @@ class WeChatClient:
                 raise
             except WindowClosed:
                 if openid:
-                    from app.wechat import windows
-
                     await windows.mark_closed(account_key=account.key, openid=openid)
                 raise
 
     # ---- customer-service messages ----
     async def _custom(self, account_key: str, openid: str, message: dict[str, Any], enforce_window: bool) -> dict:
         if enforce_window:
-            from app.wechat import windows
-
             reason = await windows.closed_reason(account_key=account_key, openid=openid)
             if reason is not None:
                 raise WindowClosed(reason, "customer-service window closed (checked before the call)",
@@ -268,8 +265,6 @@ class WeChatClient:
                                tag_id: int | None = None, is_to_all: bool = False, clientmsgid: str | None = None,
                                send_ignore_reprint: bool = False) -> dict:
         """Mass send to a tag (or everyone); the quota is checked first and the send recorded."""
-        from app.wechat import quotas
-
         account = self.account(account_key)
         target = "all" if is_to_all else "tag"
         refusal = await quotas.mass_refusal(account=account, target=target)
@@ -294,8 +289,6 @@ class WeChatClient:
         Verified service accounts only; followers who already had 4 mass sends this month are left
         out before the call. Returns one result per chunk (msg_id, msg_data_id, clientmsgid, count).
         """
-        from app.wechat import quotas
-
         account = self.account(account_key)
         endpoint = "cgi-bin/message/mass/send"
         refusal = await quotas.mass_refusal(account=account, target="openids")
@@ -422,8 +415,6 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json_bytes(obj: Any) -> bytes:
-    import json
-
     return json.dumps(obj, ensure_ascii=False).encode("utf-8")
 
 

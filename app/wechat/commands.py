@@ -6,6 +6,14 @@ from typing import Any
 
 import click
 
+from app.commandkit import fail, run_async, with_db
+from app.config import ConfigError, get_settings
+from app.core.clock import format_local
+from app.matrix.service import get_matrix, load_matrix, set_matrix
+from app.wechat import lifecycle
+from app.wechat.client import get_client
+from app.wechat.errors import WeChatAPIError
+
 
 def fill_placeholders(obj: Any, public_base_url: str) -> Any:
     """The menu with ``{public_base_url}`` replaced in every string."""
@@ -20,11 +28,6 @@ def fill_placeholders(obj: Any, public_base_url: str) -> Any:
 
 async def push_menus(*, only: str | None = None) -> list[tuple[str, str]]:
     """Publish each official account's menu from its matrix file; returns (account, outcome) pairs."""
-    from app.config import get_settings
-    from app.matrix.service import get_matrix
-    from app.wechat.client import get_client
-    from app.wechat.errors import WeChatAPIError
-
     settings = get_settings()
     client = get_client()
     out: list[tuple[str, str]] = []
@@ -43,14 +46,9 @@ async def push_menus(*, only: str | None = None) -> list[tuple[str, str]]:
 
 
 def _load_matrix() -> None:
-    from app.config import ConfigError, get_settings
-    from app.matrix.service import load_matrix, set_matrix
-
     try:
         set_matrix(load_matrix(get_settings().matrix_dir))
     except ConfigError as exc:
-        from app.cli import fail
-
         fail(str(exc))
 
 
@@ -65,13 +63,9 @@ def register(cli: click.Group) -> None:
     @click.option("--account", default=None, help="Only this account key.")
     def menus_push(account: str | None) -> None:
         """Publish every account's menu (matrix_accounts/*.toml) through the WeChat API."""
-        from app.cli import run_async, with_db
-
         _load_matrix()
 
         async def go() -> list[tuple[str, str]]:
-            from app.wechat import lifecycle
-
             try:
                 return await push_menus(only=account)
             finally:
@@ -93,16 +87,9 @@ def register(cli: click.Group) -> None:
     @click.argument("account_key")
     def wechat_token(account_key: str) -> None:
         """Show when the shared access token of an account expires (fetching one if needed)."""
-        from app.cli import fail, run_async, with_db
-
         _load_matrix()
 
         async def go() -> str:
-            from app.core.clock import format_local
-            from app.wechat import lifecycle
-            from app.wechat.client import get_client
-            from app.wechat.errors import WeChatAPIError
-
             client = get_client()
             try:
                 token = await client.access_token(account_key)

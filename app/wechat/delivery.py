@@ -80,7 +80,8 @@ async def delivered(*, pending: PendingDelivery) -> None:
     hook = (pending.payload or {}).get("on_delivered")
     if not hook or not hook.get("job"):
         return
-    at = await PendingDelivery.filter(id=pending.id).first().values_list("delivered_at", flat=True)
+    row = await PendingDelivery.get_or_none(id=pending.id)
+    at = row.delivered_at if row is not None else None
     await jobs.enqueue(str(hook["job"]), {**(hook.get("payload") or {}), "delivered_at": (at or utcnow()).isoformat()},
                        dedupe_key=f"wechat.on_delivered:{pending.id}")
 

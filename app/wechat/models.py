@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -23,7 +25,7 @@ class InboundMessage(Model):
     event_key = fields.CharField(max_length=255, null=True)
     msg_id = fields.BigIntField(null=True)
     text = fields.TextField(null=True)
-    fields_json = fields.JSONField(default=dict)  # the parsed XML fields
+    fields_json: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)  # the parsed XML fields
     known = fields.BooleanField(default=True)  # false: an unknown type or event, recorded only
     status = fields.CharField(max_length=16, default="processing")
     reply_xml = fields.TextField(null=True)
@@ -49,7 +51,7 @@ class DialogueStateRow(Model):
     account_key = fields.CharField(max_length=32)
     openid = fields.CharField(max_length=64)
     name = fields.CharField(max_length=64, null=True)
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     expires_at = fields.DatetimeField(null=True)
     pending = fields.IntField(default=0)  # PendingDelivery rows not yet delivered
     updated_at = fields.DatetimeField()
@@ -66,7 +68,7 @@ class PendingDelivery(Model):
     account_key = fields.CharField(max_length=32)
     openid = fields.CharField(max_length=64)
     kind = fields.CharField(max_length=8)  # text or news
-    payload = fields.JSONField()  # {"text": ...} or {"articles": [...]}
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField()  # {"text": ...} or {"articles": [...]}
     inbound_id = fields.BigIntField(null=True)
     created_at = fields.DatetimeField()
     delivered_at = fields.DatetimeField(null=True)

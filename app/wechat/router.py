@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.core.clock import utcnow
+
 # ---- replies (rendered to XML by the engine with wechatpy; to JSON by the mini-program API) ----
 
 
@@ -72,8 +74,6 @@ class DialogueState:
 
     def set(self, name: str, data: dict[str, Any] | None = None, *, ttl_minutes: int = 30,
             now: datetime | None = None) -> None:
-        from app.core.clock import utcnow
-
         self.name = name
         self.data = dict(data or {})
         self.expires_at = (now or utcnow()) + timedelta(minutes=ttl_minutes)
@@ -195,8 +195,6 @@ class InboundRouter:
 
     # -- dispatch --
     async def dispatch(self, inbound: Inbound, *, now: datetime | None = None) -> Reply:
-        from app.core.clock import utcnow
-
         now = now or utcnow()
         for fn in self._before:
             if (reply := await fn(inbound)) is not None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 
 from app.core.clock import utcnow
 from app.errors import FawuError, NotFound
@@ -106,7 +106,7 @@ async def load_dialogue(*, account_key: str, openid: str) -> tuple[DialogueState
 
 async def save_dialogue(*, account_key: str, openid: str, state: DialogueState) -> None:
     now = utcnow()
-    values = {"name": state.name, "data": state.data, "expires_at": state.expires_at, "updated_at": now}
+    values: dict[str, Any] = {"name": state.name, "data": state.data, "expires_at": state.expires_at, "updated_at": now}
     n = await DialogueStateRow.filter(account_key=account_key, openid=openid).update(**values)
     if n:
         return
@@ -207,8 +207,6 @@ async def erase_messages(*, accounts: list[tuple[str, str]]) -> int:
 
 async def purge_messages(*, before: datetime) -> int:
     """Clear the chat text of messages older than ``before`` (retention), keeping counts for figures."""
-    from tortoise.expressions import Q
-
     n = await InboundMessage.filter(
         Q(text__isnull=False) | Q(reply_text__isnull=False) | Q(reply_xml__isnull=False), created_at__lt=before,
     ).update(text=None, fields_json={}, reply_xml=None, reply_text=None)

@@ -17,8 +17,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
 
 from app.core.clock import utcnow
+from app.wechat.outbound_models import WechatToken
 
 LOCK_SECONDS = 15.0
 
@@ -44,8 +46,6 @@ class DatabaseTokenStore:
     """Tokens in the wechat_token table; the lock is a conditional UPDATE of the same row."""
 
     async def _ensure(self, key: str) -> None:
-        from app.wechat.outbound_models import WechatToken
-
         if not await WechatToken.filter(account_key=key).exists():
             try:
                 await WechatToken.create(account_key=key)
@@ -53,8 +53,6 @@ class DatabaseTokenStore:
                 pass  # another process created it
 
     async def get(self, key: str) -> CachedToken | None:
-        from app.wechat.outbound_models import WechatToken
-
         row = await WechatToken.filter(account_key=key).values("access_token", "expires_at")
         if not row or not row[0]["access_token"] or row[0]["expires_at"] is None:
             return None
@@ -64,26 +62,16 @@ class DatabaseTokenStore:
         return CachedToken(row[0]["access_token"], exp)
 
     async def put(self, key: str, token: CachedToken) -> None:
-        from tortoise.expressions import F
-
-        from app.wechat.outbound_models import WechatToken
-
         await self._ensure(key)
         await WechatToken.filter(account_key=key).update(
             access_token=token.token, expires_at=token.expires_at, refreshed_at=utcnow(),
             refresh_count=F("refresh_count") + 1)
 
     async def expire_if(self, key: str, token: str) -> bool:
-        from app.wechat.outbound_models import WechatToken
-
         n = await WechatToken.filter(account_key=key, access_token=token).update(access_token="", expires_at=None)
         return n > 0
 
     async def acquire(self, key: str, owner: str, seconds: float) -> bool:
-        from tortoise.expressions import Q
-
-        from app.wechat.outbound_models import WechatToken
-
         await self._ensure(key)
         now = utcnow()
         n = await WechatToken.filter(Q(account_key=key) & (Q(lock_until__isnull=True) | Q(lock_until__lt=now))).update(
@@ -91,8 +79,6 @@ class DatabaseTokenStore:
         return n > 0
 
     async def release(self, key: str, owner: str) -> None:
-        from app.wechat.outbound_models import WechatToken
-
         await WechatToken.filter(account_key=key, lock_owner=owner).update(lock_owner="", lock_until=None)
 
 
@@ -104,6 +90,7 @@ class RedisTokenStore:
     """Tokens in Redis: ``fawu:wxtoken:<key>`` holds "token\\nexpires_at"; the lock is SET NX PX."""
 
     def __init__(self, url: str, prefix: str = "fawu:wxtoken:") -> None:
+        # function-level: redis only when redis_url is set
         import redis.asyncio as aioredis
 
         self.redis: Any = aioredis.from_url(url, socket_timeout=3, decode_responses=True)

@@ -11,7 +11,8 @@ import pytest
 from app.boards import service
 from app.core.actor import Role
 from tests.boards.test_inbound import sim
-from tests.console.conftest import login, make_staff
+from tests.console.conftest import login
+from tests.factories import make_staff
 
 HTML = {"accept": "text/html"}
 

@@ -40,7 +40,7 @@ async def test_subscribe_by_scan_gets_card_and_is_attributed(client: httpx.Async
     assert res.text is not None and res.text.startswith("欢迎关注")
     link = await ResidentAccount.get(account_key=SHIQIAO, openid="o_new")
     assert link.following and link.source_board_code == "SQSQ01" and link.last_board_code == "SQSQ01"
-    resident = await Resident.get(id=link.resident_id)  # type: ignore[attr-defined]
+    resident = await Resident.get(id=link.resident_id)
     assert (resident.community_code, resident.township_code) == ("SQSQ", "SQZ")
     scan = await BoardScan.get(board_code="SQSQ01")
     assert (scan.kind, scan.event, scan.new_follower, scan.account_key) == ("official", "subscribe", True, SHIQIAO)

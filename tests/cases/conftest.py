@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from app.core.actor import Actor, Role
+from tests import factories
 
 
 @dataclass
@@ -22,11 +23,8 @@ class Team:
 
 
 async def make_staff(username: str, name: str, role: Role, units: list[str], supervisor_id: int | None = None) -> Any:
-    from app.staff.models import StaffUser
-
-    return await StaffUser.create(username=username, name=name, role=role, unit_codes=units,
-                                  password_hash="not-a-real-hash", must_change_password=False,
-                                  supervisor_id=supervisor_id)
+    return await factories.make_staff(username=username, name=name, role=role, unit_codes=units,
+                                      supervisor_id=supervisor_id, password=None)
 
 
 async def build_team() -> Team:

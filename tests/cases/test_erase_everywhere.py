@@ -22,9 +22,9 @@ async def test_erase_scrubs_wechat_messages_bot_questions_and_openids(client: An
     assert res.status == 200
     link = await ResidentAccount.get(account_key=PLAIN, openid="o_erase_me")
     assert await InboundMessage.filter(openid="o_erase_me", text=QUESTION).exists()
-    assert await Consultation.filter(resident_id=link.resident_id).exists()  # type: ignore[attr-defined]
+    assert await Consultation.filter(resident_id=link.resident_id).exists()
 
-    await residents_service.erase_resident(resident_id=link.resident_id, actor=SYSTEM, reason="居民申请删除")  # type: ignore[attr-defined]
+    await residents_service.erase_resident(resident_id=link.resident_id, actor=SYSTEM, reason="居民申请删除")
 
     rows = await InboundMessage.filter(openid="o_erase_me")
     assert rows and all(r.text is None and r.reply_text is None and r.fields_json == {} for r in rows)

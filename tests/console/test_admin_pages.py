@@ -8,7 +8,8 @@ import httpx
 
 from app.core.actor import Role
 from app.staff.models import AuditLog, StaffUser
-from tests.console.conftest import HTML, csrf_of, login, make_staff
+from tests.console.conftest import HTML, csrf_of, login
+from tests.factories import make_staff
 
 
 async def test_admin_sees_lock_and_lifts_it(client: httpx.AsyncClient, new_client: Any, settings: Any) -> None:

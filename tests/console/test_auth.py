@@ -10,7 +10,8 @@ import httpx
 from app.core import clock
 from app.core.actor import Role
 from app.staff.models import AuditLog, StaffUser
-from tests.console.conftest import HTML, PASSWORD, csrf_of, login, make_staff, session_csrf
+from tests.console.conftest import HTML, csrf_of, login, session_csrf
+from tests.factories import PASSWORD, make_staff
 
 
 class TestLoginPage:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, serve, skip_reason
-from tests.console.conftest import PASSWORD, make_case, make_staff
+from tests.factories import PASSWORD, make_case, make_staff
 
 pytestmark = [pytest.mark.browser]
 

@@ -12,7 +12,8 @@ import httpx
 from app.cases.models import Case, CaseMessage
 from app.core.actor import Role
 from app.staff.models import AuditLog
-from tests.console.conftest import HTML, csrf_of, login, make_case, make_resident, make_staff
+from tests.console.conftest import HTML, csrf_of, login
+from tests.factories import make_case, make_resident, make_staff
 
 
 async def _clerk(client: httpx.AsyncClient, username: str = "clerk", **kw: object) -> object:

@@ -12,7 +12,8 @@ import pytest
 from fastapi.routing import APIRoute
 
 from app.core.actor import Role
-from tests.console.conftest import HTML, csrf_of, login, make_case, make_resident, make_staff
+from tests.console.conftest import HTML, csrf_of, login
+from tests.factories import make_case, make_resident, make_staff
 
 # Auth routes: reachable without a session (login) or for any logged-in role (logout, password).
 AUTH_ROUTES = {"/console/login", "/console/logout", "/console/password"}

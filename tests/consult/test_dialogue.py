@@ -141,7 +141,7 @@ async def test_hot_topics_by_category_township_and_week(demo_org: None, fixture_
         rows = await service.hot_topics(scope=OrgScope.everything(), weeks=8)
         assert {"category": "labor", "category_name": "劳动工资与工伤", "township": community.township_code,
                 "week": "2026-11-16", "count": 2} in rows
-        scoped = await service.hot_topics(scope=await OrgScope.for_units([community.township_code]), weeks=8)
+        scoped = await service.hot_topics(scope=await org_service.scope_for([community.township_code]), weeks=8)
         assert sum(r["count"] for r in scoped) == 3
         assert all(r["township"] == community.township_code for r in scoped)
     finally:
@@ -163,7 +163,8 @@ async def test_ask_api(client: Any) -> None:
         assert r.status_code == 400
         r = await client.get("/api/consult/hot-topics")
         assert r.status_code == 401  # staff only
-        from tests.console.conftest import login, make_staff
+        from tests.console.conftest import login
+        from tests.factories import make_staff
 
         await make_staff(username="admin2", unit_codes=["YX"])
         await login(client, "admin2")

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.config import ConfigError
-from app.matrix.service import load_matrix, org_codes_from_files
+from app.matrix.service import load_matrix
+from app.org.importer import codes_from_files
 
 MATRIX = Path("matrix_accounts")
 
@@ -28,7 +29,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def test_demo_matrix_is_valid() -> None:
-    m = load_matrix(MATRIX, env={}, known_units=org_codes_from_files(Path("content")))
+    m = load_matrix(MATRIX, env={}, known_units=codes_from_files(Path("content")))
     kinds = sorted(a.kind for a in m.accounts.values())
     assert kinds.count("service") == 1 and kinds.count("subscription") == 3 and kinds.count("miniprogram") == 1
     assert {a.encryption_mode for a in m.official_accounts()} == {"plain", "compat", "safe"}
@@ -50,7 +51,7 @@ def test_unknown_org_unit(tmp_path: Path) -> None:
     folder = copy_matrix(tmp_path)
     edit(folder / "yx_jiedao.toml", 'org_unit = "YXJD"', 'org_unit = "NOWHERE"')
     with pytest.raises(ConfigError, match="yx_jiedao.toml.*NOWHERE"):
-        load_matrix(folder, env={}, known_units=org_codes_from_files(Path("content")))
+        load_matrix(folder, env={}, known_units=codes_from_files(Path("content")))
 
 
 def test_malformed_toml_names_the_line(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -11,24 +12,22 @@ from app.core import clock
 from app.core.actor import Role
 from app.staff import service as staff_service
 from app.staff.models import AuditLog, StaffUser
+from tests import factories
 
 PW = "start-pass-123"
 
 
 async def make_staff(**overrides: Any) -> StaffUser:
-    spec: dict[str, Any] = {"username": "wang", "name": "王", "role": Role.TOWNSHIP_STAFF, "unit_codes": ["YXJD"],
-                            "password": PW, "must_change_password": False}
-    spec.update(overrides)
-    return await staff_service.create_staff(**spec)
+    return await factories.make_staff(**{"username": "wang", "name": "王", "password": PW, **overrides})
 
 
 class TestCreateStaff:
     async def test_password_is_hashed_with_argon2(self, demo_org: None) -> None:
         user = await make_staff()
         assert user.password_hash.startswith("$argon2") and PW not in user.password_hash
-        assert staff_service.verify_password(user.password_hash, PW)
-        assert not staff_service.verify_password(user.password_hash, "nope")
-        assert not staff_service.verify_password("garbage", PW)
+        assert await asyncio.to_thread(staff_service.verify_password, user.password_hash, PW)
+        assert not await asyncio.to_thread(staff_service.verify_password, user.password_hash, "nope")
+        assert not await asyncio.to_thread(staff_service.verify_password, "garbage", PW)
 
     async def test_duplicate_username_refused(self, demo_org: None) -> None:
         await make_staff()
@@ -100,7 +99,8 @@ class TestChangePassword:
                                                 confirm="new-pass-124")
         await staff_service.change_password(staff_id=user.id, old_password=PW, new_password="new-pass-123")
         row = await StaffUser.get(id=user.id)
-        assert not row.must_change_password and staff_service.verify_password(row.password_hash, "new-pass-123")
+        assert not row.must_change_password and await asyncio.to_thread(
+            staff_service.verify_password, row.password_hash, "new-pass-123")
 
 
 class TestDemoStaff:
@@ -118,7 +118,7 @@ class TestDemoStaff:
 
         tree = await org_service.tree()
         assert all(tree[c].kind == "community" for c in users["lawyer"].unit_codes)
-        assert staff_service.verify_password(users["admin"].password_hash, staff_service.DEMO_PASSWORD)
+        assert await asyncio.to_thread(staff_service.verify_password, users["admin"].password_hash, staff_service.DEMO_PASSWORD)
         admin = await staff_service.actor_for(users["admin"])
         assert admin.is_district
         clerk = await staff_service.actor_for(users["sqz"])

@@ -14,6 +14,8 @@ from typing import Any
 
 from app.boards import service
 from app.boards.posters.render import FORMATS, SIZES, render_to_files
+from app.matrix.service import get_matrix
+from app.org import service as org
 
 CHUNK = 20  # posters per pool task
 POOL_MIN = 100  # below this, starting worker processes (about a second each) costs more than it saves
@@ -22,8 +24,6 @@ POOL_MIN = 100  # below this, starting worker processes (about a second each) co
 async def poster_data(*, board_code: str, kind: str | None = None,
                       cards: dict[str, service.CommunityCard] | None = None) -> dict[str, Any]:
     """What one poster shows (plain data, picklable): community card, board, and the QR to print."""
-    from app.matrix.service import get_matrix
-
     board = await service.get_active_board(board_code)
     kind = kind or service.qr_kind_of(board)
     cards = cards if cards is not None else {}
@@ -52,8 +52,6 @@ async def poster_data(*, board_code: str, kind: str | None = None,
 
 async def collect(*, org_code: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
     """Poster data for every active board of the district, or under one township or community."""
-    from app.org import service as org
-
     boards = await org.list_boards(org_code)
     cards: dict[str, service.CommunityCard] = {}
     return [await poster_data(board_code=b.code, kind=kind, cards=cards) for b in boards

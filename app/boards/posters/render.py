@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from PIL import Image, ImageDraw, ImageFont
 
 from app.boards import qr as qrmod
+from app.boards.posters.fonts import find_cjk_font
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 LAYOUT_TEMPLATE = "boards/poster.json.j2"
@@ -95,6 +97,7 @@ def _hex(color: str) -> tuple[int, int, int]:
 
 @lru_cache(maxsize=1)
 def _pdf_font() -> str:
+    # function-level: reportlab loads only in poster runs (heavy; worker processes)
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
@@ -103,6 +106,7 @@ def _pdf_font() -> str:
 
 
 def _qr_image_reader(data: dict[str, Any]) -> Any:
+    # function-level: reportlab loads only in poster runs (heavy; worker processes)
     from reportlab.lib.utils import ImageReader
 
     return ImageReader(io.BytesIO(data["qr_image"]))
@@ -110,6 +114,7 @@ def _qr_image_reader(data: dict[str, Any]) -> Any:
 
 def render_pdf(data: dict[str, Any], size: str) -> bytes:
     """One poster as a one-page PDF (vector QR; text in the CID font STSong-Light, no font file)."""
+    # function-level: reportlab loads only in poster runs (heavy; worker processes)
     from reportlab.lib.units import mm
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen import canvas
@@ -192,6 +197,7 @@ def render_pdf(data: dict[str, Any], size: str) -> bytes:
 
 @lru_cache(maxsize=64)
 def _pdf_widths(pt: float) -> Any:
+    # function-level: reportlab loads only in poster runs (heavy; worker processes)
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     return _char_widths(lambda s: stringWidth(s, _pdf_font(), pt))
@@ -205,8 +211,6 @@ def _png_widths(px: int, bold: bool) -> Any:
 @lru_cache(maxsize=4096)
 def _text_mask(line: str, px: int, bold: bool) -> tuple[Any, tuple[int, int], float]:
     """A line of text as a 1-bit mask (cached: titles, hotline and advisors repeat across posters)."""
-    from PIL import Image, ImageDraw
-
     font = _pil_font(px, bold)
     left, top, right, bottom = font.getbbox(line, anchor="la")
     mask = Image.new("1", (max(1, right - left), max(1, bottom - top)), 0)
@@ -218,18 +222,12 @@ def _text_mask(line: str, px: int, bold: bool) -> tuple[Any, tuple[int, int], fl
 
 @lru_cache(maxsize=64)
 def _pil_font(px: int, bold: bool) -> Any:
-    from PIL import ImageFont
-
-    from app.boards.posters.fonts import find_cjk_font
-
     path, index = find_cjk_font("bold" if bold else "regular")
     return ImageFont.truetype(path, px, index=index)
 
 
 def render_png(data: dict[str, Any], size: str) -> bytes:
     """One poster as a 300 dpi PNG (palette image: small and fast to write)."""
-    from PIL import Image, ImageDraw
-
     w_mm, h_mm = SIZES[size]
     k = w_mm / BASE_WIDTH
     px_per_mm = DPI / 25.4

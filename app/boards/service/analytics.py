@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from app.boards.models import BoardScan
 from app.core import events
+from app.org import service as org
 
 # What residents did after a scan: each name is a column of the analytics, answered by the domain that
 # counts it through the event ``boards.followups_requested`` (payload: board_codes, since, until; each
@@ -52,9 +54,6 @@ async def scan_stats(*, unit_code: str | None = None, since: datetime | None = N
 
     ``scope`` (an OrgScope) limits the boards to the actor's units and hides levels above them.
     """
-    from app.boards.models import BoardScan
-    from app.org import service as org
-
     units = await org.tree()
     boards = await org.list_boards(unit_code, active_only=False)
     if scope is not None:

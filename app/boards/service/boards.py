@@ -12,15 +12,15 @@ from app.boards.service.scenes import (
     BOARD_CODE_RE,
 )
 from app.config import get_settings
+from app.matrix.service import get_matrix
+from app.org import service as org
 
 
 async def get_active_board(board_code: str) -> Any:
     """The board, active, with its community; UnknownBoard for a bad, unknown or retired code."""
-    from app.org.models import Board
-
     if not isinstance(board_code, str) or not BOARD_CODE_RE.match(board_code):
         raise UnknownBoard(board_code=str(board_code)[:40])
-    board = await Board.get_or_none(code=board_code).prefetch_related("community")
+    board = await org.find_board(board_code)
     if board is None or not board.active or not board.community.active:
         raise UnknownBoard(board_code=board_code)
     return board
@@ -33,9 +33,6 @@ def qr_kind_of(board: Any) -> str:
 
 async def account_for_board(board: Any) -> Any:
     """The official account that owns a board's QR: the township's, else the district's."""
-    from app.matrix.service import get_matrix
-    from app.org import service as org
-
     info = await org.unit_info(board.community.code)
     matrix = get_matrix()
     for code in (info.township_code, info.district_code):

@@ -6,14 +6,10 @@ import csv
 import io
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
-from app.boards.service.errors import (
-    BoardsImportError,
-)
-from app.boards.service.scenes import (
-    BOARD_CODE_RE,
-)
+from app.boards.service.errors import BoardsImportError
+from app.boards.service.scenes import BOARD_CODE_RE
+from app.org import service as org_service
+from app.org.importer import FALSE, PLACE_KINDS, QR_KINDS, TRUE
 
 BOARD_COLUMNS_REQUIRED = ["code", "community_code", "place"]
 BOARD_COLUMNS_OPTIONAL = ["place_kind", "qr_kind", "active"]
@@ -21,8 +17,6 @@ BOARD_COLUMNS_OPTIONAL = ["place_kind", "qr_kind", "active"]
 
 def parse_boards_csv(data: bytes, *, name: str = "boards.csv") -> tuple[list[dict[str, Any]], list[str]]:
     """Parse and validate a boards file (no database); returns rows and the errors found."""
-    from app.org.importer import FALSE, PLACE_KINDS, QR_KINDS, TRUE
-
     errors: list[str] = []
     try:
         text = data.decode("utf-8-sig")
@@ -79,26 +73,11 @@ def parse_boards_csv(data: bytes, *, name: str = "boards.csv") -> tuple[list[dic
 
 async def add_boards(*, data: bytes, name: str = "boards.csv", dry_run: bool = False) -> int:
     """Add new boards from a CSV file: every row is checked first; one error adds nothing."""
-    from app.org.models import Board, OrgUnit, UnitKind
-
     rows, errors = parse_boards_csv(data, name=name)
     if rows:
-        units = {u.code: u for u in await OrgUnit.filter(code__in=list({r["community_code"] for r in rows}))}
-        existing = set(await Board.filter(code__in=[r["code"] for r in rows]).values_list("code", flat=True))
-        for r in rows:
-            u = units.get(r["community_code"])
-            if r["community_code"] and u is None:
-                errors.append(f"{r['_where']}: community_code {r['community_code']} 不存在（请先导入组织数据）")
-            elif u is not None and u.kind != UnitKind.COMMUNITY:
-                errors.append(f"{r['_where']}: community_code {r['community_code']} 不是社区/村")
-            if r["code"] in existing:
-                errors.append(f"{r['_where']}: 公示牌编码 {r['code']} 已存在（修改已有公示牌请用 fawu org import）")
+        errors += await org_service.board_problems(rows)
     if errors:
         raise BoardsImportError("公示牌文件有误，未添加任何内容：\n" + "\n".join(errors), errors=errors)
     if dry_run:
         return len(rows)
-    async with in_transaction():
-        for r in rows:
-            await Board.create(code=r["code"], community=units[r["community_code"]], place=r["place"],
-                               place_kind=r["place_kind"], qr_kind=r["qr_kind"], active=r["active"])
-    return len(rows)
+    return await org_service.create_boards(rows)

@@ -10,6 +10,7 @@ from app.boards.service.scenes import (
     landing_url,
 )
 from app.config import get_settings
+from app.org import service as org
 
 
 @dataclass
@@ -63,8 +64,6 @@ def _point(p: Any) -> PointInfo:
 
 async def community_card(*, community_code: str, board_code: str | None = None) -> CommunityCard:
     """The card of a community (advisors, nearest desk, township station, hotline, landing link)."""
-    from app.org import service as org
-
     info = await org.unit_info(community_code)
     units = await org.tree()
     township = units.get(info.township_code or "")
@@ -78,9 +77,7 @@ async def community_card(*, community_code: str, board_code: str | None = None) 
     place = ""
     url = ""
     if board_code:
-        from app.org.models import Board
-
-        row = await Board.get_or_none(code=board_code)
+        row = await org.find_board(board_code)
         place = row.place if row else ""
         url = landing_url(board_code)
     return CommunityCard(
@@ -122,8 +119,6 @@ async def community_card_text(*, community_code: str, board_code: str | None = N
 
 async def district_contacts_text() -> str:
     """What to tell someone whose board is unknown or retired: the district's desk and the hotline."""
-    from app.org import service as org
-
     s = get_settings()
     d = await org.district()
     lines = ["这块公示牌的二维码已停用或不存在。"]
@@ -142,8 +137,6 @@ async def district_contacts_text() -> str:
 
 async def district_card() -> dict[str, Any]:
     """The district's contacts, for the page of an unknown or retired board."""
-    from app.org import service as org
-
     d = await org.district()
     out: dict[str, Any] = {"name": d.name if d else "", "hotline": get_settings().hotline, "point": None}
     if d is not None:

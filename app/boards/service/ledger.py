@@ -8,6 +8,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from app.boards.models import BoardQR
 from app.boards.service.boards import account_for_board, get_active_board, qr_kind_of
 from app.boards.service.errors import (
     BoardsError,
@@ -23,6 +24,8 @@ from app.boards.service.scenes import (
 )
 from app.config import get_settings
 from app.errors import InvalidInput
+from app.matrix.service import get_matrix
+from app.wechat.client import get_client
 
 PERMANENT_QR_LIMIT = 100_000  # permanent QR codes per official account (WeChat rule)
 
@@ -35,8 +38,6 @@ def wxacode_dir() -> Path:
 
 async def ensure_qr(*, board_code: str, kind: str | None = None) -> Any:
     """The board's QR in the ledger, created once (WeChat is called only when the row is missing)."""
-    from app.boards.models import BoardQR
-
     board = await get_active_board(board_code)
     kind = kind or qr_kind_of(board)
     if kind not in KINDS:
@@ -56,8 +57,6 @@ async def ensure_qr(*, board_code: str, kind: str | None = None) -> Any:
         account = await account_for_board(board)
         scene = official_scene(board.code)
     else:
-        from app.matrix.service import get_matrix
-
         account = get_matrix().miniprogram()
         if account is None:
             raise NoAccount("账号矩阵中没有小程序，无法生成小程序码。")
@@ -68,8 +67,6 @@ async def ensure_qr(*, board_code: str, kind: str | None = None) -> Any:
         existing = await BoardQR.get_or_none(account_key=account.key, kind=kind, scene=scene)
         if existing is not None and (kind == "official" or Path(existing.image_path).is_file()):
             return existing
-        from app.wechat.client import get_client
-
         client = get_client()
         if kind == "official":
             if await BoardQR.filter(account_key=account.key, kind="official").count() >= PERMANENT_QR_LIMIT:
@@ -94,8 +91,6 @@ async def ensure_qr(*, board_code: str, kind: str | None = None) -> Any:
 
 async def ledger_counts() -> dict[str, int]:
     """Permanent official-account QR codes used per account (of PERMANENT_QR_LIMIT)."""
-    from app.boards.models import BoardQR
-
     rows = await BoardQR.filter(kind="official").values_list("account_key", flat=True)
     out: dict[str, int] = {}
     for k in rows:

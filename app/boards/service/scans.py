@@ -6,6 +6,9 @@ import hashlib
 import hmac
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
+from app.boards.models import BoardScan
 from app.boards.service.boards import get_active_board
 from app.boards.service.cards import (
     community_card_text,
@@ -21,6 +24,8 @@ from app.config import get_settings
 from app.core import metrics
 from app.core.clock import utcnow
 from app.errors import NotFound
+from app.org import service as org
+from app.residents import service as residents
 
 
 def visitor_hash(value: str) -> str:
@@ -32,9 +37,6 @@ def visitor_hash(value: str) -> str:
 async def record_scan(*, board_code: str, kind: str, event: str, account_key: str = "",
                       resident_id: int | None = None, visitor: str = "", new_follower: bool = False) -> Any:
     """Store one scan (no personal data) and count it in /metrics."""
-    from app.boards.models import BoardScan
-    from app.org import service as org
-
     board = await get_active_board(board_code)
     info = await org.unit_info(board.community.code)
     if not visitor and resident_id is not None:
@@ -55,24 +57,23 @@ async def wechat_scan(*, account_key: str, openid: str, scene: str, event: str,
     Remembers the board on the resident (carried to every later step), records the scan and
     returns (board_code or None, the passive reply text: the community card).
     """
-    from app.org import service as org
-    from app.residents import service as residents
-
     code = board_code_from_scene(scene)
     try:
         board = await get_active_board(code or "")
     except UnknownBoard:
         return None, await district_contacts_text()
     info = await org.unit_info(board.community.code)
-    link = await residents.set_board(account_key=account_key, openid=openid, board_code=board.code,
-                                     community_code=info.code, township_code=info.township_code)
+    await residents.ensure_identity(account_key=account_key, openid=openid)  # created first: it may race
     new_follower = event == "subscribe"
-    if new_follower:
-        await residents.set_following(account_key=account_key, openid=openid, following=True,
-                                      board_code=board.code)
     kind = "miniprogram" if channel == "miniprogram" else "official"
-    await record_scan(board_code=board.code, kind=kind, event=event, account_key=account_key,
-                      resident_id=link.resident_id, new_follower=new_follower)  # type: ignore[attr-defined]
+    async with in_transaction():  # the board on the resident, the follow and the scan: all or none
+        link = await residents.set_board(account_key=account_key, openid=openid, board_code=board.code,
+                                         community_code=info.code, township_code=info.township_code)
+        if new_follower:
+            await residents.set_following(account_key=account_key, openid=openid, following=True,
+                                          board_code=board.code)
+        await record_scan(board_code=board.code, kind=kind, event=event, account_key=account_key,
+                          resident_id=link.resident_id, new_follower=new_follower)
     text = await community_card_text(community_code=info.code, board_code=board.code)
     if new_follower:
         text = "欢迎关注！这是您所在社区的公共法律服务信息：\n" + text
@@ -81,8 +82,6 @@ async def wechat_scan(*, account_key: str, openid: str, scene: str, event: str,
 
 async def resident_card_text(*, resident_id: int | None, board_code: str | None) -> str:
     """The card for "我的法律顾问": the last scanned board's community, else the resident's community."""
-    from app.residents import service as residents
-
     if board_code:
         try:
             board = await get_active_board(board_code)

@@ -1,0 +1,1 @@
+"""Developer tools (not shipped): the import-linter contract types of fawu."""
