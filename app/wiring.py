@@ -20,6 +20,7 @@ ROUTER_MODULES: list[str] = [
     "app.boards.routes",
     "app.boards.views",
     "app.consult.routes",
+    "app.consult.kb_views",
     "app.laws.routes",
     "app.cases.routes",
     "app.cases.views",

@@ -1,4 +1,5 @@
-"""``fawu ask`` and ``fawu kb check``: the consultation engine from the command line (no database)."""
+"""``fawu ask``, ``fawu kb check`` and ``fawu kb signoff-status``: the consultation engine and its knowledge
+base from the command line (no database)."""
 
 from __future__ import annotations
 
@@ -63,3 +64,32 @@ def register(cli: click.Group) -> None:
         click.echo(f"知识库 {folder}: {files} 个文件，{len(loaded.entries)} 条有效，{len(loaded.problems)} 个问题")
         if loaded.problems:
             sys.exit(1)
+
+    @kb_group.command("signoff-status")
+    @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--list", "list_ids", is_flag=True, help="Also list the entries awaiting a sign-off.")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    def kb_signoff_status(folder: Path | None, list_ids: bool, as_json: bool) -> None:
+        """Per category: entries in all, signed off by a lawyer, still awaiting a lawyer's sign-off."""
+        from app.cli import settings_or_exit
+        from app.consult.kb import load_kb, signoff_status
+
+        folder = folder or settings_or_exit().content_dir / "kb"
+        loaded = load_kb(folder)
+        if loaded.problems:
+            click.echo(f"知识库有 {len(loaded.problems)} 个问题，请先运行 fawu kb check", err=True)
+            sys.exit(1)
+        rows = [r for r in signoff_status(loaded.entries) if r.total]
+        if as_json:
+            click.echo(json.dumps({"categories": [
+                {"category": r.category, "label": r.label, "total": r.total, "signed": r.signed,
+                 "awaiting": [e.id for e in r.awaiting]} for r in rows]}, ensure_ascii=False))
+            return
+        click.echo(f"{'类别':<12}{'条目':>6}{'已签核':>8}{'待签核':>8}")
+        for r in rows:
+            click.echo(f"{r.label:<12}{r.total:>6}{r.signed:>8}{len(r.awaiting):>8}")
+            if list_ids:
+                for e in r.awaiting:
+                    click.echo(f"    {e.id}  {e.question}  （{e.reviewer} {e.review_date or ''}）")
+        total, signed = sum(r.total for r in rows), sum(r.signed for r in rows)
+        click.echo(f"合计 {total} 条：已由律师签核 {signed} 条，待律师签核 {total - signed} 条")

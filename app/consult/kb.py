@@ -260,3 +260,31 @@ def load_kb(folder: Path) -> KbLoad:
 def check_kb(folder: Path) -> list[KbProblem]:
     """Every problem of the knowledge-base folder (empty list: all good)."""
     return load_kb(folder).problems
+
+
+@dataclass
+class SignoffRow:
+    """One category's review state: entries in all, signed off by a lawyer, still awaiting one."""
+
+    category: str
+    label: str
+    total: int = 0
+    signed: int = 0
+    awaiting: list[Entry] = field(default_factory=list)
+
+
+def signoff_status(entries: list[Entry]) -> list[SignoffRow]:
+    """Per category (in menu order), how many entries a lawyer has signed off and which still await it."""
+    rows = {code: SignoffRow(code, label) for code, label in CATEGORIES.items()}
+    for e in entries:
+        row = rows.get(e.category)
+        if row is None:
+            continue
+        row.total += 1
+        if e.signoff_by:
+            row.signed += 1
+        else:
+            row.awaiting.append(e)
+    for row in rows.values():
+        row.awaiting.sort(key=lambda e: (e.review_date or dt.date.min, e.id))
+    return list(rows.values())

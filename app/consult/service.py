@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import Counter
@@ -13,7 +14,7 @@ from app.config import get_settings
 from app.consult import llm
 from app.consult.engine import get_engine
 from app.consult.hours import when_text
-from app.consult.kb import CATEGORIES, SERVICES, Entry
+from app.consult.kb import CATEGORIES, SERVICES, Entry, SignoffRow, signoff_status
 from app.consult.models import Consultation
 from app.consult.retrieval import Hit
 from app.consult.safety import detect_danger, green_channel
@@ -320,6 +321,12 @@ async def search_kb(query: str, *, limit: int = 5) -> list[KbHit]:
     u = get_engine().understand(query, limit=limit)
     return [KbHit(h.entry.id, h.entry.question, h.entry.answer, [s.cite() for s in h.entry.statutes],
                   h.entry.category, round(h.score, 3)) for h in u.hits[:limit]]
+
+
+async def kb_signoff_status() -> list[SignoffRow]:
+    """Per category, the entries a lawyer has signed off and those still awaiting a sign-off."""
+    engine = await asyncio.to_thread(get_engine)  # may (re)load the folder: off the event loop
+    return signoff_status(engine.entries)
 
 
 async def hot_topics(*, scope: OrgScope, weeks: int = 8) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ NAV: list[tuple[str, str]] = [
     ("/console/export", "数据导出"),
 ]
 # Shown to district-level administrators and supervisors only.
-DISTRICT_NAV: list[tuple[str, str]] = [("/console/staff", "人员与审计")]
+DISTRICT_NAV: list[tuple[str, str]] = [("/console/staff", "人员与审计"), ("/console/kb/signoff", "知识库签核")]
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
