@@ -12,7 +12,7 @@ import click
 
 from app.commandkit import settings_or_exit
 from app.consult import engine, service
-from app.consult.kb import load_kb
+from app.consult.kb import load_kb, signoff_status
 
 
 def register(cli: click.Group) -> None:
@@ -71,9 +71,6 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     def kb_signoff_status(folder: Path | None, list_ids: bool, as_json: bool) -> None:
         """Per category: entries in all, signed off by a lawyer, still awaiting a lawyer's sign-off."""
-        from app.cli import settings_or_exit
-        from app.consult.kb import load_kb, signoff_status
-
         folder = folder or settings_or_exit().content_dir / "kb"
         loaded = load_kb(folder)
         if loaded.problems:
