@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: run test test-sqlite test-mariadb lint bench migrations browsers services clean help
+.PHONY: run test test-sqlite test-mariadb lint bench migrations browsers fonts services clean help
 
 help:
 	@echo "make run         set up .venv and serve the demo district on http://127.0.0.1:8000"
@@ -22,10 +22,10 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) fonts
 	$(BIN)/fawu serve
 
-test: $(STAMP) browsers
+test: $(STAMP) browsers fonts
 	@TEST_VENV=$(VENV) bash scripts/test.sh
 
 test-sqlite: $(STAMP)
@@ -50,6 +50,12 @@ browsers:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) ; } || \
 	  echo "!! chromium not installed: browser tests will be skipped"
+
+# A CJK font for the posters (PNG draws with it; PDF embeds it: WenQuanYi Micro Hei has TrueType
+# outlines, which reportlab can embed, and may be redistributed) and for the browser's screenshots;
+# poppler-utils rasterises the PDF posters in their test.
+fonts:
+	@bash scripts/apt-install.sh "poster tests" fonts-wqy-microhei poppler-utils
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

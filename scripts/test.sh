@@ -6,6 +6,20 @@ BIN="${TEST_VENV:-.venv}/bin"
 status=0
 ran=()
 skipped=()
+skiplog="$(mktemp)"
+trap 'rm -f "$skiplog"' EXIT
+
+# pytest with every skip reason listed (-rs); the reasons are gathered for the summary
+run_pytest() {
+  local pass="$1"; shift
+  local out
+  out="$(mktemp)"
+  "$BIN/python" -m pytest -q -p no:cacheprovider -rs "$@" 2>&1 | tee "$out"
+  local rc=${PIPESTATUS[0]}
+  sed -n 's/^SKIPPED \[\([0-9]*\)\] [^ ]*: \(.*\)$/\2\t\1/p' "$out" | sed "s/^/$pass\t/" >> "$skiplog"
+  rm -f "$out"
+  return "$rc"
+}
 
 echo "== lint (ruff, import contracts, mypy)"
 "$BIN/ruff" check app tests bench tools || status=1
@@ -13,7 +27,7 @@ echo "== lint (ruff, import contracts, mypy)"
 "$BIN/mypy" || status=1
 
 echo "== tests on SQLite"
-FAWU_TEST_DB=sqlite "$BIN/python" -m pytest -q -p no:cacheprovider || status=1
+FAWU_TEST_DB=sqlite run_pytest SQLite || status=1
 ran+=("SQLite")
 
 if "$BIN/python" - <<'PY' 2>/dev/null
@@ -23,7 +37,7 @@ sys.exit(0 if s.connect_ex(("127.0.0.1", 3306)) == 0 else 1)
 PY
 then
   echo "== database tests on MariaDB"
-  FAWU_TEST_DB=mariadb "$BIN/python" -m pytest -q -p no:cacheprovider -m db || status=1
+  FAWU_TEST_DB=mariadb run_pytest MariaDB -m db || status=1
   ran+=("MariaDB")
 else
   skipped+=("MariaDB (127.0.0.1:3306 not reachable: database tests ran on SQLite only)")
@@ -42,10 +56,14 @@ fi
 echo
 echo "================ fawu test summary ================"
 echo "backends and suites that ran: ${ran[*]}"
-command -v chromium >/dev/null 2>&1 || skipped+=("browser tests (chromium not installed)")
-redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || "$BIN/python" -c "import socket,sys;s=socket.socket();s.settimeout(1);sys.exit(s.connect_ex(('127.0.0.1',6379)))" 2>/dev/null || skipped+=("Redis tests (127.0.0.1:6379 not reachable)")
 if [ ${#skipped[@]} -gt 0 ]; then
   for s in "${skipped[@]}"; do echo "!! SKIPPED: $s"; done
+fi
+# every test pytest skipped, by pass and reason ("needs <what>: <why> (<how>)", tests/needs.py)
+if [ -s "$skiplog" ]; then
+  awk -F'\t' '{n[$1"\t"$2]+=$3} END {for (k in n) {split(k, a, "\t"); printf "!! SKIPPED in the %s pass: %d test(s): %s\n", a[1], n[k], a[2]}}' "$skiplog" | sort
+else
+  echo "no test skipped"
 fi
 [ $status -eq 0 ] && echo "result: all suites passed" || echo "result: FAILURES (see above)"
 exit $status

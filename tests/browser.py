@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
+from tests import needs
 from tests.conftest import ROOT
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM = needs.CHROMIUM
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 ARTIFACTS = ROOT / "test-artifacts"
 
+
 def skip_reason() -> str | None:
-    if CHROMIUM is None:
-        return "Chromium not installed (/usr/bin/chromium): browser tests skipped"
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed: browser tests skipped"
-    return None
+    return needs.chromium()
 
 
 @contextlib.asynccontextmanager

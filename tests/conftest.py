@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "db" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
         if item.get_closest_marker("mariadb_only") and BACKEND != "mariadb":
-            item.add_marker(pytest.mark.skip(reason="needs MariaDB: runs in the MariaDB pass of make test"))
+            item.add_marker(pytest.mark.skip(reason="needs MariaDB: runs in the MariaDB pass of make test (FAWU_TEST_DB=mariadb)"))
 
 
 @pytest.fixture(autouse=True)

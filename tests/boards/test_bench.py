@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from bench import posters
+from tests import needs
 
 
+@needs.font
+@needs.pdf_font
 def test_posters_bench_smoke() -> None:
     results = posters.measure(["--smoke"])
     assert [r["size"] for r in results] == ["a4", "card"]

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from app.boards.posters import batch, fonts, render
+from tests import needs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,6 +28,7 @@ def decode(path_or_bytes: Path | bytes, *, dpi: int | None = None) -> list[str]:
     return [r.text for r in zxingcpp.read_barcodes(img)]
 
 
+@needs.font
 @pytest.mark.parametrize("size", ["a4", "card"])
 async def test_png_posters_decode_to_each_boards_url(app: Any, settings: Any, tmp_path: Path, size: str) -> None:
     items = await batch.collect(org_code="JXSQ", kind="url")
@@ -41,9 +43,10 @@ async def test_png_posters_decode_to_each_boards_url(app: Any, settings: Any, tm
         assert decode(path, dpi=75) == [expected]  # still readable from a coarse look
 
 
+@needs.pdf_font
 async def test_pdf_poster_decodes_after_rasterising(app: Any, settings: Any, tmp_path: Path) -> None:
     if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm (poppler-utils) is not installed: cannot rasterise the PDF to decode it")
+        pytest.skip("needs pdftoppm: poppler-utils not installed (make fonts, as root on Debian)")
     items = await batch.collect(org_code="TYC", kind="url")
     for size in ("a4", "card"):
         paths = batch.render_batch(items, out_dir=tmp_path, size=size, fmt="pdf", workers=1)
@@ -54,6 +57,7 @@ async def test_pdf_poster_decodes_after_rasterising(app: Any, settings: Any, tmp
             assert decode(out.with_suffix(".png")) == [f"{settings.public_base_url}/s/{d['board_code']}"]
 
 
+@needs.font
 async def test_official_account_poster_decodes_to_the_ticket_of_its_scene(app: Any, emulator: Any) -> None:
     from app.boards.models import BoardQR
 
@@ -66,6 +70,7 @@ async def test_official_account_poster_decodes_to_the_ticket_of_its_scene(app: A
     assert acc.qrcodes[row.ticket]["scene"] == "board:SQSQ03" and acc.qrcodes[row.ticket]["url"] == row.content
 
 
+@needs.font
 async def test_miniprogram_poster_decodes_to_its_page_and_scene(app: Any, emulator: Any, settings: Any,
                                                                 tmp_path: Path) -> None:
     from app.config import set_settings
@@ -85,24 +90,57 @@ async def test_layout_has_what_a_resident_needs(app: Any) -> None:
     assert any(e["type"] == "qr" for e in render.layout(data, "card")["elements"])
 
 
-def test_missing_cjk_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(fonts, "FONT_DIRS", (tmp_path,))
+def _clear_font_caches() -> None:
     fonts.find_cjk_font.cache_clear()
     render._pil_font.cache_clear()
+    render._pdf_font.cache_clear()
+    render._pdf_widths.cache_clear()
+    render._png_widths.cache_clear()
+    render._text_mask.cache_clear()
+
+
+def test_missing_cjk_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(fonts, "FONT_DIRS", (tmp_path,))
+    _clear_font_caches()
     try:
-        with pytest.raises(fonts.CJKFontMissing) as exc:
-            fonts.find_cjk_font()
-        assert "fonts-noto-cjk" in exc.value.message_zh
+        for kind in ("regular", "bold", "pdf"):
+            with pytest.raises(fonts.CJKFontMissing) as exc:
+                fonts.find_cjk_font(kind)
+            assert "fonts-wqy-microhei" in exc.value.message_zh and exc.value.status == 503
     finally:
-        fonts.find_cjk_font.cache_clear()
-        render._pil_font.cache_clear()
+        _clear_font_caches()
 
 
-def test_font_found_here() -> None:
-    path, index = fonts.find_cjk_font()
-    assert Path(path).is_file() and index >= 0
+def test_noto_cjk_alone_is_no_pdf_font(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Noto CJK (CFF outlines) draws PNG posters but cannot be embedded in a PDF by reportlab."""
+    (tmp_path / "NotoSansCJK-Regular.ttc").write_bytes(b"")
+    monkeypatch.setattr(fonts, "FONT_DIRS", (tmp_path,))
+    _clear_font_caches()
+    try:
+        assert fonts.find_cjk_font("regular")[0].endswith("NotoSansCJK-Regular.ttc")
+        with pytest.raises(fonts.CJKFontMissing):
+            fonts.find_cjk_font("pdf")
+    finally:
+        _clear_font_caches()
 
 
+@needs.pdf_font
+async def test_pdf_poster_embeds_its_font(app: Any, tmp_path: Path) -> None:
+    """The PDF carries the glyphs it prints (a TrueType subset), not a reference to a font the
+    printer may lack (the CID font STSong-Light printed boxes or another face on other viewers)."""
+    data = await batch.poster_data(board_code="TYC01", kind="url")
+    pdf = render.render(data, "a4", "pdf")
+    assert b"/FontFile2" in pdf and b"STSong" not in pdf
+    assert b"/Subtype /TrueType" in pdf or b"/Subtype /Type0" in pdf
+    if shutil.which("pdffonts"):
+        path = tmp_path / "p.pdf"
+        path.write_bytes(pdf)
+        listing = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+        rows = listing.splitlines()[2:]
+        assert rows and all(" yes " in row for row in rows), listing  # every font: emb yes
+
+
+@needs.font
 def test_cli_boards_add_and_posters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``fawu boards add`` then ``fawu qr posters`` on a file database, as an operator runs them."""
     from tortoise import Tortoise

@@ -41,12 +41,9 @@ async def test_migrate_upgrades_a_database_that_holds_data(tmp_path: Path) -> No
 
 
 def test_migrate_cli_on_mariadb_when_available() -> None:
-    import socket
+    from tests import needs
 
-    s = socket.socket()
-    s.settimeout(1)
-    if s.connect_ex(("127.0.0.1", 3306)) != 0:
-        pytest.skip("MariaDB not reachable at 127.0.0.1:3306")
+    needs.skip_unless(needs.mariadb())
     name = "fawu_migrate_test"
     subprocess.run(["mysql", "-uroot", "-e", f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4"],
                    check=True)

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
+from tests import needs
+from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM_ARGS as ARGS
 from tests.emulator.test_simulator import served
 from tests.wechat.helpers import SAFE
-
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 
 pytestmark = [pytest.mark.browser]
 
 
 async def test_demo_chat_in_a_phone_browser(app) -> None:
-    if CHROMIUM is None:
-        pytest.skip("Chromium not installed")
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError:
-        pytest.skip("playwright not installed")
+    needs.skip_unless(needs.chromium())
+    from playwright.async_api import async_playwright
+
     async with served(app) as url, async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:

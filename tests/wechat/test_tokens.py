@@ -79,7 +79,7 @@ async def _redis_or_skip() -> RedisTokenStore:
         await asyncio.wait_for(store.redis.ping(), timeout=1)
     except Exception as exc:  # noqa: BLE001 - any failure means "no Redis here"
         await store.close()
-        pytest.skip(f"Redis at {REDIS_URL} unreachable ({type(exc).__name__}): Redis-backed sharing not tested")
+        pytest.skip(f"needs Redis: {REDIS_URL} not reachable ({type(exc).__name__}) (start the service)")
     return store
 
 

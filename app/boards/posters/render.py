@@ -1,5 +1,5 @@
-"""Draw one poster from the jinja2 layout: PDF with reportlab (CID font STSong-Light, vector QR) and
-PNG with Pillow (300 dpi, palette image, a CJK font found on the machine). Pure CPU, no database.
+"""Draw one poster from the jinja2 layout: PDF with reportlab (an embedded TrueType CJK font, vector QR)
+and PNG with Pillow (300 dpi, palette image, a CJK font found on the machine). Pure CPU, no database.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ LAYOUT_TEMPLATE = "boards/poster.json.j2"
 SIZES: dict[str, tuple[float, float]] = {"a4": (210.0, 297.0), "card": (105.0, 148.0)}  # mm
 BASE_WIDTH = 210.0  # the layout is written for A4; other sizes scale it
 DPI = 300
-PDF_FONT = "STSong-Light"
+PDF_FONT = "FawuCJK"  # registered name of the embedded font (fonts.find_cjk_font("pdf"))
 FORMATS = ("pdf", "png")
 
 
@@ -97,11 +97,14 @@ def _hex(color: str) -> tuple[int, int, int]:
 
 @lru_cache(maxsize=1)
 def _pdf_font() -> str:
+    """Register the embeddable CJK font once per process. Not a CID font (STSong-Light): those are not
+    embedded, so each viewer substitutes its own font, or prints boxes where it has none."""
     # function-level: reportlab loads only in poster runs (heavy; worker processes)
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
 
-    pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
+    path, index = find_cjk_font("pdf")
+    pdfmetrics.registerFont(TTFont(PDF_FONT, path, subfontIndex=index))
     return PDF_FONT
 
 
@@ -113,7 +116,7 @@ def _qr_image_reader(data: dict[str, Any]) -> Any:
 
 
 def render_pdf(data: dict[str, Any], size: str) -> bytes:
-    """One poster as a one-page PDF (vector QR; text in the CID font STSong-Light, no font file)."""
+    """One poster as a one-page PDF (vector QR; text in the embedded subset of the CJK font)."""
     # function-level: reportlab loads only in poster runs (heavy; worker processes)
     from reportlab.lib.units import mm
     from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -124,7 +127,8 @@ def render_pdf(data: dict[str, Any], size: str) -> bytes:
     k = w_mm / BASE_WIDTH
     spec = layout(data, size)
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=(w_mm * mm, h_mm * mm), pageCompression=1)
+    # the initial font is ours too: else reportlab names Helvetica, a font the PDF does not carry
+    c = canvas.Canvas(buf, pagesize=(w_mm * mm, h_mm * mm), pageCompression=1, initialFontName=font)
     c.setTitle(f"{data.get('community', '')} {data.get('board_code', '')}")
     c.setCreator("fawu")
     page_h = h_mm * mm
@@ -157,7 +161,7 @@ def render_pdf(data: dict[str, Any], size: str) -> bytes:
                 x = x0 + (width - lw) / 2 if align == "center" else (x0 + width - lw if align == "right" else x0)
                 text = c.beginText(x, y)
                 text.setFont(font, pt)
-                # the CID font has no bold face: bold is fill plus a thin stroke of the same colour
+                # the font has no bold face: bold is fill plus a thin stroke of the same colour
                 text.setTextRenderMode(2 if el.get("bold") else 0)
                 text.textOut(line)
                 c.drawText(text)
