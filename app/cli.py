@@ -7,9 +7,10 @@ import uvicorn
 
 from app import __version__, db, wiring
 from app.commandkit import fail, run_async, settings_or_exit
-from app.config import ConfigError, check_production_secrets
+from app.config import ConfigError
 from app.emulator import embedded
 from app.matrix.service import load_matrix
+from app.production import check_production_secrets
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -176,18 +176,6 @@ class Settings(BaseModel):
                 raise ValueError(f"{key}={value!r}: 期限格式为 7d（自然日）、15wd（工作日）或 4h（小时）")
         return v
 
-    @property
-    def uses_demo_secrets(self) -> bool:
-        return self.secret_key.get_secret_value() == DEMO_SECRET or self.pii_key.get_secret_value() == DEMO_PII_KEY
-
-
-def check_production_secrets(settings: Settings) -> None:
-    """Refuse to run outside demo mode with the demo keys: phone and ID numbers would be encrypted with
-    a key published in the repository (the server and ``fawu serve`` both call this)."""
-    if settings.uses_demo_secrets and not settings.demo:
-        raise ConfigError("demo = false 时必须设置自己的 secret_key 和 pii_key（FAWU_SECRET_KEY / FAWU_PII_KEY），"
-                          "不能使用演示密钥 (set your own secret_key and pii_key in production)")
-
 
 @dataclass
 class ConfigError(Exception):

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__, db, wiring
-from app.config import Settings, check_production_secrets, get_settings, set_settings
+from app.config import Settings, get_settings, set_settings
 from app.core import metrics
 from app.core.logs import request_id_var, setup_logging
 from app.errors import register_error_handlers
@@ -24,6 +24,7 @@ from app.laws import service as laws_service
 from app.matrix.service import load_matrix, set_matrix
 from app.org import service as org_service
 from app.org.importer import import_folder
+from app.production import check_production_secrets
 from app.staff.service import load_demo_staff
 from app.web import STATIC_DIR
 from app.wechat import lifecycle

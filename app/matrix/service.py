@@ -25,6 +25,11 @@ ALLOWED_KEYS = {
     "encryption_mode", "org_unit", "verified", "welcome_text", "menu", "staff_hours",
 }
 MENU_TYPES = {"click", "view", "miniprogram", "scancode_push", "scancode_waitmsg", "location_select"}
+SECRET_KEYS = ("secret", "token", "encoding_aes_key")
+# A secret line marked as the demo's: `token = "..."   # demo only`
+_DEMO_LINE = re.compile(r'^\s*(secret|token|encoding_aes_key)\s*=\s*"([^"]*)"\s*#.*\bdemo only\b', re.M)
+# The demo matrix shipped with the project: its secrets are public wherever they are copied to.
+SHIPPED_MATRIX_DIR = Path(__file__).resolve().parents[2] / "matrix_accounts"
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,22 @@ def load_matrix(folder: Path, *, env: dict[str, str] | None = None,
     if sum(1 for a in accounts.values() if a.is_miniprogram) > 1:
         raise ConfigError(f"{folder}: 只能有一个小程序 (kind = \"miniprogram\")")
     return Matrix(accounts)
+
+
+def _demo_values(folder: Path) -> set[str]:
+    values: set[str] = set()
+    if folder.is_dir():
+        for path in folder.glob("*.toml"):
+            values.update(m.group(2) for m in _DEMO_LINE.finditer(path.read_text(encoding="utf-8", errors="replace")))
+    return values
+
+
+def demo_secrets(matrix: Matrix, folder: Path) -> list[tuple[str, str]]:
+    """(account key, secret name) of every secret in use that is a published demo value: marked
+    ``# demo only`` in the account files, or copied from the project's own demo matrix."""
+    published = _demo_values(SHIPPED_MATRIX_DIR) | _demo_values(folder)
+    return [(acc.key, name) for acc in matrix.accounts.values() for name in SECRET_KEYS
+            if getattr(acc, name) and getattr(acc, name) in published]
 
 
 _matrix: Matrix | None = None

@@ -56,7 +56,15 @@ async def healthz() -> Response:
 
 @router.get("/metrics")
 async def metrics_endpoint(request: Request) -> Response:
-    token = get_settings().metrics_token.get_secret_value()
-    if token and not hmac.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}"):
+    """Prometheus metrics behind the bearer token; open without one in demo mode only.
+
+    Outside demo mode, no token configured means metrics are off (404), never open to anyone.
+    """
+    settings = get_settings()
+    token = settings.metrics_token.get_secret_value()
+    if not token and not settings.demo:
+        return Response("not found", status_code=404, media_type="text/plain")
+    if token and not hmac.compare_digest(request.headers.get("authorization", "").encode(),
+                                         f"Bearer {token}".encode()):
         return Response("forbidden", status_code=403, media_type="text/plain")
     return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
