@@ -5,21 +5,17 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+from app.core.pii_text import mask_text
 
-# Mainland mobile numbers and resident ID numbers never reach a log line.
-_PHONE = re.compile(r"(?<!\d)((?:\+?86[\s-]?)?1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?!\d)")
-_IDNO = re.compile(r"(?<![\dXx])(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])")
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
 def mask_pii(text: str) -> str:
-    """Mask phone and ID numbers in free text."""
-    text = _IDNO.sub(r"\1********\2", text)
-    return _PHONE.sub(r"\1****\2", text)
+    """Mask phone, ID and bank card numbers in free text, however typed (app.core.pii_text)."""
+    return mask_text(text)
 
 
 class _Filter(logging.Filter):
