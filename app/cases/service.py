@@ -208,13 +208,30 @@ async def close(*, actor: Actor, case_id: int, reason: str) -> Case:
                              extra={"closed_at": utcnow()})
 
 
+async def _may_reopen(actor: Actor, case: Case) -> None:
+    """The owner, the owner's lead (their supervisor_id: the unit's lead) or a district admin."""
+    from app.core.actor import Role
+    from app.staff import service as staff_service
+
+    if case.owner_id is None or case.owner_id == actor.id or actor.role == Role.DISTRICT_ADMIN:
+        return
+    try:
+        lead_id = (await staff_service.get_staff(case.owner_id)).supervisor_id
+    except NotFound:
+        lead_id = None
+    if lead_id is None or lead_id != actor.id:
+        raise CaseForbidden("只有案件负责人、其所在单位负责人或区管理员可以重新办理已办结的案件。")
+
+
 async def reopen(*, actor: Actor, case_id: int, reason: str) -> Case:
-    """Reopen a finished case (a new time limit starts now); the owner stays the owner."""
+    """Reopen a finished case (a new time limit starts now); the owner stays the owner.
+    Only the owner, the owner's lead or a district admin may (a finished case is not anyone's to undo)."""
     if not (reason or "").strip():
         raise InvalidCaseInput("请说明重新办理的理由。")
     _writer(actor)
     async with in_transaction() as conn:
         case = await _load(actor, case_id, lock=True, conn=conn)
+        await _may_reopen(actor, case)
         if case.status not in ("result_given", "rated", "closed", "archived"):
             raise InvalidTransition()
         case.clock_start_at = utcnow()
