@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from limits import parse_many
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -31,6 +32,16 @@ DEMO_SECRET = "demo-only-secret-change-me-in-production-0000"
 # 32 bytes, base64: demo only; production must set pii_key.
 DEMO_PII_KEY = "ZGVtby1vbmx5LXBpaS1rZXktY2hhbmdlLW1lLTAwMDA="
 
+# Rate limit groups (app/edge.py says which endpoint is in which group; app/core/ratelimit.py counts).
+DEFAULT_RATE_LIMITS: dict[str, str] = {
+    "login": "10/minute;50/hour",  # POST /console/login, per client
+    "consult": "10/minute;200/day",  # questions to the bot from the web and the mini-program, per client
+    "consult_resident": "20/minute;300/day",  # questions from one resident on WeChat
+    "search": "30/minute;600/hour",  # law search and articles, per client
+    "landing": "60/minute;1000/hour",  # board pages /s/... and the board card API, per client
+    "anonymous": "120/minute",  # any other page or API open without login, per client
+}
+
 # Which TOML section each key belongs to (used for documentation and for error messages).
 SECTIONS: dict[str, tuple[str, ...]] = {
     "server": ("host", "port", "public_base_url", "demo", "log_level", "log_format", "workers",
@@ -39,7 +50,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "redis": ("redis_url",),
     "paths": ("matrix_dir", "content_dir", "var_dir", "laws_dir"),
     "security": ("secret_key", "pii_key", "session_max_age", "cookie_secure", "login_max_failures",
-                 "login_lock_minutes"),
+                 "login_lock_minutes", "login_account_max_failures", "rate_limits"),
     "wechat": ("wechat_api_base", "wechat_timestamp_window", "wechat_max_body_bytes",
                "wechat_reply_budget", "wechat_http_timeout", "wechat_use_stable_token",
                "wechat_token_refresh_margin", "wechat_max_text_bytes", "emulator_host", "emulator_port",
@@ -86,6 +97,11 @@ class Settings(BaseModel):
     cookie_secure: bool = False
     login_max_failures: int = Field(5, ge=1, le=100)
     login_lock_minutes: int = Field(15, ge=1, le=24 * 60)
+    # failures on one account from every client together (within login_lock_minutes) after which
+    # only browsers that logged in to it before may still try (a backstop against spread guessing)
+    login_account_max_failures: int = Field(50, ge=1, le=10000)
+    # requests per client (and per resident where known), `limits` notation, by endpoint group
+    rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     # wechat
     wechat_api_base: str = "http://127.0.0.1:8900"
     wechat_timestamp_window: int = Field(300, ge=0)
@@ -167,6 +183,19 @@ class Settings(BaseModel):
         if len(raw) != 32:
             raise ValueError("须为 32 字节密钥的 base64 编码 (base64 of 32 bytes)")
         return v
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rate_limits(cls, v: dict[str, str]) -> dict[str, str]:
+        unknown = set(v) - set(DEFAULT_RATE_LIMITS)
+        if unknown:
+            raise ValueError(f"未知的限流分组 {', '.join(sorted(unknown))}（可用：{', '.join(DEFAULT_RATE_LIMITS)}）")
+        for key, value in v.items():
+            try:
+                parse_many(value)
+            except ValueError as exc:
+                raise ValueError(f"{key}={value!r}: 格式如 10/minute;200/day") from exc
+        return {**DEFAULT_RATE_LIMITS, **v}
 
     @field_validator("case_limits")
     @classmethod

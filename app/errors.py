@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from tortoise.exceptions import ValidationError
 
 from app.core import metrics
 from app.web import templates
@@ -21,6 +23,7 @@ class FawuError(Exception):
     code: str = "error"
     message_zh: str = "操作未能完成，请稍后再试。"
     status: int = 400
+    headers: dict[str, str] = {}  # e.g. Retry-After of a 429
 
     def __init__(self, message_zh: str | None = None, *, code: str | None = None, status: int | None = None,
                  **details: Any) -> None:
@@ -86,10 +89,27 @@ def render_error(request: Request, exc: FawuError) -> Response:
     if _wants_html(request):
         return templates.TemplateResponse(
             request, "error.html", {"message": exc.message_zh, "code": exc.code, "status": exc.status},
-            status_code=exc.status,
+            status_code=exc.status, headers=exc.headers or None,
         )
     return JSONResponse({"error": {"code": exc.code, "message": exc.message_zh, **exc.details}},
-                        status_code=exc.status)
+                        status_code=exc.status, headers=exc.headers or None)
+
+
+def redacted_traceback(exc: BaseException) -> str:
+    """Where an error happened (types, files, lines), without any exception message: messages
+    quote values (what a user typed, SQL parameters), and a log line must not."""
+    out: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.extract_tb(current.__traceback__)
+        # fawu's own frames and the innermost one (where it was raised)
+        shown = [f for f in frames[:-1] if "/app/" in f.filename] + frames[-1:]
+        out.append(f"{type(current).__module__}.{type(current).__qualname__} at "
+                   + " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in reversed(shown)))
+        current = current.__cause__ or current.__context__
+    return " | caused by ".join(out)
 
 
 def register_error_handlers(app: FastAPI) -> None:
@@ -103,9 +123,22 @@ def register_error_handlers(app: FastAPI) -> None:
         err = InvalidInput("填写的内容有误：" + "、".join(fields[:5]), fields=fields)
         return render_error(request, err)
 
+    @app.exception_handler(ValidationError)
+    @app.exception_handler(OverflowError)
+    async def _value_does_not_fit(request: Request, exc: Exception) -> Response:
+        # a value a model field cannot hold (too long, out of range) reached a query: the input is
+        # wrong, not the server; the value itself is never logged
+        field = str(exc).split(":", 1)[0] if isinstance(exc, ValidationError) and ":" in str(exc) else ""
+        log.warning("input does not fit the database on %s (%s %s)", request.url.path, type(exc).__name__,
+                    field if field.isidentifier() else "")
+        return render_error(request, InvalidInput("填写的内容过长或格式不对，请检查后重试。"))
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        metrics.caught("http.unhandled", log, "unhandled error on %s", request.url.path)
+        # counted like metrics.caught, but logged without the exception's message (it may quote what
+        # was typed): the type, files and lines say where
+        metrics.errors_swallowed.labels("http.unhandled").inc()
+        log.error("[http.unhandled] unhandled error on %s: %s", request.url.path, redacted_traceback(exc))
         if request.url.path.startswith("/wechat/"):
             return PlainTextResponse("success")
         if _wants_html(request):

@@ -10,11 +10,11 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import __version__, db, wiring
+from app import __version__, db, edge, wiring
 from app.config import Settings, get_settings, set_settings
 from app.core import metrics
 from app.core.logs import request_id_var, setup_logging
@@ -144,7 +144,8 @@ def create_app(settings: Settings | None = None, *, init_database: bool = True, 
 
     app = FastAPI(title="fawu 法务", version=__version__, lifespan=lifespan,
                   docs_url="/api/docs" if settings.demo else None, redoc_url=None,
-                  openapi_url="/api/openapi.json" if settings.demo else None)
+                  openapi_url="/api/openapi.json" if settings.demo else None,
+                  dependencies=[Depends(edge.check)])  # path ids in range, rate limits (app/edge.py)
     register_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for mod in wiring.load(wiring.ROUTER_MODULES):

@@ -72,9 +72,11 @@ def make_settings(**overrides: Any) -> Any:
 @pytest.fixture
 def settings() -> Iterator[Any]:
     from app.config import set_settings
+    from app.core import ratelimit
 
     s = make_settings()
     set_settings(s)
+    ratelimit.reset()  # every test starts with no request counted
     yield s
     set_settings(None)
 

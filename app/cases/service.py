@@ -36,12 +36,13 @@ from app.cases.base import (  # noqa: F401  the domain's errors, re-exported for
 )
 from app.cases.models import CATEGORIES, OPEN_STATUSES, STATUS_ZH, TYPE_ZH, Case, CaseMessage, CaseType
 from app.core import metrics
-from app.core.actor import Actor
+from app.core.actor import Actor, Role
 from app.core.clock import to_local, utcnow
 from app.core.counting import count_by_field
 from app.errors import NotFound
 from app.matrix.service import get_matrix
 from app.org import service as org_service
+from app.staff import service as staff_service
 
 log = logging.getLogger("fawu.cases")
 
@@ -210,9 +211,6 @@ async def close(*, actor: Actor, case_id: int, reason: str) -> Case:
 
 async def _may_reopen(actor: Actor, case: Case) -> None:
     """The owner, the owner's lead (their supervisor_id: the unit's lead) or a district admin."""
-    from app.core.actor import Role
-    from app.staff import service as staff_service
-
     if case.owner_id is None or case.owner_id == actor.id or actor.role == Role.DISTRICT_ADMIN:
         return
     try:

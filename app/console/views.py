@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app import edge
 from app.config import get_settings
 from app.console.kit import auth, csrf, sessions
 from app.console.kit.auth import ConsoleUser, require_login
@@ -15,6 +16,8 @@ from app.errors import FawuError
 from app.staff import service as staff_service
 
 router = APIRouter(include_in_schema=False)
+DEVICE_COOKIE = "fawu_device"
+DEVICE_COOKIE_AGE = 180 * 24 * 3600
 
 
 async def _township_usernames() -> list[str]:
@@ -58,10 +61,12 @@ async def login(request: Request, username: Annotated[str, Form(max_length=64)] 
     settings = get_settings()
     try:
         staff = await staff_service.authenticate(
-            username=username, password=password, ip=auth.client_ip(request),
-            max_failures=settings.login_max_failures, lock_minutes=settings.login_lock_minutes)
+            username=username, password=password, ip=auth.client_ip(request), client=edge.client_key(request),
+            device=staff_service.trusted_device(username, request.cookies.get(DEVICE_COOKIE)),
+            max_failures=settings.login_max_failures, lock_minutes=settings.login_lock_minutes,
+            account_max_failures=settings.login_account_max_failures)
     except (staff_service.LoginFailed, staff_service.AccountLocked) as exc:
-        return await _login_page(request, next_url=auth.safe_next(next), username=username,
+        return await _login_page(request, next_url=auth.safe_next(next), username=username[:64],
                                  error=exc.message_zh, status_code=exc.status)
     old = request.cookies.get(auth.SESSION_COOKIE)
     await sessions.end_session(old)  # a fresh token at every login (no session fixation)
@@ -72,6 +77,9 @@ async def login(request: Request, username: Annotated[str, Form(max_length=64)] 
     response = RedirectResponse(target, status_code=303)
     auth.set_session_cookie(response, token)
     response.delete_cookie(csrf.LOGIN_CSRF_COOKIE, path=auth.LOGIN_PATH)
+    # this browser has logged in to this account: its own failure count, past the backstop
+    response.set_cookie(DEVICE_COOKIE, staff_service.device_token(username), max_age=DEVICE_COOKIE_AGE,
+                        path=auth.LOGIN_PATH, httponly=True, samesite="strict", secure=settings.cookie_secure)
     return response
 
 

@@ -43,6 +43,13 @@ errors_swallowed = Counter(
     "fawu_errors_logged_total", "Errors caught, logged and survived, by where", ["where"], registry=REGISTRY,
 )
 
+rate_limited = Counter(
+    "fawu_rate_limited_total", "Requests refused by a rate limit (429), by group", ["group"], registry=REGISTRY,
+)
+login_refused = Counter(
+    "fawu_login_refused_total", "Staff logins refused, by reason", ["reason"], registry=REGISTRY,
+)
+
 
 def render() -> bytes:
     return generate_latest(REGISTRY)

@@ -48,3 +48,19 @@ class AuditLog(Model):
 
     class Meta:
         table = "staff_audit_log"
+
+
+class LoginAttempt(Model):
+    """Failed logins counted per (typed account name, client): a lock keeps that client out of that
+    account only. Unknown names are counted the same way, so they answer like real ones."""
+
+    id = fields.BigIntField(primary_key=True)
+    account_key = fields.CharField(max_length=64)  # keyed hash of the typed name (never the text)
+    client = fields.CharField(max_length=64)  # "ip:<keyed hash>" or "device:<id>" (a browser that logged in)
+    failures = fields.IntField(default=0)
+    locked_until = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "staff_login_attempt"
+        unique_together = (("account_key", "client"),)

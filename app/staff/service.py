@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeSerializer
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from app.config import get_settings
+from app.core import metrics, pii
 from app.core.actor import Actor, Role
 from app.core.clock import utcnow
 from app.core.scope import OrgScope
 from app.errors import FawuError, InvalidInput, NotFound
 from app.org import service as org_service
-from app.staff.models import AuditLog, StaffUser
+from app.staff.models import AuditLog, LoginAttempt, StaffUser
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LEN = 10
@@ -143,47 +147,133 @@ async def audit(*, actor: Actor | None, action: str, target_type: str = "", targ
     )
 
 
-async def authenticate(*, username: str, password: str, ip: str = "", max_failures: int,
-                       lock_minutes: int) -> StaffUser:
-    """Check a login; count failures, lock the account after ``max_failures`` for ``lock_minutes``.
+def account_key(username: str) -> str:
+    """A keyed hash of a typed account name: counts failures per name without storing the text."""
+    return pii.lookup_hash("login:" + username.strip().lower())
 
-    Every outcome is audit-logged. Raises LoginFailed or AccountLocked (the same message whether
-    the username exists or not, so usernames cannot be probed).
+
+def device_token(username: str) -> str:
+    """A signed token a browser keeps after logging in: "this browser has logged in to this account".
+
+    It gives the browser its own failure count and lets it past the account-wide backstop."""
+    signer = URLSafeSerializer(get_settings().secret_key.get_secret_value(), salt="fawu-login-device")
+    return signer.dumps({"a": account_key(username)[:32], "d": secrets.token_hex(12)})
+
+
+def trusted_device(username: str, token: str | None) -> str | None:
+    """The device id of a valid token for this account name, else None."""
+    if not token or len(token) > 200:
+        return None
+    signer = URLSafeSerializer(get_settings().secret_key.get_secret_value(), salt="fawu-login-device")
+    try:
+        data = signer.loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("a") != account_key(username)[:32]:
+        return None
+    device = data.get("d")
+    return device if isinstance(device, str) and device.isalnum() else None
+
+
+async def _attempt_row(key: str, client: str, now: Any) -> LoginAttempt:
+    for _ in range(3):
+        row = await LoginAttempt.get_or_none(account_key=key, client=client)
+        if row is not None:
+            return row
+        try:
+            return await LoginAttempt.create(account_key=key, client=client, updated_at=now)
+        except IntegrityError:  # another attempt created it at the same moment
+            continue
+    return await LoginAttempt.get(account_key=key, client=client)
+
+
+async def _mirror(username: str, key: str, now: Any) -> None:
+    """Show the account's state on its staff row (failures of every client, the latest lock), for
+    the administrators' list; the decisions are made on LoginAttempt rows."""
+    rows = await LoginAttempt.filter(account_key=key).values_list("failures", "locked_until")
+    failures = sum(f for f, _ in rows)
+    locks = [u for _, u in rows if u is not None and u > now]
+    if len(username) <= USERNAME_MAX:
+        await StaffUser.filter(username=username).update(failed_logins=failures, locked_until=max(locks, default=None))
+
+
+USERNAME_MAX = 32  # StaffUser.username
+
+
+async def authenticate(*, username: str, password: str, ip: str = "", max_failures: int,
+                       lock_minutes: int, client: str = "", device: str | None = None,
+                       account_max_failures: int | None = None) -> StaffUser:
+    """Check a login; raise LoginFailed (401) or AccountLocked (423), the same way for unknown and
+    real names (the same queries and one argon2 check each), so an outsider cannot tell them apart.
+
+    Failures are counted per (name, client): ``client`` is the caller's address (hashed) unless
+    ``device`` is the id of a browser that logged in to this name before (``trusted_device``).
+    After ``max_failures`` that client is locked out of that name for ``lock_minutes``; others are
+    not. Backstop: after ``account_max_failures`` failures on the name from all clients together,
+    only trusted devices may still try, so spread guessing stops while the clerk's own browser
+    keeps working. Every outcome is audit-logged.
     """
     now = utcnow()
-    user = await StaffUser.get_or_none(username=username.strip())
-    if user is None or not user.active:
-        await asyncio.to_thread(_verify_unknown, password)
-        await audit(actor=None, action="login.failed", target_type="staff", target_id=username[:64],
-                    detail={"reason": "unknown_user" if user is None else "inactive"}, ip=ip)
-        raise LoginFailed()
-    who = Actor(id=user.id, name=user.name, role=Role(user.role), scope=OrgScope(frozenset()))
-    # An expired lock starts the count afresh. Then each attempt reserves one failure atomically
-    # *before* the password is checked, so parallel guesses cannot get past the limit.
-    await StaffUser.filter(id=user.id, locked_until__lte=now).update(locked_until=None, failed_logins=0)
-    reserved = await StaffUser.filter(id=user.id, locked_until__isnull=True, failed_logins__lt=max_failures).update(
-        failed_logins=F("failed_logins") + 1)
-    if not reserved:
-        await StaffUser.filter(id=user.id, locked_until__isnull=True).update(
-            locked_until=now + timedelta(minutes=lock_minutes))
-        current = await StaffUser.get(id=user.id)
-        await audit(actor=who, action="login.refused_locked", target_type="staff", target_id=user.id, ip=ip)
-        raise AccountLocked(locked_until=current.locked_until.isoformat() if current.locked_until else "")
-    # argon2 is slow on purpose: check it off the event loop
-    if not await asyncio.to_thread(verify_password, user.password_hash, password):
-        current = await StaffUser.get(id=user.id)
-        locked = current.failed_logins >= max_failures
-        if locked:
-            await StaffUser.filter(id=user.id, locked_until__isnull=True).update(
-                locked_until=now + timedelta(minutes=lock_minutes))
-        await audit(actor=who, action="login.failed", target_type="staff", target_id=user.id,
-                    detail={"failures": current.failed_logins}, ip=ip)
-        if locked:
-            await audit(actor=who, action="login.locked", target_type="staff", target_id=user.id,
-                        detail={"failures": current.failed_logins, "minutes": lock_minutes}, ip=ip)
+    name = username.strip()
+    key = account_key(name)
+    who_client = f"device:{device}" if device else f"ip:{client or ip}"[:64]
+    user = await StaffUser.get_or_none(username=name) if 0 < len(name) <= USERNAME_MAX else None
+    known = user is not None and user.active
+    who = Actor(id=user.id, name=user.name, role=Role(user.role), scope=OrgScope(frozenset())) if known and user else None
+    target = user.id if known and user else name[:64]
+    window = now - timedelta(minutes=lock_minutes)
+
+    if account_max_failures is not None and device is None:
+        recent = await LoginAttempt.filter(account_key=key, updated_at__gte=window).values_list("failures", flat=True)
+        if sum(recent) >= account_max_failures:
+            await asyncio.to_thread(_verify_unknown, password)  # the same time as any answer
+            await audit(actor=who, action="login.refused_backstop", target_type="staff", target_id=target, ip=ip)
+            metrics.login_refused.labels("backstop").inc()
             raise AccountLocked()
+
+    row = await _attempt_row(key, who_client, now)
+    # An expired lock, or failures older than the lock period, start the count afresh. Then each
+    # attempt reserves one failure atomically *before* the password is checked, so parallel
+    # guesses cannot get past the limit.
+    await LoginAttempt.filter(id=row.id, locked_until__lte=now).update(locked_until=None, failures=0)
+    await LoginAttempt.filter(id=row.id, locked_until__isnull=True, updated_at__lt=window).update(failures=0)
+    reserved = await LoginAttempt.filter(id=row.id, locked_until__isnull=True, failures__lt=max_failures).update(
+        failures=F("failures") + 1, updated_at=now)
+    if not reserved:
+        await LoginAttempt.filter(id=row.id, locked_until__isnull=True).update(
+            locked_until=now + timedelta(minutes=lock_minutes))
+        await asyncio.to_thread(_verify_unknown, password)
+        await _mirror(name, key, now)
+        await audit(actor=who, action="login.refused_locked", target_type="staff", target_id=target, ip=ip)
+        metrics.login_refused.labels("locked").inc()
+        raise AccountLocked()
+    # argon2 is slow on purpose: check it off the event loop (a dummy hash for unknown names)
+    if known and user:
+        ok = await asyncio.to_thread(verify_password, user.password_hash, password)
+    else:
+        await asyncio.to_thread(_verify_unknown, password)  # as long as a real check
+        ok = False
+    if not (ok and known and user):
+        current = await LoginAttempt.get(id=row.id)
+        locked = current.failures >= max_failures
+        if locked:
+            await LoginAttempt.filter(id=row.id, locked_until__isnull=True).update(
+                locked_until=now + timedelta(minutes=lock_minutes))
+        await _mirror(name, key, now)
+        detail: dict[str, Any] = {"failures": current.failures}
+        if not known:
+            detail["reason"] = "unknown_user" if user is None else "inactive"
+        await audit(actor=who, action="login.failed", target_type="staff", target_id=target, detail=detail, ip=ip)
+        if locked:
+            await audit(actor=who, action="login.locked", target_type="staff", target_id=target,
+                        detail={"failures": current.failures, "minutes": lock_minutes}, ip=ip)
+            metrics.login_refused.labels("locked").inc()
+            raise AccountLocked()
+        metrics.login_refused.labels("failed").inc()
         raise LoginFailed()
-    await StaffUser.filter(id=user.id).update(failed_logins=0, last_login_at=now)
+    await LoginAttempt.filter(id=row.id).delete()
+    await _mirror(name, key, now)
+    await StaffUser.filter(id=user.id).update(last_login_at=now)
     await user.refresh_from_db()
     await audit(actor=who, action="login.ok", target_type="staff", target_id=user.id, ip=ip)
     return user
@@ -212,8 +302,9 @@ async def change_password(*, staff_id: int, old_password: str, new_password: str
 
 
 async def unlock(*, actor: Actor, staff_id: int) -> StaffUser:
-    """Lift a login lock (district administrator)."""
+    """Lift every login lock of an account, from every client (district administrator)."""
     user = await get_staff(staff_id)
+    await LoginAttempt.filter(account_key=account_key(user.username)).delete()
     user.failed_logins = 0
     user.locked_until = None
     await user.save(update_fields=["failed_logins", "locked_until"])
