@@ -33,7 +33,9 @@ class BoardScan(Model):
     """One scan of a board (a landing-page view, a subscribe-by-scan, a SCAN, a mini-program open).
 
     No personal data: ``visitor`` is a keyed hash of a random first-party cookie (web) or of the
-    resident id (WeChat), only used to count unique visitors; no IP address is stored.
+    resident id (WeChat), only used to count unique visitors; ``client`` a keyed hash of the
+    client's address (web) or of the resident (WeChat), only used so that one client's repeated
+    views count once; no IP address is stored.
     """
 
     id = fields.IntField(primary_key=True)
@@ -45,6 +47,7 @@ class BoardScan(Model):
     account_key = fields.CharField(max_length=32, default="")
     resident_id = fields.IntField(null=True)
     visitor = fields.CharField(max_length=32, default="")
+    client = fields.CharField(max_length=24, default="", db_index=True)
     new_follower = fields.BooleanField(default=False)
     at = fields.DatetimeField(db_index=True)
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Match
 
+from app import edge
 from app.boards import qr, service
 from app.config import get_settings
 from app.console.kit.auth import require_staff
@@ -65,7 +66,7 @@ async def landing(request: Request, board_code: str, back: str = "") -> Response
     vid, new = _visitor(request)
     try:
         page = await service.landing(board_code=board_code, visitor=vid, in_wechat=_in_wechat(request),
-                                     record=not back)
+                                     record=not back, client=edge.client_key(request))
     except service.UnknownBoard:
         return await _unknown(request, board_code)
     actions = [(key, label, f"/s/{page.board_code}/go/{key}?board={page.board_code}")
@@ -117,7 +118,8 @@ async def consult_form(request: Request, board_code: str) -> Response:
 async def consult_submit(request: Request, board_code: str, text: str = Form(""), token: str = Form("")) -> Response:
     vid = request.cookies.get(VISITOR_COOKIE, "")
     try:
-        answer = await service.web_consult(board_code=board_code, text=text, visitor=vid, token=token)
+        answer = await service.web_consult(board_code=board_code, text=text, visitor=vid, token=token,
+                                           client=edge.client_key(request))
     except service.UnknownBoard:
         return await _unknown(request, board_code)
     except InvalidInput as exc:

@@ -39,13 +39,18 @@ NOTICES = {
 }
 
 
+# a filter value: a code (status, type, unit code…), never longer than the columns holding them
+Filter = Annotated[str, Query(max_length=32)]
+
+
 def _notice(request: Request) -> str:
     return NOTICES.get(request.query_params.get("notice", ""), "")
 
 
 @router.get("/console/inbox")
-async def inbox(request: Request, actor: Staff, tab: str = "", status: str = "", type: str = "",
-                category: str = "", township: str = "", due: str = "", q: Annotated[str, Query(max_length=100)] = "",
+async def inbox(request: Request, actor: Staff, tab: Filter = "", status: Filter = "", type: Filter = "",
+                category: Filter = "", township: Filter = "", due: Filter = "",
+                q: Annotated[str, Query(max_length=100)] = "",
                 page: Annotated[int, Query(ge=1, le=10000)] = 1) -> Response:
     filters: dict[str, Any] = {"status": status or None, "type": type or None, "township_code": township or None,
                                "category": category or None, "due": due or None, "q": q.strip() or None}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from app.consult import service
 from app.consult.safety import detect_danger
 from app.core import metrics
+from app.core.ratelimit import RateLimited
 from app.laws import service as laws_service
 from app.org import service as org_service
 from app.residents import service as residents_service
@@ -81,7 +82,10 @@ def _remember(inbound: Inbound, answer: service.Answer, text: str) -> None:
 
 
 async def _answer(inbound: Inbound, text: str, **kw: object) -> Reply:
-    answer = await _ask(inbound, text, **kw)
+    try:
+        answer = await _ask(inbound, text, **kw)
+    except RateLimited as exc:  # this resident asked too much too fast: say so (danger is never limited)
+        return TextReply(exc.message_zh)
     if answer.handoff:
         inbound.state.clear()
         extra = await _hand_over(inbound, text=text, category=answer.category, urgent=answer.urgent)

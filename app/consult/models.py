@@ -20,6 +20,9 @@ class Consultation(Model):
     channel = fields.CharField(max_length=16, default="wechat")
     account_key = fields.CharField(max_length=64, null=True)
     resident_id = fields.IntField(null=True, db_index=True)
+    # a keyed hash of the client's address (web, mini-program) or of the resident (WeChat): the
+    # analytics count clients, so one client asking again and again counts once
+    client = fields.CharField(max_length=24, default="")
     handoff = fields.BooleanField(default=False)
     urgent = fields.BooleanField(default=False)
     clarified = fields.BooleanField(default=False)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from app import edge
 from app.console.kit.auth import require_staff
 from app.consult import service
 from app.core.actor import Actor
@@ -22,11 +23,11 @@ class AskIn(BaseModel):
 
 
 @router.post("/ask")
-async def ask(body: AskIn) -> dict[str, Any]:
+async def ask(body: AskIn, request: Request) -> dict[str, Any]:
     """Ask the engine; the same answer the WeChat callback gives (no hand-over without a resident)."""
     category = body.category if body.category in service.CATEGORIES else None
     answer = await service.ask(body.text, channel="miniprogram", community_code=body.community_code,
-                               board_code=body.board_code, category=category)
+                               board_code=body.board_code, category=category, client=edge.client_key(request))
     return answer.as_dict()
 
 

@@ -18,9 +18,8 @@ from app.consult.kb import CATEGORIES, SERVICES, Entry, SignoffRow, signoff_stat
 from app.consult.models import Consultation
 from app.consult.retrieval import Hit
 from app.consult.safety import detect_danger, green_channel
-from app.core import events, metrics
+from app.core import events, metrics, pii, ratelimit
 from app.core.clock import format_local, to_local, utcnow
-from app.core.counting import count_by_field
 from app.core.scope import OrgScope
 from app.errors import FawuError
 from app.org import service as org_service
@@ -149,7 +148,7 @@ async def ask(text: str, *, channel: str = "wechat", account_key: str | None = N
               community_code: str | None = None, township_code: str | None = None,
               board_code: str | None = None, resident_id: int | None = None, record: bool = True,
               category: str | None = None, second_turn: bool = False, special_groups: list[str] | None = None,
-              now: datetime | None = None) -> Answer:
+              now: datetime | None = None, client: str = "") -> Answer:
     """Answer one resident question. ``category`` forces the category (after a clarifying choice);
     ``second_turn`` marks the answer to a clarifying question (still unclear → hand over);
     ``special_groups`` (the resident's, e.g. elderly, migrant_worker) bring the legal-aid green channel."""
@@ -168,6 +167,9 @@ async def ask(text: str, *, channel: str = "wechat", account_key: str | None = N
     answer = Answer(category=decided, answers=refs, handoff=False, reply="", confidence=confidence,
                     entries=[h.entry for h in picked])
     danger = detect_danger(text)
+    if danger is None and record and resident_id is not None:
+        # one resident's questions are limited (each is stored and counted); a resident in danger never
+        await ratelimit.hit("consult_resident", "resident", str(resident_id))
     if danger is not None:
         answer.urgent = True
         answer.handoff = True
@@ -191,7 +193,8 @@ async def ask(text: str, *, channel: str = "wechat", account_key: str | None = N
                                       max_bytes=settings.wechat_max_text_bytes, special_groups=special_groups)
     if record:
         await _record(text, answer, channel=channel, account_key=account_key, community_code=community_code,
-                      township_code=township_code, board_code=board_code, resident_id=resident_id, now=now)
+                      township_code=township_code, board_code=board_code, resident_id=resident_id, now=now,
+                      client=client)
     return answer
 
 
@@ -226,7 +229,9 @@ async def _compose(text: str, answer: Answer, *, community_code: str | None, tow
 
 async def _record(text: str, answer: Answer, *, channel: str, account_key: str | None, community_code: str | None,
                   township_code: str | None, board_code: str | None, resident_id: int | None,
-                  now: datetime | None) -> None:
+                  now: datetime | None, client: str = "") -> None:
+    if not client and resident_id is not None:
+        client = pii.lookup_hash(f"resident:{resident_id}")[:24]
     if township_code is None and community_code:
         try:
             township_code = (await org_service.unit_info(community_code)).township_code
@@ -237,7 +242,7 @@ async def _record(text: str, answer: Answer, *, channel: str, account_key: str |
             question=text[:2000], category=answer.category, confidence=answer.confidence,
             answer_ids=",".join(a.id for a in answer.answers)[:300], township_code=township_code,
             community_code=community_code, board_code=board_code, channel=channel, account_key=account_key,
-            resident_id=resident_id, handoff=answer.handoff, urgent=answer.urgent,
+            resident_id=resident_id, client=client, handoff=answer.handoff, urgent=answer.urgent,
             clarified=answer.clarify is not None, created_at=now or utcnow(),
         )
     except Exception:  # never lose the answer because the log failed
@@ -334,11 +339,17 @@ async def hot_topics(*, scope: OrgScope, weeks: int = 8) -> list[dict[str, Any]]
 
     since = utcnow() - timedelta(weeks=weeks)
     qs = scope.apply(Consultation.filter(created_at__gte=since), "township_code", "community_code")
-    rows = await qs.values_list("category", "township_code", "created_at")
+    rows = await qs.values_list("id", "client", "category", "township_code", "created_at")
     counts: Counter[tuple[str, str | None, str]] = Counter()
-    for cat, township, at in rows:
+    seen: set[tuple[str, str | None, str, str]] = set()
+    for row_id, client, cat, township, at in rows:
         local = to_local(at).date()
         monday = local - timedelta(days=local.weekday())
+        # one client asking about one subject in a week counts once (rows without a client: each)
+        who = client or f"#{row_id}"
+        if (cat, township, monday.isoformat(), who) in seen:
+            continue
+        seen.add((cat, township, monday.isoformat(), who))
         counts[(cat, township, monday.isoformat())] += 1
     out = [{"category": c, "category_name": CATEGORIES.get(c, c), "township": t, "week": w, "count": n}
            for (c, t, w), n in counts.items()]
@@ -348,10 +359,21 @@ async def hot_topics(*, scope: OrgScope, weeks: int = 8) -> list[dict[str, Any]]
 
 async def count_by_board(*, board_codes: list[str] | None = None, since: datetime | None = None,
                          until: datetime | None = None) -> dict[str, int]:
-    """Consultations that followed a board scan, by board code (for the scan analytics)."""
+    """Clients who consulted after a board scan, by board code (for the scan analytics): one client
+    asking again and again counts once per board (rows without a client: each)."""
 
-    return await count_by_field(Consultation.all(), "board_code", time_field="created_at", codes=board_codes,
-                                since=since, until=until)
+    qs = Consultation.filter(board_code__isnull=False)
+    if board_codes is not None:
+        qs = qs.filter(board_code__in=board_codes)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    who: dict[str, set[str]] = {}
+    for row_id, board, client in await qs.values_list("id", "board_code", "client"):
+        if board:
+            who.setdefault(board, set()).add(client or f"#{row_id}")
+    return {board: len(clients) for board, clients in who.items()}
 
 
 async def questions_of(*, resident_id: int) -> list[dict[str, Any]]:

@@ -19,8 +19,10 @@ HTML = {"accept": "text/html"}
 
 async def _scans(client: httpx.AsyncClient) -> None:
     for _ in range(2):
-        await client.get("/s/SQSQ01", headers=HTML)  # one browser, twice
-    async with httpx.AsyncClient(transport=client._transport, base_url=client.base_url) as phone:
+        await client.get("/s/SQSQ01", headers=HTML)  # one browser, twice: one scan (same client, 10 min)
+    app = client._transport.app  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("10.20.0.2", 1)),
+                                 base_url=client.base_url) as phone:  # another phone, elsewhere
         await phone.get("/s/SQSQ01", headers=HTML)
         await phone.get("/s/JXSQ01", headers=HTML)
     await sim(client).event("o_a", "subscribe", "qrscene_board:SQSQ01", Ticket="t")
@@ -35,12 +37,12 @@ async def test_stats_by_level(client: httpx.AsyncClient) -> None:
     await _scans(client)
     rows = await service.scan_stats()
     b = _row(rows, "board", "SQSQ01")
-    assert (b.scans, b.unique, b.new_followers) == (4, 3, 1)
-    assert b.by_kind == {"url": 3, "official": 1}
+    assert (b.scans, b.unique, b.new_followers) == (3, 3, 1)
+    assert b.by_kind == {"url": 2, "official": 1}
     t = _row(rows, "township", "SQZ")
-    assert (t.scans, t.unique, t.new_followers) == (5, 4, 1)
+    assert (t.scans, t.unique, t.new_followers) == (4, 4, 1)
     d = _row(rows, "district", "YX")
-    assert (d.scans, d.unique) == (6, 4)  # the second phone counts once across its two boards
+    assert (d.scans, d.unique) == (5, 4)  # the second phone counts once across its two boards
     assert _row(rows, "community", "LWC").scans == 1
     assert _row(rows, "board", "SQSQ02").scans == 0
 
@@ -62,7 +64,7 @@ async def test_console_page_and_csv_are_for_staff_only(client: httpx.AsyncClient
     rows = list(csv.reader(io.StringIO(res.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["层级", "编码", "名称"]
     sq = next(r for r in rows if r[1] == "SQSQ01")
-    assert sq[0] == "公示牌" and sq[6] == "4" and sq[10] == "3" and sq[11] == "1"
+    assert sq[0] == "公示牌" and sq[6] == "3" and sq[10] == "3" and sq[11] == "1"
 
     only = await client.get("/console/boards.csv?org=TYZ")
     codes = {r[1] for r in csv.reader(io.StringIO(only.content.decode("utf-8-sig")))}

@@ -57,17 +57,20 @@ async def test_view_is_a_scan_without_personal_data(client: httpx.AsyncClient) -
     r = await client.get("/s/TYC01", headers={**HTML, "x-forwarded-for": "203.0.113.9"})
     vid = r.cookies.get("fawu_vid")
     assert vid and len(vid) == 32 and r.cookies.get("fawu_board") == "TYC01"
-    await client.get("/s/TYC01", headers=HTML)  # same browser again (cookie kept by the client)
+    await client.get("/s/TYC01", headers=HTML)  # same browser again: the same client within 10 minutes
     back = await client.get("/s/TYC01?back=1", headers=HTML)  # back from a button's page: not a scan
     assert back.status_code == 200 and "桃源村" in back.text
-    other = httpx.AsyncClient(transport=client._transport, base_url=client.base_url)  # another phone
+    app = client._transport.app  # type: ignore[attr-defined]
+    other = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("10.30.0.9", 1)),
+                              base_url=client.base_url)  # another phone, another address
     async with other:
         await other.get("/s/TYC01", headers=HTML)
     scans = await BoardScan.filter(board_code="TYC01").values()
-    assert len(scans) == 3 and {s["kind"] for s in scans} == {"url"} and {s["event"] for s in scans} == {"view"}
+    assert len(scans) == 2 and {s["kind"] for s in scans} == {"url"} and {s["event"] for s in scans} == {"view"}
     assert len({s["visitor"] for s in scans}) == 2
     for s in scans:
-        assert vid not in s["visitor"] and "203.0.113.9" not in str(s) and s["resident_id"] is None
+        assert vid not in s["visitor"] and "203.0.113.9" not in str(s) and "10.30.0.9" not in str(s)
+        assert s["resident_id"] is None and len(s["client"]) == 24
         assert (s["community_code"], s["township_code"]) == ("TYC", "TYZ")
 
 

@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 
 from app.core.actor import Role
-from tests.console.conftest import HTML, login, make_case, make_staff, session_csrf
+from tests.console.conftest import HTML, login, session_csrf
+from tests.factories import make_case, make_staff
 
 
 async def _closed_case(owner: Any) -> Any:

@@ -11,7 +11,8 @@ import httpx
 
 from app.config import set_settings
 from app.staff.models import AuditLog
-from tests.console.conftest import HTML, PASSWORD, login, make_staff
+from tests.console.conftest import HTML, login
+from tests.factories import PASSWORD, make_staff
 
 
 def browser(app: Any, ip: str) -> httpx.AsyncClient:

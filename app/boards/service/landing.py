@@ -42,12 +42,14 @@ class Landing:
     in_wechat: bool
 
 
-async def landing(*, board_code: str, visitor: str, in_wechat: bool, record: bool = True) -> Landing:
-    """The landing page's content; records the view as a scan (kind url, a hashed random cookie only)."""
+async def landing(*, board_code: str, visitor: str, in_wechat: bool, record: bool = True,
+                  client: str = "") -> Landing:
+    """The landing page's content; records the view as a scan (kind url, a hashed random cookie and
+    the hashed client address only; one client's repeated views count once, see record_scan)."""
     board = await get_active_board(board_code)
     if record:
         await record_scan(board_code=board.code, kind="url", event="view",
-                          visitor=visitor_hash(f"web:{visitor}"))
+                          visitor=visitor_hash(f"web:{visitor}"), client=client)
     card = await community_card(community_code=board.community.code, board_code=board.code)
     account_name = ""
     try:
@@ -73,7 +75,7 @@ def form_token(visitor: str, board_code: str) -> str:
     return visitor_hash(f"form:{visitor}:{board_code}")
 
 
-async def web_consult(*, board_code: str, text: str, visitor: str, token: str) -> Any:
+async def web_consult(*, board_code: str, text: str, visitor: str, token: str, client: str = "") -> Any:
     """A question asked on the landing page's form, answered by the consultation (board carried)."""
     board = await get_active_board(board_code)
     if not visitor or not hmac.compare_digest(token or "", form_token(visitor, board.code)):
@@ -85,4 +87,4 @@ async def web_consult(*, board_code: str, text: str, visitor: str, token: str) -
         raise InvalidInput("问题请控制在 500 字以内；内容较多时请拨打 12348。")
     info = await org.unit_info(board.community.code)
     return await consult_service.ask(text, channel="web", community_code=info.code, township_code=info.township_code,
-                     board_code=board.code)
+                                     board_code=board.code, client=client)

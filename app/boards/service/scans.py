@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -34,17 +35,30 @@ def visitor_hash(value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:24]
 
 
+# One client's views of one board within this time count as one scan (reloads, and anyone
+# scripting a board's page, cannot inflate its figures; the rate limit bounds the rest).
+SCAN_DEDUP = timedelta(minutes=10)
+
+
 async def record_scan(*, board_code: str, kind: str, event: str, account_key: str = "",
-                      resident_id: int | None = None, visitor: str = "", new_follower: bool = False) -> Any:
-    """Store one scan (no personal data) and count it in /metrics."""
+                      resident_id: int | None = None, visitor: str = "", new_follower: bool = False,
+                      client: str = "") -> Any:
+    """Store one scan (no personal data) and count it in /metrics; None when the same client
+    (a hashed address, or the resident) scanned this board within SCAN_DEDUP, unless it follows."""
     board = await get_active_board(board_code)
     info = await org.unit_info(board.community.code)
     if not visitor and resident_id is not None:
         visitor = visitor_hash(f"resident:{resident_id}")
+    if not client and resident_id is not None:
+        client = visitor[:24]
+    now = utcnow()
+    if client and not new_follower and await BoardScan.filter(
+            board_code=board.code, client=client, at__gte=now - SCAN_DEDUP).exists():
+        return None
     row = await BoardScan.create(
         board_code=board.code, community_code=info.code, township_code=info.township_code, kind=kind,
-        event=event, account_key=account_key, resident_id=resident_id, visitor=visitor,
-        new_follower=new_follower, at=utcnow(),
+        event=event, account_key=account_key, resident_id=resident_id, visitor=visitor, client=client,
+        new_follower=new_follower, at=now,
     )
     metrics.board_scans.labels(info.township_code or "", kind).inc()
     return row
