@@ -12,7 +12,7 @@ from typing import Any
 from app.cases import deadlines
 from app.cases.models import Case, CaseEvent
 from app.config import get_settings
-from app.core import metrics
+from app.core import metrics, pii_text
 from app.core.actor import Actor, Role
 from app.core.clock import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -58,6 +58,13 @@ class InvalidCaseInput(InvalidInput):
 
 CHANNELS = ("wechat", "miniprogram", "walk_in", "hotline", "web")
 # --- helpers -----------------------------------------------------------------------------------
+
+def protected_text(text: str, *, limit: int = 4000) -> dict[str, str | None]:
+    """A free text as stored: personal numbers masked, the original encrypted beside it
+    (``{"text": ..., "text_enc": ...}``; app.core.pii_text)."""
+    masked, enc = pii_text.protect(text[:limit])
+    return {"text": masked or "", "text_enc": enc}
+
 
 def _in_scope(actor: Actor, case: Case) -> bool:
     return actor.scope.allows_any(case.township_code, case.community_code)

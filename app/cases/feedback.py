@@ -19,6 +19,7 @@ from app.cases.base import (
     _set_status,
     _take_owner,
     _writer,
+    protected_text,
 )
 from app.cases.models import OPEN_STATUSES, Case, CaseMessage
 from app.core.actor import Actor
@@ -46,7 +47,7 @@ async def reply(*, actor: Actor, case_id: int, text: str) -> CaseMessage:
             await _set_status(case, "in_progress", "start", actor, conn=conn)
             await case.save(using_db=conn)
         msg = await CaseMessage.create(case_id=case.id, role="staff", author_id=actor.id, author_name=actor.name,
-                                       text=text[:4000], at=utcnow(), using_db=conn)
+                                       **protected_text(text), at=utcnow(), using_db=conn)
     outcome = await _send_to_resident(case, text)
     msg.delivery = outcome
     await msg.save(update_fields=["delivery"])

@@ -58,7 +58,8 @@ class Case(Model):
     status = fields.CharField(max_length=16, default="accepted", db_index=True)
     source = fields.CharField(max_length=24, default="bot_handoff")  # bot_handoff, form, booking, complaint, ...
     channel = fields.CharField(max_length=16, default="wechat")
-    summary = fields.TextField()
+    summary = fields.TextField()  # personal numbers masked (app.core.pii_text); the original in summary_enc
+    summary_enc = fields.TextField(null=True)  # the summary as typed, encrypted; null when nothing was masked
     urgent = fields.BooleanField(default=False)
     resident_id = fields.IntField(null=True, db_index=True)
     township_code = fields.CharField(max_length=32, null=True, db_index=True)
@@ -139,7 +140,8 @@ class CaseMessage(Model):
     role = fields.CharField(max_length=12)  # resident, bot, staff, note (internal, never sent)
     author_id = fields.IntField(null=True)
     author_name = fields.CharField(max_length=32, default="")
-    text = fields.TextField()
+    text = fields.TextField()  # personal numbers masked; the original in text_enc
+    text_enc = fields.TextField(null=True)  # the text as typed, encrypted; null when nothing was masked
     delivery = fields.CharField(max_length=8, null=True)  # sent, queued, none (staff messages)
     scrubbed = fields.BooleanField(default=False)
     at = fields.DatetimeField(db_index=True)

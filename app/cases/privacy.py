@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from app.cases.base import _load
 from app.cases.models import Case, CaseEvent, CaseMessage
+from app.core import pii, pii_text
 from app.core.actor import Actor
 from app.core.clock import format_local, utcnow
-from app.errors import NotFound
+from app.errors import Forbidden, NotFound
 from app.residents import service as residents_service
 from app.staff import service as staff_service
 
@@ -65,7 +67,14 @@ async def get_resident_view(*, actor: Actor, resident_id: int) -> ResidentView:
     )
 
 
+class RevealNotAllowed(Forbidden):
+    code = "reveal_not_allowed"
+    message_zh = "督导账号不能查看完整的手机号、身份证号或银行卡号。"
+
+
 async def _reveal(actor: Actor, resident_id: int, what: str, reason: str, ip: str) -> str | None:
+    if actor.read_only:
+        raise RevealNotAllowed()
     r, _ = await _visible(actor, resident_id)
     await staff_service.audit(actor=actor, action=f"resident.reveal_{what}", target_type="resident",
                               target_id=r.id, detail={"reason": reason[:200]}, ip=ip)
@@ -80,6 +89,32 @@ async def reveal_phone(*, actor: Actor, resident_id: int, reason: str = "", ip: 
 async def reveal_id_number(*, actor: Actor, resident_id: int, reason: str = "", ip: str = "") -> str | None:
     """The full ID number (legal-aid checks); writes an audit entry."""
     return await _reveal(actor, resident_id, "id_number", reason, ip)
+
+
+@dataclass
+class RevealedText:
+    """A case's free text as typed: the summary and the messages whose personal numbers were masked."""
+
+    summary: str | None
+    messages: dict[int, str]
+
+    @property
+    def count(self) -> int:
+        return len(self.messages) + (self.summary is not None)
+
+
+async def reveal_case_text(*, actor: Actor, case_id: int, reason: str = "", ip: str = "") -> RevealedText:
+    """The personal numbers typed in a case's summary and messages, in full (to call back, to check
+    an ID); audit-logged like the resident's fields. Not for read-only roles (supervisor)."""
+    if actor.read_only:
+        raise RevealNotAllowed()
+    case = await _load(actor, case_id)
+    msgs = await CaseMessage.filter(case_id=case.id, text_enc__isnull=False).values_list("id", "text_enc")
+    out = RevealedText(summary=pii.decrypt(case.summary_enc) if case.summary_enc else None,
+                       messages={mid: pii.decrypt(enc) for mid, enc in msgs})
+    await staff_service.audit(actor=actor, action="case.reveal_text", target_type="case", target_id=case.id,
+                              detail={"reason": reason[:200], "texts": out.count}, ip=ip)
+    return out
 
 
 async def record_resident(*, actor: Actor, name: str, phone: str | None = None, id_number: str | None = None,
@@ -109,10 +144,12 @@ async def export_cases(*, resident_id: int) -> list[dict[str, Any]]:
     out = []
     for c in await Case.filter(resident_id=resident_id).order_by("opened_at"):
         msgs = await CaseMessage.filter(case_id=c.id).exclude(role="note").order_by("at", "id")
-        out.append({
-            "number": c.number, "type": c.type, "status": c.status, "summary": c.summary,
+        out.append({  # as typed: personal numbers decrypted (it is the resident's own data)
+            "number": c.number, "type": c.type, "status": c.status,
+            "summary": pii_text.reveal(c.summary, c.summary_enc),
             "opened_at": format_local(c.opened_at), "result": c.result_text,
-            "messages": [{"role": m.role, "text": m.text, "at": format_local(m.at)} for m in msgs],
+            "messages": [{"role": m.role, "text": pii_text.reveal(m.text, m.text_enc), "at": format_local(m.at)}
+                         for m in msgs],
         })
     return out
 
@@ -124,8 +161,10 @@ async def scrub_resident(*, resident_id: int, actor_id: int | None, actor_name: 
     if not case_ids:
         return {"cases": 0, "messages": 0}
     msgs = await CaseMessage.filter(case_id__in=case_ids, role__in=["resident", "bot", "staff"]).update(
-        text=SCRUBBED, scrubbed=True)
-    await Case.filter(id__in=case_ids).update(summary=SCRUBBED, openid=None)
+        text=SCRUBBED, text_enc=None, scrubbed=True)
+    # staff notes stay (masked), but not the personal numbers typed in them
+    await CaseMessage.filter(case_id__in=case_ids, role="note").update(text_enc=None)
+    await Case.filter(id__in=case_ids).update(summary=SCRUBBED, summary_enc=None, openid=None)
     for cid in case_ids:
         await CaseEvent.create(case_id=cid, action="resident_erased", actor_id=actor_id, actor_name=actor_name,
                                reason=reason[:200], at=utcnow())
@@ -135,4 +174,4 @@ async def scrub_resident(*, resident_id: int, actor_id: int | None, actor_name: 
 async def purge_messages(*, before: datetime) -> int:
     """Clear the text of conversation messages older than ``before`` (notes and the case skeleton stay)."""
     return int(await CaseMessage.filter(at__lt=before, scrubbed=False, role__in=["resident", "bot", "staff"]).update(
-        text=PURGED, scrubbed=True))
+        text=PURGED, text_enc=None, scrubbed=True))

@@ -32,6 +32,7 @@ from app.cases.base import (  # noqa: F401  the domain's errors, re-exported for
     _set_status,
     _take_owner,
     _writer,
+    protected_text,
     recompute_deadline,
 )
 from app.cases.models import CATEGORIES, OPEN_STATUSES, STATUS_ZH, TYPE_ZH, Case, CaseMessage, CaseType
@@ -116,12 +117,14 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
         else:
             raise CaseForbidden("不能为本单位以外的地区登记案件。")
     now = utcnow()
+    stored = protected_text(summary)  # personal numbers masked, the original encrypted beside it
     for attempt in range(5):
         try:
             async with in_transaction() as conn:
                 case = await Case.create(
                     number=await _new_number(conn), type=type, category=category, status="accepted", source=source,
-                    channel=channel, summary=summary[:4000], urgent=urgent, resident_id=resident_id,
+                    channel=channel, summary=stored["text"], summary_enc=stored["text_enc"], urgent=urgent,
+                    resident_id=resident_id,
                     township_code=township_code, community_code=community_code, board_code=board_code,
                     account_key=account_key, openid=openid, opened_at=now, clock_start_at=now, using_db=conn,
                 )
@@ -130,7 +133,7 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
                 for m in conversation or []:
                     role = m.get("role") if m.get("role") in ("resident", "bot", "staff") else "resident"
                     at = m.get("at")
-                    await CaseMessage.create(case_id=case.id, role=role, text=str(m.get("text", ""))[:4000],
+                    await CaseMessage.create(case_id=case.id, role=role, **protected_text(str(m.get("text", ""))),
                                              at=at if isinstance(at, datetime) else now, using_db=conn)
                 if actor is not None:
                     await _take_owner(case, actor, "take", conn=conn, reason="登记即首问负责")
@@ -155,7 +158,8 @@ async def add_resident_message(*, case_id: int, text: str) -> CaseMessage:
         case = await Case.filter(id=case_id).using_db(conn).select_for_update().first()
         if case is None:
             raise CaseNotFound()
-        msg = await CaseMessage.create(case_id=case.id, role="resident", text=text[:4000], at=utcnow(), using_db=conn)
+        msg = await CaseMessage.create(case_id=case.id, role="resident", **protected_text(text), at=utcnow(),
+                                       using_db=conn)
         if case.status == "waiting_info":
             await _set_status(case, "in_progress", "info_supplied", None, conn=conn, reason="居民补充了信息")
             await recompute_deadline(case, conn=conn)
@@ -252,7 +256,7 @@ async def add_note(*, actor: Actor, case_id: int, text: str) -> CaseMessage:
     _writer(actor)
     case = await _load(actor, case_id)
     return await CaseMessage.create(case_id=case.id, role="note", author_id=actor.id, author_name=actor.name,
-                                    text=text[:4000], at=utcnow())
+                                    **protected_text(text), at=utcnow())
 
 
 async def recompute_open_deadlines(*, stale_only: bool = False) -> int:
@@ -285,9 +289,11 @@ from app.cases.ownership import (  # noqa: E402,F401  re-exported for callers
 )
 from app.cases.privacy import (  # noqa: E402,F401  re-exported for callers
     ResidentView,
+    RevealNotAllowed,
     find_resident_by_phone,
     get_resident_view,
     record_resident,
+    reveal_case_text,
     reveal_id_number,
     reveal_phone,
 )

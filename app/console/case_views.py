@@ -78,10 +78,15 @@ async def inbox(request: Request, actor: Staff, tab: Filter = "", status: Filter
 
 
 async def _case_page(request: Request, actor: Actor, case_id: int, *, error: str = "", status_code: int = 200,
-                     reply_text: str = "") -> Response:
+                     reply_text: str = "", revealed: Any = None) -> Response:
     view = await cases_service.get_case(actor=actor, case_id=case_id)
     case = view.case
     quick = await consult_service.search_kb(case.summary[:200], limit=5)
+    has_hidden = bool(case.summary_enc) or any(m.text_enc for m in view.messages)
+    if revealed is not None:  # this response only: the page shows the texts as typed
+        case.summary = revealed.summary or case.summary
+        for m in view.messages:
+            m.text = revealed.messages.get(m.id, m.text)
     colleagues = [s for s in await staff_service.list_staff(actor=actor)
                   if s.role != Role.SUPERVISOR and s.id != case.owner_id]
     pending = view.pending_transfer
@@ -95,6 +100,7 @@ async def _case_page(request: Request, actor: Actor, case_id: int, *, error: str
         "due_badge": labels.DUE_BADGE, "categories": labels.category_labels(), "is_owner": case.owner_id == actor.id,
         "is_admin": actor.role == Role.DISTRICT_ADMIN, "notice": _notice(request), "error": error,
         "reply_text": reply_text, "staff_names": {s.id: s.name for s in colleagues},
+        "has_hidden": has_hidden, "revealed_text": revealed is not None,
     }, status_code=status_code)
 
 
@@ -199,6 +205,17 @@ async def close(request: Request, case_id: int, actor: Staff, reason: Text = "")
 async def reopen(request: Request, case_id: int, actor: Staff, reason: Text = "") -> Response:
     return await _act(request, actor, case_id, "reopen", lambda: cases_service.reopen(
         actor=actor, case_id=case_id, reason=reason))
+
+
+@router.post("/console/cases/{case_id}/reveal")
+async def reveal_text(request: Request, case_id: int, actor: Staff,
+                      reason: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """The personal numbers typed in the case, in full, on this response only; audit-logged."""
+    revealed = await cases_service.reveal_case_text(actor=actor, case_id=case_id, reason=reason,
+                                                    ip=client_ip(request))
+    response = await _case_page(request, actor, case_id, revealed=revealed)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- residents ---------------------------------------------------------------------------------

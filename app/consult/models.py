@@ -10,7 +10,8 @@ class Consultation(Model):
     """A question the engine answered (or handed over): what, where from, how it ended."""
 
     id = fields.BigIntField(primary_key=True)
-    question = fields.TextField()
+    question = fields.TextField()  # personal numbers masked (app.core.pii_text); the original in question_enc
+    question_enc = fields.TextField(null=True)  # the question as asked, encrypted; null when nothing was masked
     category = fields.CharField(max_length=32, db_index=True)
     confidence = fields.FloatField(default=0.0)
     answer_ids = fields.CharField(max_length=300, default="")

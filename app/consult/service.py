@@ -18,7 +18,7 @@ from app.consult.kb import CATEGORIES, SERVICES, Entry, SignoffRow, signoff_stat
 from app.consult.models import Consultation
 from app.consult.retrieval import Hit
 from app.consult.safety import detect_danger, green_channel
-from app.core import events, metrics, pii, ratelimit
+from app.core import events, metrics, pii, pii_text, ratelimit
 from app.core.clock import format_local, to_local, utcnow
 from app.core.scope import OrgScope
 from app.errors import FawuError
@@ -232,6 +232,7 @@ async def _record(text: str, answer: Answer, *, channel: str, account_key: str |
                   now: datetime | None, client: str = "") -> None:
     if not client and resident_id is not None:
         client = pii.lookup_hash(f"resident:{resident_id}")[:24]
+    question, question_enc = pii_text.protect(text[:2000])  # personal numbers masked, original encrypted
     if township_code is None and community_code:
         try:
             township_code = (await org_service.unit_info(community_code)).township_code
@@ -239,7 +240,8 @@ async def _record(text: str, answer: Answer, *, channel: str, account_key: str |
             township_code = None
     try:
         await Consultation.create(
-            question=text[:2000], category=answer.category, confidence=answer.confidence,
+            question=question or "", question_enc=question_enc, category=answer.category,
+            confidence=answer.confidence,
             answer_ids=",".join(a.id for a in answer.answers)[:300], township_code=township_code,
             community_code=community_code, board_code=board_code, channel=channel, account_key=account_key,
             resident_id=resident_id, client=client, handoff=answer.handoff, urgent=answer.urgent,
@@ -379,18 +381,19 @@ async def count_by_board(*, board_codes: list[str] | None = None, since: datetim
 async def questions_of(*, resident_id: int) -> list[dict[str, Any]]:
     """The questions a resident asked (their access request), oldest first."""
     rows = await Consultation.filter(resident_id=resident_id).order_by("created_at", "id")
-    return [{"question": c.question, "category": c.category, "channel": c.channel,
-             "at": format_local(c.created_at)} for c in rows]
+    return [{"question": pii_text.reveal(c.question, c.question_enc), "category": c.category,
+             "channel": c.channel, "at": format_local(c.created_at)} for c in rows]
 
 
 async def erase_resident(*, resident_id: int) -> int:
     """Erase the questions a resident asked (删除权); category and counts stay for hot topics."""
 
-    return int(await Consultation.filter(resident_id=resident_id).update(question="（已删除）", resident_id=None))
+    return int(await Consultation.filter(resident_id=resident_id).update(question="（已删除）", question_enc=None,
+                                                                          resident_id=None))
 
 
 async def purge_questions(*, before: datetime) -> int:
     """Clear the text of questions older than ``before`` (retention); counts stay for hot topics."""
 
     return int(await Consultation.filter(created_at__lt=before).exclude(question="（已清除）").update(
-        question="（已清除）"))
+        question="（已清除）", question_enc=None))

@@ -24,8 +24,11 @@ class InboundMessage(Model):
     event = fields.CharField(max_length=48, null=True)
     event_key = fields.CharField(max_length=255, null=True)
     msg_id = fields.BigIntField(null=True)
-    text = fields.TextField(null=True)
-    fields_json: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)  # the parsed XML fields
+    text = fields.TextField(null=True)  # personal numbers masked (app.core.pii_text); original in text_enc
+    # the parsed XML fields, masked the same way
+    fields_json: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    text_enc = fields.TextField(null=True)  # the text as sent, encrypted; null when nothing was masked
+    fields_enc = fields.TextField(null=True)  # the fields as sent (JSON), encrypted; null likewise
     known = fields.BooleanField(default=True)  # false: an unknown type or event, recorded only
     status = fields.CharField(max_length=16, default="processing")
     reply_xml = fields.TextField(null=True)

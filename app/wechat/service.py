@@ -9,6 +9,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
+from app.core import pii_text
 from app.core.clock import utcnow
 from app.errors import FawuError, NotFound
 from app.wechat.models import ChatLog, DialogueStateRow, InboundMessage, PendingDelivery
@@ -48,28 +49,46 @@ async def persist_inbound(*, account_key: str, key: str, openid: str, kind: str,
                           known: bool = True, status: str = "processing",
                           sig_key: str | None = None) -> InboundMessage | None:
     """One INSERT that both stores the message and claims it; None when it is a duplicate (or,
-    with ``sig_key``, when that plain-mode signature already carried another message)."""
+    with ``sig_key``, when that plain-mode signature already carried another message).
+
+    Personal numbers in the text and fields are stored masked, the originals encrypted beside them
+    (app.core.pii_text); ``find_inbound`` and ``get_inbound`` give them back as sent."""
     now = utcnow()
+    stored_text, text_enc = pii_text.protect(text)
+    stored_raw, fields_enc = pii_text.protect_fields(raw)
     try:
-        return await InboundMessage.create(
+        row = await InboundMessage.create(
             account_key=account_key, dedup_key=key, openid=openid, kind=kind, event=event, sig_key=sig_key,
-            event_key=(event_key[:255] if event_key else None), msg_id=msg_id, text=text, fields_json=raw,
+            event_key=(event_key[:255] if event_key else None), msg_id=msg_id, text=stored_text,
+            fields_json=stored_raw, text_enc=text_enc, fields_enc=fields_enc,
             known=known, status=status, created_at=now, updated_at=now,
             reply_xml="" if status == "done" else None,
         )
     except IntegrityError:
         return None
+    return _as_sent(row)
+
+
+def _as_sent(row: InboundMessage) -> InboundMessage:
+    """The row with its text and fields as sent (in memory only: save it through the service's updates,
+    never with ``row.save()``, or the originals would be written in clear)."""
+    if row.text_enc:
+        row.text = pii_text.reveal(row.text, row.text_enc)
+    if row.fields_enc:
+        row.fields_json = pii_text.reveal_fields(row.fields_json, row.fields_enc)
+    return row
 
 
 async def find_inbound(*, account_key: str, key: str) -> InboundMessage | None:
-    return await InboundMessage.get_or_none(account_key=account_key, dedup_key=key)
+    row = await InboundMessage.get_or_none(account_key=account_key, dedup_key=key)
+    return _as_sent(row) if row is not None else None
 
 
 async def get_inbound(inbound_id: int) -> InboundMessage:
     row = await InboundMessage.get_or_none(id=inbound_id)
     if row is None:
         raise InboundNotFound()
-    return row
+    return _as_sent(row)
 
 
 async def finish_inbound(*, inbound_id: int, status: str, reply_xml: str | None = None,
@@ -174,12 +193,14 @@ async def log_outbound(*, account_key: str, openid: str, text: str, role: str = 
 
 
 async def conversation(*, account_key: str, openid: str, limit: int = 50) -> list[dict[str, Any]]:
-    """The stored messages (role resident/bot/staff, text, at), oldest first, for attaching to a case."""
+    """The stored messages (role resident/bot/staff, text, at), oldest first, for attaching to a case
+    (texts as sent: the case stores them masked with the originals encrypted, like here)."""
     items: list[tuple[datetime, int, dict[str, Any]]] = []
     rows = await InboundMessage.filter(account_key=account_key, openid=openid).order_by("-id").limit(limit)
     for r in rows:
         if r.text:
-            items.append((r.created_at, 0, {"role": "resident", "text": r.text, "at": r.created_at}))
+            items.append((r.created_at, 0, {"role": "resident", "text": pii_text.reveal(r.text, r.text_enc),
+                                            "at": r.created_at}))
         if r.reply_text:
             items.append((r.updated_at, 1, {"role": "bot", "text": r.reply_text, "at": r.updated_at}))
     logs = await ChatLog.filter(account_key=account_key, openid=openid).order_by("-id").limit(limit)
@@ -198,7 +219,8 @@ async def erase_messages(*, accounts: list[tuple[str, str]]) -> int:
     n = 0
     for account_key, openid in accounts:
         n += await InboundMessage.filter(account_key=account_key, openid=openid).update(
-            text=None, fields_json={}, reply_xml=None, reply_text=None, event_key=None)
+            text=None, fields_json={}, text_enc=None, fields_enc=None, reply_xml=None, reply_text=None,
+            event_key=None)
         n += await ChatLog.filter(account_key=account_key, openid=openid).delete()
         await PendingDelivery.filter(account_key=account_key, openid=openid).delete()
         await DialogueStateRow.filter(account_key=account_key, openid=openid).delete()
@@ -209,6 +231,6 @@ async def purge_messages(*, before: datetime) -> int:
     """Clear the chat text of messages older than ``before`` (retention), keeping counts for figures."""
     n = await InboundMessage.filter(
         Q(text__isnull=False) | Q(reply_text__isnull=False) | Q(reply_xml__isnull=False), created_at__lt=before,
-    ).update(text=None, fields_json={}, reply_xml=None, reply_text=None)
+    ).update(text=None, fields_json={}, text_enc=None, fields_enc=None, reply_xml=None, reply_text=None)
     n += await ChatLog.filter(at__lt=before).delete()
     return int(n)

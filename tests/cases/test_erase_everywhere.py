@@ -21,13 +21,17 @@ async def test_erase_scrubs_wechat_messages_bot_questions_and_openids(client: An
     res = await s.text("o_erase_me", QUESTION)
     assert res.status == 200
     link = await ResidentAccount.get(account_key=PLAIN, openid="o_erase_me")
-    assert await InboundMessage.filter(openid="o_erase_me", text=QUESTION).exists()
+    # stored masked, the original encrypted beside it (tests/cases/test_personal_numbers.py)
+    assert await InboundMessage.filter(openid="o_erase_me", text__contains="139****5678",
+                                       text_enc__isnull=False).exists()
     assert await Consultation.filter(resident_id=link.resident_id).exists()
 
     await residents_service.erase_resident(resident_id=link.resident_id, actor=SYSTEM, reason="居民申请删除")
 
     rows = await InboundMessage.filter(openid="o_erase_me")
     assert rows and all(r.text is None and r.reply_text is None and r.fields_json == {} for r in rows)
+    assert all(r.text_enc is None and r.fields_enc is None for r in rows)
+    assert not await Consultation.filter(question_enc__isnull=False).exists()
     assert not await Consultation.filter(question__contains="13912345678").exists()
     assert not await ResidentAccount.filter(openid="o_erase_me").exists()
 
