@@ -47,9 +47,7 @@ migrations: $(STAMP)
 
 # Headless Chromium for the browser tests (Debian's package; a test tool's own download fails offline).
 browsers:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) ; } || \
-	  echo "!! chromium not installed: browser tests will be skipped"
+	@command -v chromium >/dev/null 2>&1 || bash scripts/apt-install.sh "browser tests" chromium
 
 # A CJK font for the posters (PNG draws with it; PDF embeds it: WenQuanYi Micro Hei has TrueType
 # outlines, which reportlab can embed, and may be redistributed) and for the browser's screenshots;
