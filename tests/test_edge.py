@@ -115,3 +115,16 @@ async def test_exempt_console_routes_need_a_login(app: Any) -> None:
             resp = await c.request(method, path, headers=HTML)
             assert resp.status_code in (303, 401, 403), (method, full, resp.status_code)
     assert checked > 20
+
+
+async def test_a_law_gone_since_its_name_was_cached_is_404(app: Any) -> None:
+    """The law names are cached per process; a law missing from the database (re-imported by another
+    process, or another database) is "not found", never a 500."""
+    from app.laws import service as laws_service
+
+    laws_service._names = {"劳动合同法": "劳动合同法"}  # what another database held
+    try:
+        r = await no_raise_client(app).get("/api/laws/article", params={"law": "劳动合同法", "article": "第十条"})
+        assert r.status_code == 404 and "法规库中没有" in r.json()["error"]["message"]
+    finally:
+        laws_service.invalidate_cache()

@@ -145,7 +145,10 @@ async def get_article(*, law: str, article: str | int) -> ArticleView:
             number, sub = parse_article_label(article)
     except ValueError as exc:
         raise InvalidInput(f"条号格式不对：{article}") from exc
-    law_row = await Law.get(short_name=sname)
+    law_row = await Law.get_or_none(short_name=sname)
+    if law_row is None:  # the names are cached per process: another process may have re-imported
+        invalidate_cache()
+        raise LawNotFound(f"法规库中没有《{short_name(law)}》。")
     art = await Article.get_or_none(law_id=law_row.id, number=number, sub=sub)
     if art is None:
         raise ArticleNotFound(f"《{sname}》没有{article_label(number, sub)}（共 {law_row.article_count} 条）。")
