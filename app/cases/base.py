@@ -59,7 +59,7 @@ class InvalidCaseInput(InvalidInput):
 CHANNELS = ("wechat", "miniprogram", "walk_in", "hotline", "web")
 # --- helpers -----------------------------------------------------------------------------------
 
-def protected_text(text: str, *, limit: int = 4000) -> dict[str, str | None]:
+def protected_text(text: str, *, limit: int = 4000) -> dict[str, Any]:
     """A free text as stored: personal numbers masked, the original encrypted beside it
     (``{"text": ..., "text_enc": ...}``; app.core.pii_text)."""
     masked, enc = pii_text.protect(text[:limit])

@@ -224,8 +224,8 @@ async def authenticate(*, username: str, password: str, ip: str = "", max_failur
     window = now - timedelta(minutes=lock_minutes)
 
     if account_max_failures is not None and device is None:
-        recent = await LoginAttempt.filter(account_key=key, updated_at__gte=window).values_list("failures", flat=True)
-        if sum(recent) >= account_max_failures:
+        recent = await LoginAttempt.filter(account_key=key, updated_at__gte=window).values_list("failures")
+        if sum(int(r[0]) for r in recent) >= account_max_failures:
             await asyncio.to_thread(_verify_unknown, password)  # the same time as any answer
             await audit(actor=who, action="login.refused_backstop", target_type="staff", target_id=target, ip=ip)
             metrics.login_refused.labels("backstop").inc()

@@ -72,8 +72,9 @@ async def persist_inbound(*, account_key: str, key: str, openid: str, kind: str,
 def _as_sent(row: InboundMessage) -> InboundMessage:
     """The row with its text and fields as sent (in memory only: save it through the service's updates,
     never with ``row.save()``, or the originals would be written in clear)."""
-    if row.text_enc:
-        row.text = pii_text.reveal(row.text, row.text_enc)
+    sent = pii_text.reveal(row.text, row.text_enc)
+    if sent is not None:
+        row.text = sent
     if row.fields_enc:
         row.fields_json = pii_text.reveal_fields(row.fields_json, row.fields_enc)
     return row
