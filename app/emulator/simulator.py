@@ -16,7 +16,7 @@ import httpx
 
 from app.matrix.service import Account
 from app.wechat import crypto
-from app.wechat.callback import Rejected, parse_xml
+from app.wechat.envelope import Rejected, parse_xml
 
 TIMEOUT = 5.0
 TRIES = 3

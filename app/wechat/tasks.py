@@ -9,8 +9,7 @@ from typing import Any
 from app.core.clock import utcnow
 from app.jobs.service import enqueue, register
 from app.residents import service as residents
-from app.wechat import callback, delivery, service
-from app.wechat.client import get_client
+from app.wechat import delivery, late, service
 from app.wechat.models import InboundMessage
 
 log = logging.getLogger("fawu.wechat.tasks")
@@ -24,11 +23,11 @@ STALLED_AFTER_SECONDS = 60
 async def recover_stalled() -> int:
     """Hand messages whose handling process died to wechat.reply_later; returns how many."""
     cutoff = utcnow() - timedelta(seconds=STALLED_AFTER_SECONDS)
-    ids: list[Any] = await InboundMessage.filter(status="processing", created_at__lt=cutoff).limit(100).values_list(
+    ids = await InboundMessage.filter(status="processing", created_at__lt=cutoff).limit(100).values_list(
         "id", flat=True)
     recovered = 0
     for inbound_id in ids:
-        if await service.finish_inbound(inbound_id=int(inbound_id), status="deferred", only_if="processing"):
+        if await service.finish_inbound(inbound_id=inbound_id, status="deferred", only_if="processing"):
             await enqueue("wechat.reply_later", {"inbound_id": inbound_id},
                           dedupe_key=f"wechat.reply_later:{inbound_id}")
             recovered += 1
@@ -51,7 +50,7 @@ SCHEDULES: list = [("wechat.recover_stalled", 30.0, recover_stalled)]
 @register("wechat.reply_later")
 async def reply_later(payload: dict[str, Any]) -> None:
     """Send the answer of a message that overran the budget (re-computed if its task died)."""
-    await callback.reprocess(inbound_id=int(payload["inbound_id"]))
+    await late.reprocess(inbound_id=int(payload["inbound_id"]))
 
 
 @register("wechat.send_text")
@@ -70,6 +69,8 @@ async def flush_pending(payload: dict[str, Any]) -> None:
 @register("wechat.fetch_user_info")
 async def fetch_user_info(payload: dict[str, Any]) -> None:
     """Ask WeChat for the follower's unionid so residents are one person across the matrix."""
+    from app.wechat.client import get_client
+
     info = await get_client().user_info(payload["account_key"], payload["openid"])
     unionid = (info or {}).get("unionid") if isinstance(info, dict) else None
     if unionid:

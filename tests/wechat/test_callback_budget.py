@@ -9,7 +9,7 @@ from datetime import timedelta
 from app.config import set_settings
 from app.core.clock import utcnow
 from app.jobs.models import Job
-from app.wechat import service
+from app.wechat import late, service
 from app.wechat.models import InboundMessage, PendingDelivery
 from tests.conftest import make_settings
 from tests.wechat.helpers import CALLS, SAFE, sim
@@ -61,9 +61,8 @@ async def test_reply_later_job_recomputes_when_the_task_died(client, drain_jobs)
     openid = "o_died"
     res = await s.text(openid, "ZZT-slow 0.4 重算")
     assert res.is_success
-    from app.wechat import callback
 
-    for task in list(callback._background):  # simulate a restart: the background task is gone
+    for task in list(late._background):  # simulate a restart: the background task is gone
         task.cancel()
     await asyncio.sleep(0.05)
     row = await InboundMessage.get(openid=openid)
