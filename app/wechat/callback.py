@@ -140,14 +140,17 @@ async def _accept(acc: Account, inbound: Inbound, fields: dict[str, Any], encryp
     deadline = started + settings.wechat_reply_budget
     key = service.dedup_key(fields)
     known = inbound.kind in KNOWN_KINDS and (inbound.kind != "event" or inbound.event in KNOWN_EVENTS)
-    sig_key = None if encrypted else f"{params.get('timestamp', '')}:{params.get('nonce', '')}"[:64]
+    # every (timestamp, nonce) carries one message, whatever the mode: a replayed signature with
+    # another body is refused, WeChat's own retry (the same message) finds the stored one below
+    sig_key = f"{params.get('timestamp', '')}:{params.get('nonce', '')}"[:64]
     row = await service.persist_inbound(
         account_key=acc.key, key=key, openid=inbound.openid, kind=inbound.kind, event=inbound.event,
         event_key=inbound.event_key, msg_id=_msg_id(fields), text=inbound.text, raw=fields, known=known,
         status="processing" if known else "done", sig_key=sig_key)
     if row is None:
-        if sig_key is not None and await service.find_inbound(account_key=acc.key, key=key) is None:
-            # not a retry of a stored message: the signature of another message, replayed with a new body
+        stored = await service.find_inbound(account_key=acc.key, key=key)
+        if stored is None or stored.fields_json != fields:
+            # not a retry of a stored message: a spent signature, or another message's MsgId, with a new body
             log.warning("wechat callback rejected: account=%s status=403 reason=signature reused", acc.key)
             return CallbackResult(403, "forbidden", TEXT_MEDIA, "rejected")
         return await _duplicate(acc, key, encrypted, params, deadline)

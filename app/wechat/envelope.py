@@ -94,7 +94,14 @@ def parse_xml(body: bytes) -> dict[str, Any]:
 
 
 def decode(acc: Account, params: dict[str, str], body: bytes) -> tuple[dict[str, Any], bool]:
-    """Verify and decode the POST body: (fields, encrypted)."""
+    """Verify and decode the POST body: (fields, encrypted).
+
+    Safe and compat accounts take only what WeChat sends them: ``encrypt_type=aes``, a ``msg_signature``
+    over the ``Encrypt`` element, and a ciphertext that decrypts for this appid. In compat mode the
+    plaintext fields WeChat sends beside the ciphertext must say what the ciphertext says; the
+    decrypted fields are the ones used. Only plain accounts take a body covered by ``signature`` alone
+    (its (timestamp, nonce) is then spent on one message: see callback._accept).
+    """
     cr = crypto.for_account(acc)
     timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
     check_timestamp(timestamp)
@@ -102,8 +109,8 @@ def decode(acc: Account, params: dict[str, str], body: bytes) -> tuple[dict[str,
         raise Rejected(403, "bad signature")
     outer = parse_xml(body)
     encrypted = params.get("encrypt_type", "").lower() == "aes"
-    if acc.encryption_mode == "safe" and not encrypted:
-        raise Rejected(403, "plaintext message to a safe-mode account")
+    if acc.encryption_mode in ("safe", "compat") and not encrypted:
+        raise Rejected(403, f"plaintext message to a {acc.encryption_mode}-mode account")
     if not encrypted:
         return outer, False
     if not cr.can_encrypt:
@@ -112,7 +119,11 @@ def decode(acc: Account, params: dict[str, str], body: bytes) -> tuple[dict[str,
     if not isinstance(encrypt, str) or not encrypt:
         raise Rejected(400, "missing Encrypt")
     plain = verify_and_decrypt(cr, params.get("msg_signature"), timestamp, nonce, encrypt)
-    return parse_xml(plain.encode("utf-8")), True
+    inner = parse_xml(plain.encode("utf-8"))
+    differs = [k for k, v in outer.items() if k not in ("Encrypt", "ToUserName") and inner.get(k, v) != v]
+    if differs:
+        raise Rejected(403, "plaintext fields differ from the ciphertext: " + ",".join(sorted(differs))[:200])
+    return inner, True
 
 
 def inbound_from(acc: Account, f: dict[str, Any]) -> Inbound:
