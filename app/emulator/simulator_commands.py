@@ -18,6 +18,9 @@ def format_result(res: object) -> str:
     lines = [f"尝试 (attempts): {tries or '无'}"]
     if res.status is None:
         lines.append("回调无应答：微信会向用户显示“该公众号暂时无法提供服务，请稍后再试”。")
+    elif res.error is not None:
+        lines.append(f"错误 (error): 回复无效：{res.error}。微信会向用户显示“该公众号暂时无法提供服务，请稍后再试”。")
+        lines.append(f"原始回复 (raw): {res.body[:300]!r}")
     elif res.status != 200:
         lines.append(f"回调拒绝 (refused): HTTP {res.status} {res.body[:200]}")
     elif res.reply is None:
@@ -42,6 +45,12 @@ def register(cli: click.Group) -> None:
     @click.option("--openid", default="o_simulator_demo", show_default=True, help="The resident's openid.")
     @click.option("--text", "text", default=None, help="Send a text message.")
     @click.option("--voice", default=None, help="Send a voice message with this recognition text.")
+    @click.option("--image", "image", default=None, metavar="PICURL", help="Send an image message (its PicUrl).")
+    @click.option("--location", "location", default=None, metavar="LAT,LNG[,LABEL]",
+                  help="Send a location message; with --event LOCATION, the event's coordinates.")
+    @click.option("--link", "link", default=None, metavar="URL", help="Send a link message (--title for its title).")
+    @click.option("--title", default="", help="The title of a --link message.")
+    @click.option("--ticket", default=None, help="The Ticket of a SCAN or scan-subscribe event (default: a new one).")
     @click.option("--event", default=None,
                   help="Send an event: subscribe, unsubscribe, SCAN, CLICK, VIEW, LOCATION, ...")
     @click.option("--key", "event_key", default=None,
@@ -52,7 +61,8 @@ def register(cli: click.Group) -> None:
                   help="Encryption mode (default: the account's).")
     @click.option("--timeout", default=5.0, show_default=True, help="Seconds WeChat waits for a reply.")
     @click.option("--tries", default=3, show_default=True, help="Attempts WeChat makes.")
-    def simulate(account: str, openid: str, text: str | None, voice: str | None, event: str | None,
+    def simulate(account: str, openid: str, text: str | None, voice: str | None, image: str | None,
+                 location: str | None, link: str | None, title: str, ticket: str | None, event: str | None,
                  event_key: str | None, verify: bool, url: str | None, mode: str | None, timeout: float,
                  tries: int) -> None:
         """Send a signed (and encrypted) message or event to fawu's callback as WeChat does.
@@ -70,26 +80,54 @@ def register(cli: click.Group) -> None:
             keys = "、".join(a.key for a in matrix.official_accounts())
             fail(f"没有公众号 {account!r}（可用：{keys}）")
             return
-        if sum(x is not None for x in (text, voice, event)) + int(verify) != 1:
-            fail("请给出且只给出一项：--text、--voice、--event 或 --verify")
+        is_location_event = (event or "").upper() == "LOCATION"
+        given = (text, voice, image, link, event, None if is_location_event else location)
+        if sum(x is not None for x in given) + int(verify) != 1:
+            fail("请给出且只给出一项：--text、--voice、--image、--location、--link、--event 或 --verify")
             return
+        coords: tuple[float, float, str] | None = None
+        if location is not None:
+            try:
+                lat_s, lng_s, *label = location.split(",", 2)
+                coords = (float(lat_s), float(lng_s), label[0] if label else "")
+            except ValueError:
+                fail("--location 的格式应为 纬度,经度[,地点名称]，例如 30.27,120.15,街道办")
+                return
+            if not (-90 <= coords[0] <= 90 and -180 <= coords[1] <= 180):
+                fail("--location 的纬度应在 -90 到 90、经度应在 -180 到 180 之间")
+                return
         sim = CallbackSimulator(acc, base_url=url or settings.public_base_url, timeout=timeout, tries=tries,
                                 mode=mode)
 
-        async def go() -> str:
+        async def go() -> tuple[str, bool]:
             if verify:
                 status, body, expected = await sim.verify_url()
                 ok = status == 200 and body == expected
-                return f"URL 验证 (verification): HTTP {status}，{'通过' if ok else '失败'}"
+                return f"URL 验证 (verification): HTTP {status}，{'通过' if ok else '失败'}", ok
             if text is not None:
                 res = await sim.text(openid, text)
             elif voice is not None:
                 res = await sim.voice(openid, voice)
+            elif image is not None:
+                res = await sim.image(openid, image)
+            elif link is not None:
+                res = await sim.link(openid, link, title)
+            elif event is None and coords is not None:
+                res = await sim.location(openid, coords[0], coords[1], coords[2])
             else:
-                res = await sim.event(openid, str(event), event_key)
-            return format_result(res)
+                extra: dict[str, object] = {}
+                if ticket:
+                    extra["Ticket"] = ticket
+                if is_location_event and coords is not None:
+                    extra.update(Latitude=coords[0], Longitude=coords[1])
+                res = await sim.event(openid, str(event), event_key, **extra)
+            return format_result(res), res.status == 200 and res.error is None
 
         try:
-            click.echo(run_async(go()))
+            out, ok = run_async(go())
         except OSError as exc:
             fail(f"无法连接 {sim.base_url}：{exc}")
+            return
+        click.echo(out)
+        if not ok:
+            raise SystemExit(1)

@@ -126,9 +126,10 @@ async def handle(*, account_key: str, params: dict[str, str], body: bytes | None
     return result
 
 
-def _msg_id(f: dict[str, Any]) -> int | None:
+def _msg_id(f: dict[str, Any]) -> str | None:
+    """WeChat's MsgId as sent (19-20 digit ids do not fit a signed BIGINT, so it is kept as text)."""
     v = f.get("MsgId") or f.get("MsgID")
-    return int(v) if isinstance(v, str) and v.isdigit() and len(v) <= 18 else None
+    return v.strip() if isinstance(v, str) and v.strip().isascii() and v.strip().isdigit() and len(v.strip()) <= 20 else None
 
 
 async def _accept(acc: Account, inbound: Inbound, fields: dict[str, Any], encrypted: bool,

@@ -23,7 +23,7 @@ class InboundMessage(Model):
     kind = fields.CharField(max_length=24)
     event = fields.CharField(max_length=48, null=True)
     event_key = fields.CharField(max_length=255, null=True)
-    msg_id = fields.BigIntField(null=True)
+    msg_id = fields.CharField(max_length=20, null=True)  # WeChat's MsgId: up to 20 digits (unsigned 64-bit)
     text = fields.TextField(null=True)
     fields_json: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)  # the parsed XML fields
     known = fields.BooleanField(default=True)  # false: an unknown type or event, recorded only

@@ -12,7 +12,7 @@ from app.jobs import service as jobs
 from app.matrix.service import Account
 from app.residents import service as residents
 from app.wechat import delivery, service, windows
-from app.wechat.replies import render_reply, split_text
+from app.wechat.replies import BUSY_TEXT, render_reply, split_text
 from app.wechat.router import NO_REPLY, Inbound, InboundRouter, NewsReply, Reply, TextReply
 
 log = logging.getLogger("fawu.wechat.callback")

@@ -44,7 +44,7 @@ def dedup_key(fields: dict[str, Any]) -> str:
 
 
 async def persist_inbound(*, account_key: str, key: str, openid: str, kind: str, event: str | None,
-                          event_key: str | None, msg_id: int | None, text: str | None, raw: dict[str, Any],
+                          event_key: str | None, msg_id: str | None, text: str | None, raw: dict[str, Any],
                           known: bool = True, status: str = "processing",
                           sig_key: str | None = None) -> InboundMessage | None:
     """One INSERT that both stores the message and claims it; None when it is a duplicate (or,
