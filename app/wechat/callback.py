@@ -119,11 +119,46 @@ async def handle(*, account_key: str, params: dict[str, str], body: bytes | None
         return _reject(label, r.status, r.reason)
     try:
         result = await _accept(acc, inbound, fields, encrypted, params, router or default_router, started)
-    except Exception:
-        metrics.caught("wechat.callback", log, "wechat callback failed: account=%s", acc.key)
-        return CallbackResult(200, SUCCESS, TEXT_MEDIA, "handled")
+    except Exception as exc:
+        # never "success" here: the message may not be stored (the database is down), and "success"
+        # tells WeChat never to send it again. An error status, late enough for WeChat's retry.
+        if isinstance(exc, NotStored):
+            metrics.caught("wechat.callback.unstored", log, "wechat message not stored (WeChat will retry): "
+                           "account=%s cause=%s", acc.key, exc, level=logging.WARNING)
+        else:
+            metrics.caught("wechat.callback", log, "wechat callback failed (WeChat will retry): account=%s", acc.key)
+        result = await _unstored(started)
     metrics.wechat_messages.labels(acc.key, result.outcome).inc()
     return result
+
+
+class NotStored(Exception):
+    """The message could not be stored within the hold time (the database did not answer)."""
+
+
+async def _unstored(started: float) -> CallbackResult:
+    """503, answered no sooner than ``wechat_unstored_hold`` after arrival. WeChat documents a retry when
+    no answer comes within 5 s; it does not document what it does with an HTTP error (undocumented
+    choice: hold past 5 s by default, so the documented retry happens either way)."""
+    wait = started + get_settings().wechat_unstored_hold - time.monotonic()
+    if wait > 0:
+        await asyncio.sleep(wait)
+    return CallbackResult(503, "busy", TEXT_MEDIA, "unstored")
+
+
+async def _store(*, started: float, **row: Any) -> Any:
+    """persist_inbound, tried again with back-off while the database fails, until the hold time is spent."""
+    hold = started + get_settings().wechat_unstored_hold
+    delay = 0.05
+    while True:
+        try:
+            return await service.persist_inbound(**row)
+        except Exception as exc:
+            if time.monotonic() + delay >= hold:
+                raise NotStored(f"{type(exc).__name__}: {exc}"[:300]) from exc
+            log.warning("storing a wechat message failed, trying again: %s", type(exc).__name__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
 
 def _msg_id(f: dict[str, Any]) -> str | None:
@@ -144,8 +179,8 @@ async def _accept(acc: Account, inbound: Inbound, fields: dict[str, Any], encryp
     # every (timestamp, nonce) carries one message, whatever the mode: a replayed signature with
     # another body is refused, WeChat's own retry (the same message) finds the stored one below
     sig_key = f"{params.get('timestamp', '')}:{params.get('nonce', '')}"[:64]
-    row = await service.persist_inbound(
-        account_key=acc.key, key=key, openid=inbound.openid, kind=inbound.kind, event=inbound.event,
+    row = await _store(
+        started=started, account_key=acc.key, key=key, openid=inbound.openid, kind=inbound.kind, event=inbound.event,
         event_key=inbound.event_key, msg_id=_msg_id(fields), text=inbound.text, raw=fields, known=known,
         status="processing" if known else "done", sig_key=sig_key)
     if row is None:

@@ -12,7 +12,7 @@ from app.jobs import service as jobs
 from app.matrix.service import Account
 from app.residents import service as residents
 from app.wechat import delivery, service, windows
-from app.wechat.replies import BUSY_TEXT, render_reply, split_text
+from app.wechat.replies import render_reply, split_text
 from app.wechat.router import NO_REPLY, Inbound, InboundRouter, NewsReply, Reply, TextReply
 
 log = logging.getLogger("fawu.wechat.callback")
@@ -75,9 +75,10 @@ async def process(acc: Account, inbound: Inbound, router: InboundRouter) -> str:
         if not await service.finish_inbound(inbound_id=inbound.message_id or 0, status="answered",
                                             only_if=("deferred", "redoing"), **outcome):
             return xml  # another run stored (and delivers) the answer: this one is dropped whole
-    for part in rest:
-        await jobs.enqueue("wechat.send_text", {"account_key": acc.key, "openid": inbound.openid, "text": part,
-                                                "inbound_id": inbound.message_id})
+    if rest:  # one job for the parts, in order; keyed on the message, so a recovered run adds none
+        await jobs.enqueue("wechat.send_text", {"account_key": acc.key, "openid": inbound.openid, "texts": rest,
+                                                "inbound_id": inbound.message_id},
+                           dedupe_key=f"wechat.send_text:{inbound.message_id}")
     return xml
 
 
