@@ -90,10 +90,15 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
                     community_code: str | None = None, board_code: str | None = None,
                     account_key: str | None = None, openid: str | None = None,
                     conversation: list[dict[str, Any]] | None = None, urgent: bool = False,
-                    source: str = "bot_handoff", actor: Actor | None = None) -> Case:
+                    source: str = "bot_handoff", actor: Actor | None = None, source_ref: str | None = None) -> Case:
     """Open a case (bot hand-over, form, booking, complaint, bad review, or staff recording a walk-in
     or call). Units come from the arguments, else the board, else the account's org unit. With a
-    staff ``actor`` the recorder becomes the owner (首问负责). Writes history, computes the deadline."""
+    staff ``actor`` the recorder becomes the owner (首问负责). Writes history, computes the deadline.
+    With ``source_ref`` (what opened it, e.g. the inbound message) opening twice gives the one case."""
+    if source_ref is not None:
+        existing = await Case.get_or_none(source_ref=source_ref)
+        if existing is not None:
+            return existing
     if type not in {t.value for t in CaseType}:
         raise InvalidCaseInput(f"未知的案件类型：{type}")
     if channel not in CHANNELS:
@@ -123,6 +128,7 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
                     channel=channel, summary=summary[:4000], urgent=urgent, resident_id=resident_id,
                     township_code=township_code, community_code=community_code, board_code=board_code,
                     account_key=account_key, openid=openid, opened_at=now, clock_start_at=now, using_db=conn,
+                    source_ref=source_ref,
                 )
                 await _event(case, "open", actor, conn=conn, to_status="accepted", to_unit=community_code or township_code,
                              detail={"source": source, "channel": channel, "type": type})
@@ -136,6 +142,10 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
                 await recompute_deadline(case, conn=conn)
             break
         except IntegrityError:
+            if source_ref is not None:  # opened by a concurrent run of the same source
+                existing = await Case.get_or_none(source_ref=source_ref)
+                if existing is not None:
+                    return existing
             if attempt == 4:
                 raise
     log.info("case %s opened (type=%s source=%s)", case.number, type, source)

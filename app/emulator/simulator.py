@@ -209,7 +209,7 @@ class CallbackSimulator:
     # ---- sending ----
     async def post(self, xml: str, *, mode: str | None = None, params: dict[str, str] | None = None,
                    body: bytes | None = None) -> SimResult:
-        """POST like WeChat: 5 s timeout, up to 3 tries on a timeout or a broken connection."""
+        """POST like WeChat: 5 s timeout, up to 3 tries on a timeout, a broken connection or a 5xx."""
         if params is None or body is None:
             params, body = self.sign(xml, mode=mode)
         attempts: list[Attempt] = []
@@ -224,6 +224,10 @@ class CallbackSimulator:
                     attempts.append(Attempt(None, type(exc).__name__, time.monotonic() - t0))
                     continue
                 attempts.append(Attempt(resp.status_code, None, time.monotonic() - t0))
+                if resp.status_code >= 500 and len(attempts) < self.tries:
+                    # undocumented choice: WeChat documents retries after a timeout; we assume it treats a
+                    # server error (its alarm lists "回应失败") the same way and try again
+                    continue
                 if resp.status_code != 200:
                     return SimResult(resp.status_code, resp.text, None, attempts)
                 try:
