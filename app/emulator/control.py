@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,6 +17,7 @@ from app.emulator.api import (
     st,
 )
 from app.emulator.state import (
+    TOKEN_OVERLAP,
     AccountState,
     EmulatorState,
 )
@@ -122,6 +124,23 @@ async def c_fault(request: Request) -> Response:
     return JSONResponse(fault.public())
 
 
+@control.post("/tokens/revoke")
+@_controlled
+async def c_tokens_revoke(request: Request) -> Response:
+    """Make every token of an account invalid now (40001), as when someone else refreshed it long ago:
+    {account_key}."""
+    state = st(request)
+    data = await _control_json(request)
+    acc = _acc(state, data)
+    gone = state.now() - TOKEN_OVERLAP - timedelta(seconds=1)
+    revoked = 0
+    for tok in state.tokens.values():
+        if tok.appid == acc.account.appid and tok.status(state.now()) == 0:
+            tok.superseded_at = gone
+            revoked += 1
+    return JSONResponse({"revoked": revoked})
+
+
 @control.delete("/faults")
 @_controlled
 async def c_faults_clear(request: Request) -> Response:
@@ -133,8 +152,6 @@ async def c_faults_clear(request: Request) -> Response:
 @_controlled
 async def c_clock(request: Request) -> Response:
     """Advance the emulator's clock: {seconds}."""
-    from datetime import timedelta
-
     state = st(request)
     data = await _control_json(request)
     state.offset += timedelta(seconds=float(data.get("seconds", 0)))

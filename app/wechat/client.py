@@ -2,7 +2,8 @@
 
 Every endpoint goes through ``settings.wechat_api_base`` (WeChat, or the loopback emulator). Tokens
 come from the shared cache (app.wechat.tokens); 40001/40014/42001 expire the failed token
-(compare-and-expire) and retry exactly once; -1 is retried with jittered back-off; 45009 stops and
+(compare-and-expire) and retry once (once more if the newer token is refused too); a failed token
+fetch is shared by every caller (back-off); -1 is retried with jittered back-off; 45009 stops and
 alerts; 45015/45047 close the customer-service window. Every failure is a typed WeChatAPIError.
 """
 
@@ -33,7 +34,7 @@ from app.wechat.errors import (
     WindowClosed,
     error_for,
 )
-from app.wechat.tokens import TokenManager, TokenUnavailable, make_store
+from app.wechat.tokens import TokenBackoff, TokenManager, TokenUnavailable, make_store
 
 log = logging.getLogger("fawu.wechat.client")
 
@@ -51,7 +52,8 @@ class WeChatClient(MessagesAPI, ContentAPI):
         self.http = httpx.AsyncClient(base_url=self.settings.wechat_api_base, timeout=self.timeout,
                                       transport=transport, headers={"User-Agent": "fawu"})
         self.tokens = TokenManager(make_store(self.settings.redis_url),
-                                   margin=self.settings.wechat_token_refresh_margin)
+                                   margin=self.settings.wechat_token_refresh_margin,
+                                   failure_backoff=self.settings.wechat_token_failure_backoff)
         self.loop: asyncio.AbstractEventLoop | None = None
 
     async def aclose(self) -> None:
@@ -145,7 +147,7 @@ class WeChatClient(MessagesAPI, ContentAPI):
         """Call an endpoint with the account's token and WeChat's error policy."""
         account = self.account(account_key)
         busy = 0
-        token_retried = False
+        refused: list[str] = []  # tokens WeChat refused during this call
         failed: str | None = None
         while True:
             token = ""
@@ -155,6 +157,11 @@ class WeChatClient(MessagesAPI, ContentAPI):
                     try:
                         token = await self.tokens.get(account.key, lambda f: self._fetch_token(account, f),
                                                       failed=failed)
+                    except TokenBackoff as exc:  # a fetch failed a moment ago: not asked again yet
+                        f = exc.failure
+                        raise error_for(f.errcode, f"token fetch failed {f.count}x, next try after "
+                                        f"{f.until:%H:%M:%S} UTC: {f.errmsg}", endpoint=path.lstrip("/"),
+                                        account_key=account.key) from exc
                     except TokenUnavailable as exc:
                         raise SystemBusy(-1, "token refresh held by another process too long",
                                          endpoint=path.lstrip("/"), account_key=account.key) from exc
@@ -162,9 +169,11 @@ class WeChatClient(MessagesAPI, ContentAPI):
                 return await self._send(method, path, account_key=account.key, params=query, json=json,
                                         files=files, binary=binary)
             except TokenInvalid:
-                if not with_token or token_retried or not token:
+                # retried once after the refusal; once more only if a newer token was refused too (others
+                # refreshed meanwhile, or a burst of 40001): never the same token twice, never a loop
+                if not with_token or not token or token in refused or len(refused) >= 2:
                     raise
-                token_retried = True
+                refused.append(token)
                 failed = token
                 await self.tokens.expire(account.key, token)
                 log.info("token of %s refused, refreshed once", account.key)

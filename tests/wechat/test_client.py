@@ -371,7 +371,8 @@ async def test_unreachable_wechat_is_busy_after_a_few_tries(db: None, settings: 
         with pytest.raises(errors.SystemBusy) as exc:
             await client.user_info(SERVICE, "oX")
         assert "cannot connect" in exc.value.errmsg
-        assert metrics.wechat_api_calls.labels(SERVICE, "cgi-bin/stable_token")._value.get() == before + 3
+        # tried three times, but the token endpoint was asked once: the failure is shared (back-off)
+        assert metrics.wechat_api_calls.labels(SERVICE, "cgi-bin/stable_token")._value.get() == before + 1
     finally:
         await client.aclose()
         set_matrix(None)
