@@ -8,7 +8,9 @@ and re-exports ownership (``ownership.py``), feedback (``feedback.py``), console
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +46,9 @@ from app.matrix.service import get_matrix
 from app.org import service as org_service
 
 log = logging.getLogger("fawu.cases")
+
+
+OPEN_TRIES = 12  # case numbers collide when many cases open at once (e.g. a burst of hand-overs)
 
 
 async def _new_number(conn: Any) -> str:
@@ -120,7 +125,9 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
         else:
             raise CaseForbidden("不能为本单位以外的地区登记案件。")
     now = utcnow()
-    for attempt in range(5):
+    for attempt in range(OPEN_TRIES):
+        if attempt:  # a concurrent opening took the number: spread the retries (numbers come from a count)
+            await asyncio.sleep(random.uniform(0.01, 0.05) * attempt)
         try:
             async with in_transaction() as conn:
                 case = await Case.create(
@@ -146,7 +153,7 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
                 existing = await Case.get_or_none(source_ref=source_ref)
                 if existing is not None:
                     return existing
-            if attempt == 4:
+            if attempt == OPEN_TRIES - 1:
                 raise
     log.info("case %s opened (type=%s source=%s)", case.number, type, source)
     return case

@@ -147,12 +147,16 @@ async def _unstored(started: float) -> CallbackResult:
 
 
 async def _store(*, started: float, **row: Any) -> Any:
-    """persist_inbound, tried again with back-off while the database fails, until the hold time is spent."""
+    """persist_inbound, tried again with back-off while the database fails, until the hold time is spent.
+
+    An attempt that hangs (a connection pool waiting on a database that does not answer) is cut at the
+    hold too; should its INSERT still land, WeChat's retry finds the stored message (nothing doubled)."""
     hold = started + get_settings().wechat_unstored_hold
     delay = 0.05
     while True:
         try:
-            return await service.persist_inbound(**row)
+            async with asyncio.timeout(max(hold - time.monotonic(), 0.05)):
+                return await service.persist_inbound(**row)
         except Exception as exc:
             if time.monotonic() + delay >= hold:
                 raise NotStored(f"{type(exc).__name__}: {exc}"[:300]) from exc

@@ -53,7 +53,13 @@ async def expire_pending() -> None:
     await delivery.expire_pending()
 
 
-SCHEDULES: list = [("wechat.recover_stalled", 30.0, recover_stalled), ("wechat.expire_pending", 3600.0, expire_pending)]
+def _recover_every() -> float:
+    """Look for stalled messages twice per stall time (at most every 30 s)."""
+    return min(30.0, get_settings().wechat_stalled_after / 2)
+
+
+SCHEDULES: list = [("wechat.recover_stalled", _recover_every, recover_stalled),
+                   ("wechat.expire_pending", 3600.0, expire_pending)]
 
 
 @register("wechat.reply_later")
