@@ -20,7 +20,10 @@ MENU_TYPES = {"click", "view", "miniprogram", "scancode_push", "scancode_waitmsg
 MSG_TEXT = {
     -1: "system error", 40001: "invalid credential, access_token is invalid or not latest",
     40002: "invalid grant_type", 40003: "invalid openid", 40007: "invalid media_id", 40013: "invalid appid",
-    40016: "invalid button size", 40017: "invalid button type", 40018: "invalid button name size",
+    40016: "invalid button size", 40020: "invalid button url size", 40026: "invalid sub button key size",
+    40054: "invalid sub button url domain", 40055: "invalid button url domain", 43101: "user refuse to accept the msg",
+    45002: "content size out of limit", 45067: "clientmsgid size out of limit", 47003: "argument invalid!",
+    40004: "invalid media type", 40006: "invalid meida size", 41005: "media data missing", 40017: "invalid button type", 40018: "invalid button name size",
     40019: "invalid button key size", 40023: "invalid sub button size", 40024: "invalid sub button type",
     40025: "invalid sub button name size", 40027: "invalid sub button url size", 40029: "invalid code",
     40032: "invalid openid list size", 40037: "invalid template_id", 40097: "invalid args",
@@ -39,6 +42,8 @@ MSG_TEXT = {
 class Refusal(Exception):
     """WeChat's answer with a non-zero errcode."""
 
+    extra: dict[str, Any] = {}  # further fields WeChat puts in this answer (e.g. 45065's msg_id)
+
     def __init__(self, errcode: int, errmsg: str | None = None) -> None:
         self.errcode = errcode
         self.errmsg = errmsg or MSG_TEXT.get(errcode, "error")
@@ -49,9 +54,10 @@ def wx(data: dict[str, Any] | None = None, **kw: Any) -> JSONResponse:
     return JSONResponse(body, media_type=JSON_TYPE)
 
 
-def refuse(errcode: int, errmsg: str | None = None) -> JSONResponse:
+def refuse(errcode: int, errmsg: str | None = None, extra: dict[str, Any] | None = None) -> JSONResponse:
     text = errmsg or MSG_TEXT.get(errcode, "error")
-    return JSONResponse({"errcode": errcode, "errmsg": f"{text} rid: {rid()}"}, media_type=JSON_TYPE)
+    return JSONResponse({"errcode": errcode, "errmsg": f"{text} rid: {rid()}", **(extra or {})},
+                        media_type=JSON_TYPE)
 
 
 def st(request: Request) -> EmulatorState:
@@ -115,7 +121,7 @@ def api(method: str, path: str) -> Callable[[Handler], Handler]:
             try:
                 return await fn(request)
             except Refusal as exc:
-                return refuse(exc.errcode, exc.errmsg)
+                return refuse(exc.errcode, exc.errmsg, exc.extra)
 
         endpoint.__name__ = fn.__name__
         router.add_api_route(path, endpoint, methods=[method], include_in_schema=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
@@ -111,6 +112,43 @@ async def add_material(request: Request) -> Response:
     return wx(out)
 
 
+# Temporary media (/cgi-bin/media/upload): kept 3 days; sizes and formats from the docs
+# ("图片 10M，支持PNG\JPEG\JPG\GIF；语音 2M，播放长度不超过60s，支持AMR\MP3；视频 10MB，支持MP4；缩略图 64KB，支持JPG").
+MEDIA_TTL = timedelta(days=3)
+MEDIA_LIMITS = {"image": 10 << 20, "voice": 2 << 20, "video": 10 << 20, "thumb": 64 << 10}
+MEDIA_FORMATS = {"image": (b"\x89PNG", b"\xff\xd8\xff", b"GIF8"), "voice": (b"#!AMR", b"ID3", b"\xff\xfb", b"\xff\xf3"),
+                 "video": (), "thumb": (b"\xff\xd8\xff",)}
+
+
+@api("POST", "/cgi-bin/media/upload")
+async def media_upload(request: Request) -> Response:
+    state = st(request)
+    acc = authed(request)
+    official(acc)
+    mtype = request.query_params.get("type", "")
+    if mtype not in MEDIA_LIMITS:
+        raise Refusal(40004, "invalid media type")
+    form = await request.form()
+    media = form.get("media")
+    if media is None or isinstance(media, str):
+        raise Refusal(41005, "media data missing")
+    content = await media.read()
+    if not content or len(content) > MEDIA_LIMITS[mtype]:
+        raise Refusal(40006, "invalid meida size")
+    formats = MEDIA_FORMATS[mtype]
+    if mtype == "video":
+        if content[4:8] != b"ftyp":  # MP4
+            raise Refusal(40005, "invalid file type")
+    elif not content.startswith(formats):
+        raise Refusal(40005, "invalid file type")
+    media_id = _media_id()
+    now = state.now()
+    acc.media[media_id] = {"type": mtype, "size": len(content), "expires_at": now + MEDIA_TTL}
+    state.record("media", {"account_key": acc.account.key, "media_id": media_id, "type": mtype, "size": len(content)})
+    key = "thumb_media_id" if mtype == "thumb" else "media_id"
+    return wx({"type": mtype, key: media_id, "created_at": int(now.timestamp())})
+
+
 @api("POST", "/cgi-bin/material/add_news")
 async def add_news(request: Request) -> Response:
     authed(request)
@@ -170,11 +208,19 @@ async def qrcode_create(request: Request) -> Response:
 
 
 def png_of(text: str, *, box: int = 10) -> bytes:
+    return _qr_image(text, box=box, fmt="PNG")
+
+
+def jpeg_of(text: str, *, box: int = 10) -> bytes:
+    return _qr_image(text, box=box, fmt="JPEG")
+
+
+def _qr_image(text: str, *, box: int, fmt: str) -> bytes:
     import qrcode
 
     img = qrcode.make(text, box_size=box, border=2)
     buf = io.BytesIO()
-    img.save(buf, format="PNG")
+    (img.get_image().convert("RGB") if fmt == "JPEG" else img).save(buf, format=fmt)
     return buf.getvalue()
 
 
@@ -185,7 +231,8 @@ async def showqrcode(request: Request) -> Response:
     rec = next((a.qrcodes[ticket] for a in state.accounts.values() if ticket in a.qrcodes), None)
     if rec is None or (rec["expires_at"] and rec["expires_at"] < state.now().timestamp()):
         return Response(status_code=404)
-    return Response(await asyncio.to_thread(png_of, rec["url"]), media_type="image/jpeg")
+    # WeChat's showqrcode answers a JPEG image
+    return Response(await asyncio.to_thread(jpeg_of, rec["url"]), media_type="image/jpeg")
 
 
 @api("POST", "/wxa/getwxacodeunlimit")

@@ -26,7 +26,7 @@ from app.emulator.state import (
 )
 
 
-def _check_mass_body(acc: AccountState, data: dict[str, Any]) -> str:
+def _check_mass_body(state: EmulatorState, acc: AccountState, data: dict[str, Any]) -> str:
     msgtype = data.get("msgtype")
     part = data.get(str(msgtype)) if isinstance(msgtype, str) else None
     if not isinstance(part, dict):
@@ -35,19 +35,31 @@ def _check_mass_body(acc: AccountState, data: dict[str, Any]) -> str:
         raise Refusal(44004)
     if msgtype == "mpnews" and str(part.get("media_id", "")) not in acc.drafts:
         raise Refusal(40007)
+    if msgtype in ("image", "voice", "mpvideo", "video") and not acc.has_media(part.get("media_id"), state.now()):
+        raise Refusal(40007)
+    if msgtype == "images" and not all(acc.has_media(m, state.now()) for m in part.get("media_ids") or [None]):
+        raise Refusal(40007)
     return str(msgtype)
 
 
 def _clientmsgid(state: EmulatorState, acc: AccountState, data: dict[str, Any]) -> str:
     cid = str(data.get("clientmsgid", "") or "")
-    if len(cid) > 64:
-        raise Refusal(40097)
+    if len(cid.encode("utf-8")) > 64:  # "长度限制 64 字节" (the sendall/send docs)
+        raise Refusal(45067, "clientmsgid size out of limit")
     if cid:
         now = state.now()
         seen = acc.clientmsgids.get(cid)
         if seen and (now - seen[0]).total_seconds() < 86400:
-            raise Refusal(45065)
+            raise Duplicate(seen[1])
     return cid
+
+
+class Duplicate(Refusal):
+    """45065: the clientmsgid was used within 24 h; WeChat's answer names the send that used it."""
+
+    def __init__(self, msg_id: int) -> None:
+        super().__init__(45065)
+        self.extra = {"msg_id": msg_id}
 
 
 def _mass_accept(state: EmulatorState, acc: AccountState, *, target: str, recipients: list[str], msgtype: str,
@@ -93,7 +105,7 @@ async def mass_sendall(request: Request) -> Response:
     flt = data.get("filter")
     if not isinstance(flt, dict):
         raise Refusal(47001)
-    msgtype = _check_mass_body(acc, data)
+    msgtype = _check_mass_body(state, acc, data)
     cid = _clientmsgid(state, acc, data)
     if flt.get("is_to_all"):
         recipients = [o for o, f in acc.followers.items() if f.subscribed]
@@ -121,10 +133,38 @@ async def mass_send(request: Request) -> Response:
     touser = data.get("touser")
     if not isinstance(touser, list) or not (2 <= len(touser) <= 10_000):
         raise Refusal(40130)
-    msgtype = _check_mass_body(acc, data)
+    msgtype = _check_mass_body(state, acc, data)
     cid = _clientmsgid(state, acc, data)
     return _mass_accept(state, acc, target="openids", recipients=[str(o) for o in touser], msgtype=msgtype,
                         cid=cid, data=data)
+
+
+PREVIEWS_PER_DAY = 100  # "每日调用次数有限制（100次）" (the preview docs)
+
+
+@api("POST", "/cgi-bin/message/mass/preview")
+async def mass_preview(request: Request) -> Response:
+    """Send a mass message to one follower to check how it looks (no quota, nothing counted for the month)."""
+    state = st(request)
+    acc = authed(request)
+    official(acc)
+    data = await body_json(request)
+    msgtype = _check_mass_body(state, acc, data)
+    openid = data.get("touser")
+    if not openid:
+        # undocumented choice: previews by WeChat ID (towxname) are not emulated; such a call is refused
+        raise Refusal(40003 if data.get("towxname") else 40097)
+    f = acc.followers.get(str(openid))
+    if f is None or not f.subscribed:
+        raise Refusal(40003)
+    day = state.day()
+    if acc.previews.get(day, 0) >= PREVIEWS_PER_DAY:
+        raise Refusal(45009)
+    acc.previews[day] = acc.previews.get(day, 0) + 1
+    msg_id = state.msg_id()
+    state.record("preview", {"account_key": acc.account.key, "openid": f.openid, "msgtype": msgtype,
+                             msgtype: data.get(msgtype), "msg_id": msg_id})
+    return wx({"errcode": 0, "errmsg": "preview success", "msg_id": msg_id})
 
 
 @api("POST", "/cgi-bin/message/mass/get")

@@ -16,6 +16,10 @@ from app.emulator.api import (
     st,
     wx,
 )
+from app.emulator.api_templates import check_values, known_template, spend_subscription
+
+# the field of each media message that names its media (temporary media or permanent material)
+MEDIA_KEYS = {"image": "media_id", "voice": "media_id", "video": "media_id", "music": "thumb_media_id"}
 
 
 @api("POST", "/cgi-bin/message/custom/send")
@@ -46,7 +50,15 @@ async def custom_send(request: Request) -> Response:
             raise Refusal(40097)
         if mp is None or part.get("appid") != mp.account.appid:
             raise Refusal(40013)
-    elif msgtype not in ("image", "voice", "video", "music", "mpnews", "msgmenu", "wxcard", "mpnewsarticle"):
+        if not acc.has_media(part["thumb_media_id"], state.now()):
+            raise Refusal(40007)
+    elif msgtype in MEDIA_KEYS:
+        if not acc.has_media(part.get(MEDIA_KEYS[msgtype]), state.now()):
+            raise Refusal(40007)
+    elif msgtype == "mpnews":
+        if str(part.get("media_id", "")) not in acc.drafts and not acc.has_media(part.get("media_id"), state.now()):
+            raise Refusal(40007)
+    elif msgtype not in ("msgmenu", "wxcard", "mpnewsarticle"):
         raise Refusal(40008, "invalid message type")
     code = state.consume_window(f)
     if code:
@@ -65,12 +77,14 @@ async def template_send(request: Request) -> Response:
     f = follower(acc, data.get("touser"))
     if not f.subscribed:
         raise Refusal(43004)
-    if not data.get("template_id"):
-        raise Refusal(40037)
+    known_template(acc, data.get("template_id"), subscription=False)
     payload = data.get("data")
-    if not isinstance(payload, dict) or any(not isinstance(v, dict) or "value" not in v for v in payload.values()):
-        raise Refusal(47001)
-    payload = {k: v for k, v in payload.items() if k not in ("first", "remark")}  # removed since 2023-05
+    if isinstance(payload, dict):  # removed since 2023-05: filtered before the values are checked
+        payload = {k: v for k, v in payload.items() if k not in ("first", "remark")}
+    # undocumented choice: template messages' typed keys (thing1 ...) follow the subscription rules
+    payload = check_values(payload)
+    if f.refuses_templates:
+        raise Refusal(43101)
     msgid = state.msg_id()
     state.record("template", {"account_key": acc.account.key, "openid": f.openid, "msgid": msgid,
                               "template_id": data["template_id"], "data": payload, "url": data.get("url"),
@@ -86,10 +100,9 @@ async def subscribe_bizsend(request: Request) -> Response:
     service_only(acc)
     data = await body_json(request)
     f = follower(acc, data.get("touser"))
-    if not data.get("template_id"):
-        raise Refusal(40037)
-    if not isinstance(data.get("data"), dict):
-        raise Refusal(47001)
+    tid = known_template(acc, data.get("template_id"), subscription=True)
+    check_values(data.get("data"))
+    spend_subscription(acc, f.openid, tid)
     state.record("bizsend", {"account_key": acc.account.key, "openid": f.openid, "template_id": data["template_id"],
                              "data": data["data"], "page": data.get("page")})
     return wx()
@@ -104,10 +117,9 @@ async def mp_subscribe_send(request: Request) -> Response:
     data = await body_json(request)
     if str(data.get("touser", "")) not in state.mp_users:
         raise Refusal(40003)
-    if not data.get("template_id"):
-        raise Refusal(40037)
-    if not isinstance(data.get("data"), dict):
-        raise Refusal(47001)
+    tid = known_template(acc, data.get("template_id"), subscription=True)
+    check_values(data.get("data"))
+    spend_subscription(acc, str(data["touser"]), tid)
     state.record("mp_subscribe", {"openid": data["touser"], "template_id": data["template_id"],
                                   "data": data["data"], "page": data.get("page")})
     return wx()

@@ -45,16 +45,20 @@ def _check_menu(data: dict[str, Any]) -> None:
 
 
 def _check_leaf(b: dict[str, Any], *, sub: bool) -> None:
+    """One button's type, key and URL, with WeChat's codes: the button and sub-button codes differ
+    (key length 40019 / 40026, URL length 40020 / 40027, URL domain 40055 / 40054)."""
     t = b.get("type")
     if t not in MENU_TYPES:
         raise Refusal(40024 if sub else 40017)
     if t in ("click", "scancode_push", "scancode_waitmsg", "location_select", "pic_sysphoto",
              "pic_photo_or_album", "pic_weixin") and not 1 <= len(str(b.get("key", "")).encode()) <= 128:
-        raise Refusal(40019)
+        raise Refusal(40026 if sub else 40019)
     if t in ("view", "miniprogram"):
         url = str(b.get("url", ""))
-        if not re.match(r"^https?://", url) or len(url.encode()) > 1024:
-            raise Refusal(40027 if sub else 40054, "invalid button url" if not sub else None)
+        if not url or len(url.encode()) > 1024:
+            raise Refusal(40027 if sub else 40020)
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise Refusal(40054 if sub else 40055)
     if t == "miniprogram" and not (b.get("appid") and b.get("pagepath")):
         raise Refusal(40097)
 
@@ -79,6 +83,38 @@ async def menu_get(request: Request) -> Response:
     if acc.menu is None:
         raise Refusal(46003)
     return wx({"menu": {**acc.menu, "menuid": acc.menu_id}})
+
+
+@api("GET", "/cgi-bin/menu/delete")
+async def menu_delete(request: Request) -> Response:
+    """Delete the menu (and its personalised menus); deleting when there is none is fine too."""
+    state = st(request)
+    acc = authed(request)
+    official(acc)
+    acc.menu = None
+    state.record("menu", {"account_key": acc.account.key, "menu": None})
+    return wx()
+
+
+USER_GET_PAGE = 10_000  # "一次拉取调用最多拉取10000个关注者的OpenID"
+
+
+@api("GET", "/cgi-bin/user/get")
+async def user_get(request: Request) -> Response:
+    """The followers' openids, 10,000 a call, continued from ``next_openid`` (followers in the order they came)."""
+    acc = authed(request)
+    official(acc)
+    following = [o for o, f in acc.followers.items() if f.subscribed]
+    after = request.query_params.get("next_openid", "")
+    start = 0
+    if after:
+        if after not in following:
+            raise Refusal(40003)  # undocumented choice: a next_openid that is no follower
+        start = following.index(after) + 1
+    page = following[start:start + USER_GET_PAGE]
+    if not page:  # undocumented choice: past the end WeChat answers count 0 and an empty next_openid
+        return wx({"total": len(following), "count": 0, "next_openid": ""})
+    return wx({"total": len(following), "count": len(page), "data": {"openid": page}, "next_openid": page[-1]})
 
 
 def _user(acc: AccountState, f: Follower, lang: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -60,7 +61,8 @@ async def c_reset(request: Request) -> Response:
 @control.post("/followers")
 @_controlled
 async def c_follower(request: Request) -> Response:
-    """Create (or re-subscribe) a follower: {account_key, openid?, nickname?, scene_str?, unionid?, interaction?}.
+    """Create (or re-subscribe) a follower: {account_key, openid?, nickname?, scene_str?, unionid?, interaction?,
+    refuses_templates?}.
 
     The same person following two accounts of the matrix: two calls, two openids, one ``unionid``."""
     state = st(request)
@@ -68,6 +70,8 @@ async def c_follower(request: Request) -> Response:
     acc = _acc(state, data)
     f = state.add_follower(acc, openid=data.get("openid"), nickname=str(data.get("nickname", "")),
                            scene_str=str(data.get("scene_str", "")), unionid=str(data.get("unionid") or ""))
+    if "refuses_templates" in data:
+        f.refuses_templates = bool(data["refuses_templates"])
     if data.get("interaction"):
         state.interact(f, str(data["interaction"]))
     return JSONResponse({"account_key": acc.account.key, **f.public()})
@@ -96,6 +100,34 @@ async def c_interaction(request: Request) -> Response:
         f = state.add_follower(acc, openid=openid or None)
     state.interact(f, str(data.get("kind")))
     return JSONResponse({"account_key": acc.account.key, **f.public()})
+
+
+@control.post("/templates")
+@_controlled
+async def c_template(request: Request) -> Response:
+    """Add a template id to an account: {account_key, template_id?, subscription: bool}. A test's
+    stand-in for the account's template library (api_add_template / newtmpl addtemplate)."""
+    state = st(request)
+    data = await _control_json(request)
+    acc = _acc(state, data)
+    tid = str(data.get("template_id") or secrets.token_urlsafe(32)[:43])
+    (acc.sub_templates if data.get("subscription") else acc.templates).add(tid)
+    return JSONResponse({"account_key": acc.account.key, "template_id": tid})
+
+
+@control.post("/subscriptions")
+@_controlled
+async def c_subscription(request: Request) -> Response:
+    """A resident agreed to a subscription message: {account_key, openid, template_id, kind: once|long}
+    (the mini-program's residents under the mini-program's account key)."""
+    state = st(request)
+    data = await _control_json(request)
+    acc = _acc(state, data)
+    kind = str(data.get("kind", "once"))
+    if kind not in ("once", "long"):
+        raise ValueError("kind must be once or long")
+    acc.subscriptions[(str(data["openid"]), str(data["template_id"]))] = kind
+    return JSONResponse({"ok": True})
 
 
 @control.post("/login_codes")

@@ -14,7 +14,14 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 
 from app.config import Settings, get_settings
-from app.emulator import api_content, api_mass, api_messages, api_tokens, api_users  # noqa: F401 - routes
+from app.emulator import (  # noqa: F401 - their routes join the router
+    api_content,
+    api_mass,
+    api_messages,
+    api_templates,
+    api_tokens,
+    api_users,
+)
 from app.emulator.api import refuse, router
 from app.emulator.control import control
 from app.emulator.state import EmulatorState

@@ -97,6 +97,20 @@ class ContentAPI:
                 return None
             raise
 
+    async def menu_delete(self, account_key: str) -> dict:
+        return await self.call(account_key, "GET", "/cgi-bin/menu/delete")
+
+    async def media_upload(self, account_key: str, *, media_type: str, filename: str, content: bytes,
+                           content_type: str = "image/jpeg") -> dict:
+        """Upload temporary media (kept 3 days by WeChat): returns type, media_id (thumb_media_id), created_at."""
+        return await self.call(account_key, "POST", "/cgi-bin/media/upload", params={"type": media_type},
+                               files={"media": (filename, content, content_type)})
+
+    async def user_list(self, account_key: str, next_openid: str = "") -> dict:
+        """One page (up to 10,000) of the followers' openids: total, count, data.openid, next_openid."""
+        params = {"next_openid": next_openid} if next_openid else None
+        return await self.call(account_key, "GET", "/cgi-bin/user/get", params=params)
+
     async def user_info(self, account_key: str, openid: str, lang: str = "zh_CN") -> dict:
         return await self.call(account_key, "GET", "/cgi-bin/user/info", params={"openid": openid, "lang": lang})
 

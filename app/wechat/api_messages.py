@@ -154,6 +154,11 @@ class MessagesAPI:
                             "clientmsgid": cid, "count": len(chunk)})
         return results
 
+    async def mass_preview(self, account_key: str, *, openid: str, msgtype: str, body: dict[str, Any]) -> dict:
+        """Send a mass message to one follower to check it (100 a day; not counted as a mass send)."""
+        return await self.call(account_key, "POST", "/cgi-bin/message/mass/preview",
+                               json={"touser": openid, "msgtype": msgtype, msgtype: body})
+
     async def mass_get(self, account_key: str, msg_id: int | str) -> dict:
         return await self.call(account_key, "POST", "/cgi-bin/message/mass/get", json={"msg_id": int(msg_id)})
 
