@@ -86,7 +86,10 @@ class CallbackSimulator:
 
     def __init__(self, account: Account, *, base_url: str = "http://127.0.0.1:8000",
                  client: httpx.AsyncClient | None = None, timeout: float = TIMEOUT, tries: int = TRIES,
-                 mode: str | None = None, path: str | None = None) -> None:
+                 mode: str | None = None, path: str | None = None,
+                 emulator: httpx.AsyncClient | None = None) -> None:
+        """``emulator``: a client of the loopback WeChat's API (base_url set); when given, the resident and
+        each interaction are recorded there too, as WeChat knows them (so customer-service sends succeed)."""
         self.account = account
         self.base_url = base_url.rstrip("/")
         self.path = path or f"/wechat/{account.key}"
@@ -95,6 +98,8 @@ class CallbackSimulator:
         self.mode = mode or account.encryption_mode
         self._client = client
         self.crypto = crypto.AccountCrypto(account)
+        self.emulator = emulator
+        self.emulator_error: str | None = None
 
     # ---- building messages ----
     def text_xml(self, openid: str, content: str, *, msg_id: int | None = None,
@@ -206,10 +211,31 @@ class CallbackSimulator:
             raise InvalidReply(f"回复不合要求（{exc.reason}）") from exc
         return parse_xml(plain.encode("utf-8")), encrypted
 
+    # ---- the emulator's side of WeChat ----
+    async def mirror(self, xml: str) -> None:
+        """Tell the loopback WeChat what this message is to it: a follower who interacted (a message opens
+        the 48 h window, a click/scan/subscribe the 1-minute one, an unsubscribe closes them)."""
+        if self.emulator is None:
+            return
+        try:
+            f = parse_xml(xml.encode("utf-8"))
+        except Rejected:
+            return
+        kind = interaction_of(f)
+        if kind is None:
+            return
+        try:
+            r = await self.emulator.post("/_control/interactions", json={
+                "account_key": self.account.key, "openid": f.get("FromUserName", ""), "kind": kind})
+            self.emulator_error = None if r.status_code == 200 else f"HTTP {r.status_code}"
+        except httpx.HTTPError as exc:  # the emulator is not running: the callback still gets the message
+            self.emulator_error = type(exc).__name__
+
     # ---- sending ----
     async def post(self, xml: str, *, mode: str | None = None, params: dict[str, str] | None = None,
                    body: bytes | None = None) -> SimResult:
         """POST like WeChat: 5 s timeout, up to 3 tries on a timeout, a broken connection or a 5xx."""
+        await self.mirror(xml)
         if params is None or body is None:
             params, body = self.sign(xml, mode=mode)
         attempts: list[Attempt] = []
@@ -278,6 +304,15 @@ class CallbackSimulator:
         return resp.status_code, resp.text, echostr
 
 
+def interaction_of(fields: dict[str, Any]) -> str | None:
+    """What a message or event opens at WeChat: message, click, subscribe, scan, unsubscribe, or None."""
+    if fields.get("MsgType") != "event":
+        return "message"
+    event = str(fields.get("Event", "")).lower()
+    return {"subscribe": "subscribe", "scan": "scan", "unsubscribe": "unsubscribe", "click": "click",
+            "scancode_push": "click", "scancode_waitmsg": "click"}.get(event)
+
+
 async def run_many(sim: CallbackSimulator, xmls: list[str], *, concurrency: int = 8) -> list[SimResult]:
     """Send several messages with bounded concurrency (bench and demo)."""
     sem = asyncio.Semaphore(concurrency)
@@ -293,17 +328,19 @@ __all__ = ["CallbackSimulator", "SimResult", "InvalidReply", "message_xml"]
 
 
 async def chat_turn(asgi_app: Any, account: Account, *, openid: str, kind: str, text: str = "",
-                    event: str = "", event_key: str | None = None) -> dict[str, Any]:
+                    event: str = "", event_key: str | None = None,
+                    emulator: httpx.AsyncClient | None = None) -> dict[str, Any]:
     """One turn of the demo chat: send through the simulator to the app in-process, return the reply."""
     transport = httpx.ASGITransport(app=asgi_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://demo") as client:
-        sim = CallbackSimulator(account, base_url="http://demo", client=client)
+        sim = CallbackSimulator(account, base_url="http://demo", client=client, emulator=emulator)
         if kind == "text":
             res = await sim.text(openid, text)
         else:
             res = await sim.event(openid, event, event_key)
     return {
         "status": res.status,
+        "error": res.error,
         "text": res.text,
         "articles": [{"title": a.get("Title", ""), "description": a.get("Description", ""),
                       "url": a.get("Url", ""), "image": a.get("PicUrl", "")} for a in res.articles],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+import httpx
 
 from app.commandkit import fail, run_async, settings_or_exit
 from app.config import ConfigError
@@ -59,12 +60,16 @@ def register(cli: click.Group) -> None:
     @click.option("--url", default=None, help="fawu's base address (default: the public_base_url setting).")
     @click.option("--mode", type=click.Choice(["plain", "compat", "safe"]), default=None,
                   help="Encryption mode (default: the account's).")
+    @click.option("--emulator", "emulator_url", default=None,
+                  help="The loopback WeChat to record the resident in (default: wechat_api_base when it is the "
+                       "emulator's address).")
+    @click.option("--no-emulator", is_flag=True, help="Do not record the resident in the loopback WeChat.")
     @click.option("--timeout", default=5.0, show_default=True, help="Seconds WeChat waits for a reply.")
     @click.option("--tries", default=3, show_default=True, help="Attempts WeChat makes.")
     def simulate(account: str, openid: str, text: str | None, voice: str | None, image: str | None,
                  location: str | None, link: str | None, title: str, ticket: str | None, event: str | None,
-                 event_key: str | None, verify: bool, url: str | None, mode: str | None, timeout: float,
-                 tries: int) -> None:
+                 event_key: str | None, verify: bool, url: str | None, mode: str | None, emulator_url: str | None,
+                 no_emulator: bool, timeout: float, tries: int) -> None:
         """Send a signed (and encrypted) message or event to fawu's callback as WeChat does.
 
         Example: fawu simulate yx_district --text "拖欠工资怎么办"
@@ -96,10 +101,21 @@ def register(cli: click.Group) -> None:
             if not (-90 <= coords[0] <= 90 and -180 <= coords[1] <= 180):
                 fail("--location 的纬度应在 -90 到 90、经度应在 -180 到 180 之间")
                 return
+        from app.emulator.embedded import points_at_emulator
+
+        if emulator_url is None and points_at_emulator(settings):
+            emulator_url = settings.wechat_api_base
         sim = CallbackSimulator(acc, base_url=url or settings.public_base_url, timeout=timeout, tries=tries,
                                 mode=mode)
 
         async def go() -> tuple[str, bool]:
+            if emulator_url and not no_emulator:  # the resident exists at WeChat too: later sends reach them
+                async with httpx.AsyncClient(base_url=emulator_url, timeout=2.0) as emu:
+                    sim.emulator = emu
+                    return await turn()
+            return await turn()
+
+        async def turn() -> tuple[str, bool]:
             if verify:
                 status, body, expected = await sim.verify_url()
                 ok = status == 200 and body == expected
@@ -121,7 +137,10 @@ def register(cli: click.Group) -> None:
                 if is_location_event and coords is not None:
                     extra.update(Latitude=coords[0], Longitude=coords[1])
                 res = await sim.event(openid, str(event), event_key, **extra)
-            return format_result(res), res.status == 200 and res.error is None
+            out = format_result(res)
+            if sim.emulator is not None and sim.emulator_error:
+                out += f"\n提示：未能在模拟微信（{emulator_url}）登记该居民（{sim.emulator_error}），客服消息可能发送失败。"
+            return out, res.status == 200 and res.error is None
 
         try:
             out, ok = run_async(go())

@@ -86,8 +86,16 @@ async def flush_pending(payload: dict[str, Any]) -> None:
 async def fetch_user_info(payload: dict[str, Any]) -> None:
     """Ask WeChat for the follower's unionid so residents are one person across the matrix."""
     from app.wechat.client import get_client
+    from app.wechat.errors import InvalidRequest
 
-    info = await get_client().user_info(payload["account_key"], payload["openid"])
+    try:
+        info = await get_client().user_info(payload["account_key"], payload["openid"])
+    except InvalidRequest as exc:
+        if exc.errcode != 40003:
+            raise
+        # WeChat does not know this openid as a follower (gone again, or a test resident): nothing to learn
+        log.info("no user info for a follower of %s: [%s]", payload["account_key"], exc.errcode)
+        return
     unionid = (info or {}).get("unionid") if isinstance(info, dict) else None
     if unionid:
         await residents.ensure_identity(account_key=payload["account_key"], openid=payload["openid"],
