@@ -87,13 +87,22 @@ async def api_add_template(request: Request) -> Response:
 
 @api("POST", "/wxaapi/newtmpl/addtemplate")
 async def newtmpl_addtemplate(request: Request) -> Response:
-    """Choose a subscription-message template (tid, kidList) for the account: its priTmplId."""
+    """Choose a subscription-message template (tid, kidList of 2-5 keywords) for the account: its priTmplId.
+    The docs ask for a form body (tid=401&kidList=1&kidList=2); a JSON body is taken too, as SDKs send it."""
     acc = authed(request)
-    data = await body_json(request)
-    kids = data.get("kidList")
-    if not str(data.get("tid", "")).strip() or not isinstance(kids, list) or not 2 <= len(kids) <= 5:
-        raise Refusal(200014, "invalid tid or kidList")  # undocumented choice: the code of a bad tid/kidList
-    tid = _new_template_id()
-    acc.sub_templates.add(tid)
-    st(request).record("template_added", {"account_key": acc.account.key, "priTmplId": tid})
-    return wx({"errcode": 0, "errmsg": "ok", "priTmplId": tid})
+    if request.headers.get("content-type", "").startswith("application/json"):
+        data = await body_json(request)
+        tid, kids = str(data.get("tid", "")).strip(), data.get("kidList")
+    else:
+        form = await request.form()
+        tid = str(form.get("tid", "")).strip()
+        kids = [v for k, v in form.multi_items() if k == "kidList" or k.startswith("kidList[")]
+    if not tid:
+        raise Refusal(200014, "missing parameter tid")
+    one_time = tid.isdigit() and 10_000_001 <= int(tid) < 20_000_000  # new one-time templates take no keywords
+    if not isinstance(kids, list) or not (one_time or 2 <= len(kids) <= 5):
+        raise Refusal(200020, "invalid kidList")  # undocumented choice: the code of a bad keyword list
+    pri = _new_template_id()
+    acc.sub_templates.add(pri)
+    st(request).record("template_added", {"account_key": acc.account.key, "priTmplId": pri})
+    return wx({"errcode": 0, "errmsg": "ok", "priTmplId": pri})

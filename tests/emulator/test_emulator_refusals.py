@@ -45,7 +45,9 @@ async def test_subscription_messages_need_a_known_template_and_the_residents_agr
     f = emulator.add_follower(emulator.by_key(SERVICE))
     send = {"touser": f.openid, "template_id": "nosuch", "data": {"thing1": {"value": "预约提醒"}}}
     assert await _code(wx, "/cgi-bin/message/subscribe/bizsend", p, send) == 40037
-    added = await wx.post("/wxaapi/newtmpl/addtemplate", params=p, json={"tid": "1234", "kidList": [1, 2]})
+    missing = await wx.post("/wxaapi/newtmpl/addtemplate", params=p, data={"kidList": ["1", "2"]})
+    assert missing.json()["errcode"] == 200014
+    added = await wx.post("/wxaapi/newtmpl/addtemplate", params=p, data={"tid": "1234", "kidList": ["1", "2"]})
     tid = added.json()["priTmplId"]
     send["template_id"] = tid
     assert await _code(wx, "/cgi-bin/message/subscribe/bizsend", p, send) == 43101  # never agreed
