@@ -10,6 +10,7 @@ token endpoint costs one call per back-off, not one per caller.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import time
@@ -24,6 +25,8 @@ from tortoise.expressions import F, Q
 from app.core import metrics
 from app.core.clock import utcnow
 from app.wechat.outbound_models import WechatToken
+
+log = logging.getLogger("fawu.wechat.tokens")
 
 LOCK_SECONDS = 15.0
 
@@ -256,7 +259,8 @@ class TokenManager:
         try:
             await self.store.put_failure(key, failure)
         except Exception:  # the store itself is failing: the caller's error says enough
-            metrics.errors_swallowed.labels("wechat.token_failure").inc()
+            metrics.caught("wechat.token_failure", log, "could not share a token failure of %s", key,
+                           level=logging.WARNING)
 
     async def expire(self, key: str, token: str) -> bool:
         """Compare-and-expire: forget the token only if it is still the stored one."""
