@@ -88,7 +88,7 @@ async def chat_pushed(request: Request, account_key: str = "", openid: str = "",
         sent = [m for m in r.json() if m.get("openid") == openid[:64]] if r.status_code == 200 else []
     except (httpx.HTTPError, ValueError):
         sent = []
-    items = []
+    items: list[dict[str, Any]] = []
     for m in sent[after:]:
         if m.get("msgtype") == "text":
             items.append({"text": str((m.get("text") or {}).get("content", ""))})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from app.config import get_settings
 from app.core import metrics
@@ -67,8 +68,8 @@ async def process(acc: Account, inbound: Inbound, router: InboundRouter) -> str:
     reply, rest = await _with_pending(acc, inbound, reply, pending)
     after_message = inbound.kind != "event"
     xml, bot_text = render_reply(acc, inbound.openid, reply, after_message=after_message)
-    outcome = {"reply_xml": xml, "reply_text": bot_text or "", "resident_id": inbound.resident_id,
-               "board_code": inbound.board_code}
+    outcome: dict[str, Any] = {"reply_xml": xml, "reply_text": bot_text or "", "resident_id": inbound.resident_id,
+                               "board_code": inbound.board_code}
     if not await service.finish_inbound(inbound_id=inbound.message_id or 0, status="done", only_if="processing",
                                         **outcome):
         # over budget: "answered" (a retry still gets success; the answer goes out by delivery once)
