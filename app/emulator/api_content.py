@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+import qrcode
 from fastapi import Request
 from fastapi.responses import Response
 
@@ -216,8 +217,6 @@ def jpeg_of(text: str, *, box: int = 10) -> bytes:
 
 
 def _qr_image(text: str, *, box: int, fmt: str) -> bytes:
-    import qrcode
-
     img = qrcode.make(text, box_size=box, border=2)
     buf = io.BytesIO()
     (img.get_image().convert("RGB") if fmt == "JPEG" else img).save(buf, format=fmt)

@@ -8,8 +8,10 @@ import secrets
 import time
 from typing import Any
 
+import httpx
 from fastapi import Request
 from fastapi.responses import Response
+from wechatpy.crypto import WeChatCrypto
 
 from app.emulator.api import (
     Refusal,
@@ -24,6 +26,7 @@ from app.emulator.state import (
     AccountState,
     EmulatorState,
 )
+from app.wechat.crypto import sign
 
 
 def _check_mass_body(state: EmulatorState, acc: AccountState, data: dict[str, Any]) -> str:
@@ -202,10 +205,6 @@ def event_xml(acc: AccountState, job: dict[str, Any], created: int) -> str:
 def signed_push(acc: AccountState, xml: str, *, openid: str, timestamp: str | None = None,
                 nonce: str | None = None) -> tuple[dict[str, str], str]:
     """Query parameters and body of a push to the account's callback, per its encryption mode."""
-    from wechatpy.crypto import WeChatCrypto
-
-    from app.wechat.crypto import sign
-
     a = acc.account
     timestamp = timestamp or str(int(time.time()))
     nonce = nonce or secrets.token_hex(5)
@@ -227,8 +226,6 @@ def signed_push(acc: AccountState, xml: str, *, openid: str, timestamp: str | No
 
 async def _post_job_finished(state: EmulatorState, acc: AccountState, job: dict[str, Any]) -> None:
     """Post MASSSENDJOBFINISH to ``{public_base_url}/wechat/{account_key}`` like WeChat (3 tries, 5 s each)."""
-    import httpx
-
     await asyncio.sleep(state.postback_delay)
     xml = event_xml(acc, job, int(state.now().timestamp()))
     url = f"{state.public_base_url}/wechat/{acc.account.key}"

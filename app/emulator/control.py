@@ -21,6 +21,7 @@ from app.emulator.state import (
     TOKEN_OVERLAP,
     AccountState,
     EmulatorState,
+    Fault,
 )
 
 control = APIRouter(prefix="/_control", include_in_schema=False)
@@ -141,8 +142,6 @@ async def c_login_code(request: Request) -> Response:
 @_controlled
 async def c_fault(request: Request) -> Response:
     """Inject: {endpoint ("cgi-bin/message/custom/send" or "*"), kind: errcode|timeout|slow, errcode, delay, count}."""
-    from app.emulator.state import Fault
-
     data = await _control_json(request)
     kind = str(data.get("kind", "errcode"))
     if kind not in ("errcode", "timeout", "slow"):

@@ -7,6 +7,7 @@ import httpx
 
 from app.commandkit import fail, run_async, settings_or_exit
 from app.config import ConfigError
+from app.emulator.embedded import points_at_emulator
 from app.emulator.simulator import CallbackSimulator, SimResult
 from app.matrix.service import load_matrix
 
@@ -101,8 +102,6 @@ def register(cli: click.Group) -> None:
             if not (-90 <= coords[0] <= 90 and -180 <= coords[1] <= 180):
                 fail("--location 的纬度应在 -90 到 90、经度应在 -180 到 180 之间")
                 return
-        from app.emulator.embedded import points_at_emulator
-
         if emulator_url is None and points_at_emulator(settings):
             emulator_url = settings.wechat_api_base
         sim = CallbackSimulator(acc, base_url=url or settings.public_base_url, timeout=timeout, tries=tries,

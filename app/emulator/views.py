@@ -10,10 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.config import get_settings
+from app.emulator.embedded import points_at_emulator
 from app.emulator.simulator import chat_turn
 from app.errors import InvalidInput, NotFound
 from app.matrix.service import get_matrix
 from app.web import templates
+from app.wechat.client import get_client
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,9 +71,6 @@ async def chat_send(request: Request) -> Response:
 
 def _emulator() -> httpx.AsyncClient | None:
     """The loopback WeChat's API (the app's own WeChat client), when the API base is the emulator."""
-    from app.emulator.embedded import points_at_emulator
-    from app.wechat.client import get_client
-
     return get_client().http if points_at_emulator(get_settings()) else None
 
 

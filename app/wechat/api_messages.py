@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from app.config import Settings
 from app.core import metrics
 from app.matrix.service import Account
+from app.wechat import quotas, windows
 from app.wechat.errors import InvalidRequest, WeChatAPIError, WindowClosed, error_for
 
 MASS_CHUNK_MAX = 10_000
@@ -47,8 +48,6 @@ class MessagesAPI:
     # ---- customer-service messages ----
     async def _custom(self, account_key: str, openid: str, message: dict[str, Any], enforce_window: bool) -> dict:
         if enforce_window:
-            from app.wechat import windows
-
             reason = await windows.closed_reason(account_key=account_key, openid=openid)
             if reason is not None:
                 raise WindowClosed(reason, "customer-service window closed (checked before the call)",
@@ -105,8 +104,6 @@ class MessagesAPI:
                                tag_id: int | None = None, is_to_all: bool = False, clientmsgid: str | None = None,
                                send_ignore_reprint: bool = False) -> dict:
         """Mass send to a tag (or everyone); the quota is checked first and the send recorded."""
-        from app.wechat import quotas
-
         account = self.account(account_key)
         target = "all" if is_to_all else "tag"
         refusal = await quotas.mass_refusal(account=account, target=target)
@@ -131,8 +128,6 @@ class MessagesAPI:
         Verified service accounts only; followers who already had 4 mass sends this month are left
         out before the call. Returns one result per chunk (msg_id, msg_data_id, clientmsgid, count).
         """
-        from app.wechat import quotas
-
         account = self.account(account_key)
         endpoint = "cgi-bin/message/mass/send"
         refusal = await quotas.mass_refusal(account=account, target="openids")

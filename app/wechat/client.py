@@ -10,6 +10,7 @@ alerts; 45015/45047 close the customer-service window. Every failure is a typed 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from typing import Any
@@ -19,7 +20,7 @@ import httpx
 from app.config import Settings, get_settings
 from app.core import metrics
 from app.matrix.service import Account, get_matrix
-from app.wechat import lifecycle
+from app.wechat import lifecycle, windows
 from app.wechat.api_content import ContentAPI
 from app.wechat.api_messages import MASS_CHUNK_MAX, MessagesAPI, split_openids  # split_openids: public here
 from app.wechat.errors import (
@@ -188,14 +189,11 @@ class WeChatClient(MessagesAPI, ContentAPI):
                 raise
             except WindowClosed:
                 if openid:
-                    from app.wechat import windows
-
                     await windows.mark_closed(account_key=account.key, openid=openid)
                 raise
 
-def _json_bytes(obj: Any) -> bytes:
-    import json
 
+def _json_bytes(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False).encode("utf-8")
 
 

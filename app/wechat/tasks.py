@@ -11,6 +11,8 @@ from app.core.clock import utcnow
 from app.jobs.service import enqueue, register
 from app.residents import service as residents
 from app.wechat import delivery, late, service
+from app.wechat.client import get_client
+from app.wechat.errors import InvalidRequest
 from app.wechat.models import InboundMessage
 
 log = logging.getLogger("fawu.wechat.tasks")
@@ -85,9 +87,6 @@ async def flush_pending(payload: dict[str, Any]) -> None:
 @register("wechat.fetch_user_info")
 async def fetch_user_info(payload: dict[str, Any]) -> None:
     """Ask WeChat for the follower's unionid so residents are one person across the matrix."""
-    from app.wechat.client import get_client
-    from app.wechat.errors import InvalidRequest
-
     try:
         info = await get_client().user_info(payload["account_key"], payload["openid"])
     except InvalidRequest as exc:

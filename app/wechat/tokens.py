@@ -86,8 +86,6 @@ class DatabaseTokenStore:
             refresh_count=F("refresh_count") + 1, failures=0, failed_until=None, failure="")
 
     async def failure(self, key: str) -> TokenFailure | None:
-        from app.wechat.outbound_models import WechatToken
-
         rows = await WechatToken.filter(account_key=key).values("failures", "failed_until", "failure")
         if not rows or not rows[0]["failures"] or rows[0]["failed_until"] is None:
             return None
@@ -97,8 +95,6 @@ class DatabaseTokenStore:
                             int(code) if code.lstrip("-").isdigit() else -1, msg)
 
     async def put_failure(self, key: str, failure: TokenFailure) -> None:
-        from app.wechat.outbound_models import WechatToken
-
         await self._ensure(key)
         await WechatToken.filter(account_key=key).update(
             failures=failure.count, failed_until=failure.until, failure=f"{failure.errcode} {failure.errmsg}"[:200])
