@@ -160,7 +160,7 @@ async def rig(tmp_path: Path, settings: Any) -> AsyncIterator[dict[str, Any]]:
             yield {"a": first, "b": second, "proxy": proxy, "emu": emu, "database": database, "tmp": tmp_path}
     finally:
         for s in servers:
-            s.stop()
+            await asyncio.to_thread(s.stop)
         await proxy.stop()
         await _sql(None, f"DROP DATABASE IF EXISTS `{database}`")
 
@@ -229,7 +229,7 @@ async def test_database_outage_and_a_killed_process_lose_and_double_nothing(rig:
 
     await _wait_for(some_cases_opened, 30, "the first hand-overs", every=0.05)
     a.proc.send_signal(signal.SIGKILL)  # mid-burst: some cases opened, their answers not yet kept
-    a.proc.wait()
+    await asyncio.to_thread(a.proc.wait)
     sent = await burst
     assert all(r.status == 200 for r in sent), [r.attempts for r in sent if r.status != 200]
     proxy.delay = 0.0
