@@ -17,7 +17,8 @@ from tests.wechat.test_client import SERVICE, Rig, _rig
 
 @pytest.fixture
 async def rig(db: None, settings: Any):  # type: ignore[no-untyped-def]
-    async for r in _rig(settings, wechat_http_timeout=5.0, wechat_token_failure_backoff=5.0):
+    # a generous HTTP timeout: on a loaded machine a slow answer must not count as a token failure
+    async for r in _rig(settings, wechat_http_timeout=20.0, wechat_token_failure_backoff=5.0):
         yield r
 
 
