@@ -54,7 +54,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "wechat": ("wechat_api_base", "wechat_timestamp_window", "wechat_max_body_bytes",
                "wechat_reply_budget", "wechat_http_timeout", "wechat_use_stable_token",
                "wechat_token_refresh_margin", "wechat_max_text_bytes", "emulator_host", "emulator_port",
-               "emulator_autostart"),
+               "emulator_autostart", "wechat_unstored_hold", "wechat_stalled_after", "wechat_pending_expire_days",
+               "wechat_token_failure_backoff"),
     "consult": ("consult_confidence_threshold", "consult_llm_url", "consult_llm_model",
                 "consult_llm_api_key", "consult_llm_timeout", "staff_hours", "hotline"),
     "cases": ("case_limits", "case_due_soon_hours", "chat_retention_days", "calendar_file",
@@ -114,6 +115,15 @@ class Settings(BaseModel):
     emulator_host: str = "127.0.0.1"
     emulator_port: int = Field(8900, ge=1, le=65535)
     emulator_autostart: bool = True
+    # a message that could not be stored is answered with an error no sooner than this (seconds after it
+    # arrived): past WeChat's 5 s, so WeChat retries it (the retry WeChat documents is on a timeout)
+    wechat_unstored_hold: float = Field(5.5, ge=0, le=30)
+    # a message in an intermediate state this long (seconds) lost its process: recovered
+    wechat_stalled_after: int = Field(60, ge=1, le=3600)
+    # a queued answer the resident never came back for ends "expired" after this many days
+    wechat_pending_expire_days: int = Field(30, ge=1, le=365)
+    # after a failed token fetch every caller (every process) waits this long before asking again
+    wechat_token_failure_backoff: float = Field(5.0, ge=0, le=300)
     # consult
     consult_confidence_threshold: float = Field(0.35, ge=0, le=1)
     consult_llm_url: str = ""

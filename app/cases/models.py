@@ -57,6 +57,9 @@ class Case(Model):
     category = fields.CharField(max_length=24, null=True)
     status = fields.CharField(max_length=16, default="accepted", db_index=True)
     source = fields.CharField(max_length=24, default="bot_handoff")  # bot_handoff, form, booking, complaint, ...
+    # what opened it, when that can happen twice (e.g. "wechat:<account>:<inbound id>": a hand-over run
+    # again by crash recovery finds this case instead of opening a second one)
+    source_ref = fields.CharField(max_length=64, null=True, unique=True)
     channel = fields.CharField(max_length=16, default="wechat")
     summary = fields.TextField()  # personal numbers masked (app.core.pii_text); the original in summary_enc
     summary_enc = fields.TextField(null=True)  # the summary as typed, encrypted; null when nothing was masked

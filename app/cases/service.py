@@ -8,7 +8,9 @@ and re-exports ownership (``ownership.py``), feedback (``feedback.py``), console
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +48,9 @@ from app.org import service as org_service
 from app.staff import service as staff_service
 
 log = logging.getLogger("fawu.cases")
+
+
+OPEN_TRIES = 12  # case numbers collide when many cases open at once (e.g. a burst of hand-overs)
 
 
 async def _new_number(conn: Any) -> str:
@@ -92,10 +97,15 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
                     community_code: str | None = None, board_code: str | None = None,
                     account_key: str | None = None, openid: str | None = None,
                     conversation: list[dict[str, Any]] | None = None, urgent: bool = False,
-                    source: str = "bot_handoff", actor: Actor | None = None) -> Case:
+                    source: str = "bot_handoff", actor: Actor | None = None, source_ref: str | None = None) -> Case:
     """Open a case (bot hand-over, form, booking, complaint, bad review, or staff recording a walk-in
     or call). Units come from the arguments, else the board, else the account's org unit. With a
-    staff ``actor`` the recorder becomes the owner (首问负责). Writes history, computes the deadline."""
+    staff ``actor`` the recorder becomes the owner (首问负责). Writes history, computes the deadline.
+    With ``source_ref`` (what opened it, e.g. the inbound message) opening twice gives the one case."""
+    if source_ref is not None:
+        existing = await Case.get_or_none(source_ref=source_ref)
+        if existing is not None:
+            return existing
     if type not in {t.value for t in CaseType}:
         raise InvalidCaseInput(f"未知的案件类型：{type}")
     if channel not in CHANNELS:
@@ -118,7 +128,9 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
             raise CaseForbidden("不能为本单位以外的地区登记案件。")
     now = utcnow()
     stored = protected_text(summary)  # personal numbers masked, the original encrypted beside it
-    for attempt in range(5):
+    for attempt in range(OPEN_TRIES):
+        if attempt:  # a concurrent opening took the number: spread the retries (numbers come from a count)
+            await asyncio.sleep(random.uniform(0.01, 0.05) * attempt)
         try:
             async with in_transaction() as conn:
                 case = await Case.create(
@@ -127,6 +139,7 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
                     resident_id=resident_id,
                     township_code=township_code, community_code=community_code, board_code=board_code,
                     account_key=account_key, openid=openid, opened_at=now, clock_start_at=now, using_db=conn,
+                    source_ref=source_ref,
                 )
                 await _event(case, "open", actor, conn=conn, to_status="accepted", to_unit=community_code or township_code,
                              detail={"source": source, "channel": channel, "type": type})
@@ -140,7 +153,11 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
                 await recompute_deadline(case, conn=conn)
             break
         except IntegrityError:
-            if attempt == 4:
+            if source_ref is not None:  # opened by a concurrent run of the same source
+                existing = await Case.get_or_none(source_ref=source_ref)
+                if existing is not None:
+                    return existing
+            if attempt == OPEN_TRIES - 1:
                 raise
     log.info("case %s opened (type=%s source=%s)", case.number, type, source)
     return case

@@ -37,10 +37,13 @@ async def count_followups(*, board_codes: list[str] | None = None, since: dateti
 async def open_handed_over(*, case_type: str, summary: str, category: str | None, urgent: bool,
                            resident_id: int | None, channel: str, account_key: str | None, openid: str | None,
                            community_code: str | None, township_code: str | None, board_code: str | None,
-                           conversation: list[dict[str, Any]] | None, **_: Any) -> dict[str, Any]:
-    """A resident asked for a person (or the bot could not answer): the case staff will handle."""
+                           conversation: list[dict[str, Any]] | None, source_ref: str | None = None,
+                           **_: Any) -> dict[str, Any]:
+    """A resident asked for a person (or the bot could not answer): the case staff will handle (one case
+    per ``source_ref``, the inbound message, however often recovery runs the hand-over)."""
     case = await service.open_case(
         type=case_type, resident_id=resident_id, channel=channel, summary=summary, category=category,
         township_code=township_code, community_code=community_code, board_code=board_code,
-        account_key=account_key, openid=openid, conversation=conversation, urgent=urgent, source="bot_handoff")
+        account_key=account_key, openid=openid, conversation=conversation, urgent=urgent, source="bot_handoff",
+        source_ref=source_ref)
     return {"case_id": case.id, "case_number": case.number}

@@ -68,7 +68,9 @@ async def _hand_over(inbound: Inbound, *, text: str, category: str, urgent: bool
     h = await service.hand_over(text=text, category=category, urgent=urgent, resident_id=inbound.resident_id,
                                 channel=inbound.channel, account_key=inbound.account_key, openid=inbound.openid,
                                 community_code=w.community_code, township_code=w.township_code,
-                                board_code=inbound.board_code)
+                                board_code=inbound.board_code,
+                                source_ref=f"wechat:{inbound.account_key}:{inbound.message_id}"
+                                if inbound.message_id else None)
     return h.reply
 
 

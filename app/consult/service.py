@@ -281,10 +281,11 @@ async def hand_over(*, text: str, category: str, urgent: bool = False, resident_
                     channel: str = "wechat", account_key: str | None = None, openid: str | None = None,
                     community_code: str | None = None, township_code: str | None = None,
                     board_code: str | None = None, conversation: list[dict[str, Any]] | None = None,
-                    now: datetime | None = None) -> HandOver:
+                    now: datetime | None = None, source_ref: str | None = None) -> HandOver:
     """Hand the resident to staff: publishes ``consult.handed_over`` (the cases domain opens a case with
     the conversation attached and answers its number); the reply tells the resident what next. A failed
-    hand-over is counted and logged as an error, and the resident is pointed to the hotline."""
+    hand-over is counted and logged as an error, and the resident is pointed to the hotline.
+    ``source_ref`` (the inbound message) makes it idempotent: a hand-over run twice opens one case."""
     settings = get_settings()
     now = now or utcnow()
     if conversation is None and account_key and openid:
@@ -300,7 +301,7 @@ async def hand_over(*, text: str, category: str, urgent: bool = False, resident_
             "consult.handed_over", case_type=case_type_for(category), summary=summary, category=category,
             urgent=urgent, resident_id=resident_id, channel=channel, account_key=account_key, openid=openid,
             community_code=community_code, township_code=township_code, board_code=board_code,
-            conversation=conversation)
+            conversation=conversation, source_ref=source_ref)
         opened = next((a for a in answers if a and a.get("case_number")), None)
         if opened is None:
             raise LookupError("no subscriber of consult.handed_over opened a case")

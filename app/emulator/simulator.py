@@ -16,10 +16,14 @@ import httpx
 
 from app.matrix.service import Account
 from app.wechat import crypto
-from app.wechat.callback import Rejected, parse_xml
+from app.wechat.envelope import Rejected, parse_xml
+from app.wechat.replies import check_reply_xml
 
 TIMEOUT = 5.0
 TRIES = 3
+# Where the simulator's LOCATION events and location messages are by default (a point in a Chinese
+# district; the demo district is fictional, so any plausible coordinates do).
+DEMO_LATITUDE, DEMO_LONGITUDE = 30.274085, 120.155070
 _msg_ids = itertools.count(int(time.time() * 1000) * 1000 % 10**15)
 
 
@@ -35,6 +39,10 @@ def message_xml(fields: dict[str, Any]) -> str:
             continue
         parts.append(f"<{k}>{v if isinstance(v, int) else _cdata(v)}</{k}>")
     return "<xml>" + "".join(parts) + "</xml>"
+
+
+class InvalidReply(Exception):
+    """The callback answered HTTP 200 with something WeChat cannot use."""
 
 
 @dataclass
@@ -53,6 +61,7 @@ class SimResult:
     reply: dict[str, Any] | None  # the decrypted, parsed reply; None for success/empty
     attempts: list[Attempt] = field(default_factory=list)
     encrypted_reply: bool = False
+    error: str | None = None  # the reply is one WeChat refuses (the resident sees "该公众号暂时无法提供服务")
 
     @property
     def text(self) -> str | None:
@@ -69,7 +78,7 @@ class SimResult:
 
     @property
     def is_success(self) -> bool:
-        return self.status == 200 and self.body.strip() in ("success", "")
+        return self.status == 200 and self.error is None and self.body.strip() in ("success", "")
 
 
 class CallbackSimulator:
@@ -77,7 +86,10 @@ class CallbackSimulator:
 
     def __init__(self, account: Account, *, base_url: str = "http://127.0.0.1:8000",
                  client: httpx.AsyncClient | None = None, timeout: float = TIMEOUT, tries: int = TRIES,
-                 mode: str | None = None, path: str | None = None) -> None:
+                 mode: str | None = None, path: str | None = None,
+                 emulator: httpx.AsyncClient | None = None) -> None:
+        """``emulator``: a client of the loopback WeChat's API (base_url set); when given, the resident and
+        each interaction are recorded there too, as WeChat knows them (so customer-service sends succeed)."""
         self.account = account
         self.base_url = base_url.rstrip("/")
         self.path = path or f"/wechat/{account.key}"
@@ -86,6 +98,8 @@ class CallbackSimulator:
         self.mode = mode or account.encryption_mode
         self._client = client
         self.crypto = crypto.AccountCrypto(account)
+        self.emulator = emulator
+        self.emulator_error: str | None = None
 
     # ---- building messages ----
     def text_xml(self, openid: str, content: str, *, msg_id: int | None = None,
@@ -99,13 +113,40 @@ class CallbackSimulator:
                             "CreateTime": int(time.time()), "MsgType": "voice", "MediaId": secrets.token_hex(8),
                             "Format": "amr", "Recognition": recognition, "MsgId": msg_id or next(_msg_ids)})
 
+    def _message(self, openid: str, kind: str, msg_id: int | None, **body: Any) -> str:
+        return message_xml({"ToUserName": self.account.original_id, "FromUserName": openid,
+                            "CreateTime": int(time.time()), "MsgType": kind, **body,
+                            "MsgId": msg_id or next(_msg_ids)})
+
+    def image_xml(self, openid: str, pic_url: str, *, msg_id: int | None = None) -> str:
+        return self._message(openid, "image", msg_id, PicUrl=pic_url, MediaId=secrets.token_urlsafe(32))
+
+    def location_xml(self, openid: str, latitude: float, longitude: float, *, label: str = "", scale: int = 15,
+                     msg_id: int | None = None) -> str:
+        """A location the resident sent from the chat (Location_X is the latitude, Location_Y the longitude)."""
+        return self._message(openid, "location", msg_id, Location_X=f"{latitude:.6f}", Location_Y=f"{longitude:.6f}",
+                             Scale=scale, Label=label)
+
+    def link_xml(self, openid: str, url: str, *, title: str = "", description: str = "",
+                 msg_id: int | None = None) -> str:
+        return self._message(openid, "link", msg_id, Title=title or url, Description=description, Url=url)
+
     def event_xml(self, openid: str, event: str, event_key: str | None = None, *, create_time: int | None = None,
                   **extra: Any) -> str:
+        """An event; a QR scan (SCAN, or subscribe with a ``qrscene_`` key) carries a Ticket and LOCATION its
+        coordinates, as WeChat sends them (pass Ticket=, Latitude=, Longitude=, Precision= to choose them)."""
         fields: dict[str, Any] = {"ToUserName": self.account.original_id, "FromUserName": openid,
                                   "CreateTime": create_time or int(time.time()), "MsgType": "event",
                                   "Event": event}
         if event_key is not None:
             fields["EventKey"] = event_key
+        name = event.lower()
+        if name == "scan" or (name == "subscribe" and (event_key or "").startswith("qrscene_")):
+            fields["Ticket"] = extra.pop("Ticket", None) or "gQ" + secrets.token_urlsafe(60)
+        elif name == "location":
+            fields["Latitude"] = f"{float(extra.pop('Latitude', DEMO_LATITUDE)):.6f}"
+            fields["Longitude"] = f"{float(extra.pop('Longitude', DEMO_LONGITUDE)):.6f}"
+            fields["Precision"] = f"{float(extra.pop('Precision', 65.0)):.6f}"
         fields.update(extra)
         return message_xml(fields)
 
@@ -138,27 +179,63 @@ class CallbackSimulator:
         seg = xml[start + 14: xml.find("</FromUserName>", start)]
         return seg.removeprefix("<![CDATA[").removesuffix("]]>")
 
-    def decode_reply(self, body: str) -> tuple[dict[str, Any] | None, bool]:
-        """The reply as fields (decrypted and its MsgSignature checked); (None, False) for success."""
+    def decode_reply(self, body: str, openid: str | None = None) -> tuple[dict[str, Any] | None, bool]:
+        """The reply as fields (decrypted and its MsgSignature checked); (None, False) for success.
+
+        Raises InvalidReply for what WeChat refuses: not XML, malformed XML, a bad signature, or a reply
+        without the fields of its MsgType (addressed to ``openid`` when given)."""
         text = body.strip()
-        if not text or text == "success" or not text.startswith("<"):
+        if not text or text == "success":
             return None, False
+        if not text.startswith("<"):
+            raise InvalidReply("回复既不是 success 也不是 XML")
         try:
             fields = parse_xml(text.encode("utf-8"))
+        except Rejected as exc:
+            raise InvalidReply(f"回复不是合法的 XML（{exc.reason}）") from exc
+        encrypted = "Encrypt" in fields
+        plain = text
+        if encrypted:
+            encrypt = str(fields["Encrypt"])
+            if not self.crypto.check_msg_signature(str(fields.get("MsgSignature", "")),
+                                                   str(fields.get("TimeStamp", "")), str(fields.get("Nonce", "")),
+                                                   encrypt):
+                raise InvalidReply("回复的 MsgSignature 不对")
+            try:
+                plain = self.crypto.decrypt(encrypt)
+            except crypto.CryptoError as exc:
+                raise InvalidReply("回复无法解密") from exc
+        try:
+            check_reply_xml(plain, source=self.account.original_id, target=openid)
+        except Rejected as exc:
+            raise InvalidReply(f"回复不合要求（{exc.reason}）") from exc
+        return parse_xml(plain.encode("utf-8")), encrypted
+
+    # ---- the emulator's side of WeChat ----
+    async def mirror(self, xml: str) -> None:
+        """Tell the loopback WeChat what this message is to it: a follower who interacted (a message opens
+        the 48 h window, a click/scan/subscribe the 1-minute one, an unsubscribe closes them)."""
+        if self.emulator is None:
+            return
+        try:
+            f = parse_xml(xml.encode("utf-8"))
         except Rejected:
-            return None, False
-        if "Encrypt" not in fields:
-            return fields, False
-        encrypt = str(fields["Encrypt"])
-        if not self.crypto.check_msg_signature(str(fields.get("MsgSignature", "")), str(fields.get("TimeStamp", "")),
-                                               str(fields.get("Nonce", "")), encrypt):
-            raise ValueError("reply MsgSignature does not match")
-        return parse_xml(self.crypto.decrypt(encrypt).encode("utf-8")), True
+            return
+        kind = interaction_of(f)
+        if kind is None:
+            return
+        try:
+            r = await self.emulator.post("/_control/interactions", json={
+                "account_key": self.account.key, "openid": f.get("FromUserName", ""), "kind": kind})
+            self.emulator_error = None if r.status_code == 200 else f"HTTP {r.status_code}"
+        except httpx.HTTPError as exc:  # the emulator is not running: the callback still gets the message
+            self.emulator_error = type(exc).__name__
 
     # ---- sending ----
     async def post(self, xml: str, *, mode: str | None = None, params: dict[str, str] | None = None,
                    body: bytes | None = None) -> SimResult:
-        """POST like WeChat: 5 s timeout, up to 3 tries on a timeout or a broken connection."""
+        """POST like WeChat: 5 s timeout, up to 3 tries on a timeout, a broken connection or a 5xx."""
+        await self.mirror(xml)
         if params is None or body is None:
             params, body = self.sign(xml, mode=mode)
         attempts: list[Attempt] = []
@@ -173,7 +250,16 @@ class CallbackSimulator:
                     attempts.append(Attempt(None, type(exc).__name__, time.monotonic() - t0))
                     continue
                 attempts.append(Attempt(resp.status_code, None, time.monotonic() - t0))
-                reply, enc = (self.decode_reply(resp.text) if resp.status_code == 200 else (None, False))
+                if resp.status_code >= 500 and len(attempts) < self.tries:
+                    # undocumented choice: WeChat documents retries after a timeout; we assume it treats a
+                    # server error (its alarm lists "回应失败") the same way and try again
+                    continue
+                if resp.status_code != 200:
+                    return SimResult(resp.status_code, resp.text, None, attempts)
+                try:
+                    reply, enc = self.decode_reply(resp.text, params.get("openid") or None)
+                except InvalidReply as exc:
+                    return SimResult(resp.status_code, resp.text, None, attempts, error=str(exc))
                 return SimResult(resp.status_code, resp.text, reply, attempts, enc)
         finally:
             if self._client is None:
@@ -185,6 +271,15 @@ class CallbackSimulator:
 
     async def voice(self, openid: str, recognition: str, **kw: Any) -> SimResult:
         return await self.post(self.voice_xml(openid, recognition), **kw)
+
+    async def image(self, openid: str, pic_url: str, **kw: Any) -> SimResult:
+        return await self.post(self.image_xml(openid, pic_url), **kw)
+
+    async def location(self, openid: str, latitude: float, longitude: float, label: str = "", **kw: Any) -> SimResult:
+        return await self.post(self.location_xml(openid, latitude, longitude, label=label), **kw)
+
+    async def link(self, openid: str, url: str, title: str = "", **kw: Any) -> SimResult:
+        return await self.post(self.link_xml(openid, url, title=title), **kw)
 
     async def event(self, openid: str, event: str, event_key: str | None = None, **extra: Any) -> SimResult:
         return await self.post(self.event_xml(openid, event, event_key, **extra))
@@ -209,6 +304,15 @@ class CallbackSimulator:
         return resp.status_code, resp.text, echostr
 
 
+def interaction_of(fields: dict[str, Any]) -> str | None:
+    """What a message or event opens at WeChat: message, click, subscribe, scan, unsubscribe, or None."""
+    if fields.get("MsgType") != "event":
+        return "message"
+    event = str(fields.get("Event", "")).lower()
+    return {"subscribe": "subscribe", "scan": "scan", "unsubscribe": "unsubscribe", "click": "click",
+            "scancode_push": "click", "scancode_waitmsg": "click"}.get(event)
+
+
 async def run_many(sim: CallbackSimulator, xmls: list[str], *, concurrency: int = 8) -> list[SimResult]:
     """Send several messages with bounded concurrency (bench and demo)."""
     sem = asyncio.Semaphore(concurrency)
@@ -220,21 +324,23 @@ async def run_many(sim: CallbackSimulator, xmls: list[str], *, concurrency: int 
     return await asyncio.gather(*(one(x) for x in xmls))
 
 
-__all__ = ["CallbackSimulator", "SimResult", "message_xml"]
+__all__ = ["CallbackSimulator", "SimResult", "InvalidReply", "message_xml"]
 
 
 async def chat_turn(asgi_app: Any, account: Account, *, openid: str, kind: str, text: str = "",
-                    event: str = "", event_key: str | None = None) -> dict[str, Any]:
+                    event: str = "", event_key: str | None = None,
+                    emulator: httpx.AsyncClient | None = None) -> dict[str, Any]:
     """One turn of the demo chat: send through the simulator to the app in-process, return the reply."""
     transport = httpx.ASGITransport(app=asgi_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://demo") as client:
-        sim = CallbackSimulator(account, base_url="http://demo", client=client)
+        sim = CallbackSimulator(account, base_url="http://demo", client=client, emulator=emulator)
         if kind == "text":
             res = await sim.text(openid, text)
         else:
             res = await sim.event(openid, event, event_key)
     return {
         "status": res.status,
+        "error": res.error,
         "text": res.text,
         "articles": [{"title": a.get("Title", ""), "description": a.get("Description", ""),
                       "url": a.get("Url", ""), "image": a.get("PicUrl", "")} for a in res.articles],

@@ -70,6 +70,7 @@ class Follower:
     short_until: datetime | None = None
     short_used: int = 0
     mass_month: dict[str, int] = field(default_factory=dict)
+    refuses_templates: bool = False  # the resident switched this account's template messages off (43101)
 
     def public(self) -> dict[str, Any]:
         return {"openid": self.openid, "nickname": self.nickname, "subscribed": self.subscribed,
@@ -99,7 +100,20 @@ class AccountState:
     clientmsgids: dict[str, tuple[datetime, int]] = field(default_factory=dict)
     drafts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     materials: dict[str, dict[str, Any]] = field(default_factory=dict)
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)  # temporary media (3 days)
+    templates: set[str] = field(default_factory=set)  # template ids added to the account (template messages)
+    sub_templates: set[str] = field(default_factory=set)  # subscription-message template ids (priTmplId)
+    subscriptions: dict[tuple[str, str], str] = field(default_factory=dict)  # (openid, template) -> once/long
+    previews: dict[str, int] = field(default_factory=dict)  # local day -> mass/preview calls
     system_openid: str = field(default_factory=new_openid)
+
+    def has_media(self, media_id: Any, now: datetime) -> bool:
+        """A permanent material, or temporary media not yet expired (3 days)."""
+        key = str(media_id or "")
+        if key in self.materials:
+            return True
+        temp = self.media.get(key)
+        return temp is not None and temp["expires_at"] > now
 
 
 @dataclass
@@ -146,7 +160,6 @@ class EmulatorState:
         self.offset = timedelta(0)
         self.next_msg_id = 1000000001
         self.mp_pages: set[str] = {"pages/index/index"}
-        self.mp_subscriptions: set[tuple[str, str]] = set()
         self.minute_calls: dict[tuple[str, str], int] = {}  # (endpoint, minute) -> calls
 
     def per_minute(self, endpoint: str) -> int:

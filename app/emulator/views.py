@@ -5,14 +5,17 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.config import get_settings
+from app.emulator.embedded import points_at_emulator
 from app.emulator.simulator import chat_turn
 from app.errors import InvalidInput, NotFound
 from app.matrix.service import get_matrix
 from app.web import templates
+from app.wechat.client import get_client
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,5 +64,36 @@ async def chat_send(request: Request) -> Response:
     if kind == "text" and not text.strip():
         raise InvalidInput("请输入内容。")
     result = await chat_turn(request.app, acc, openid=openid, kind=kind, text=text,
-                             event=str(data.get("event") or "")[:48], event_key=data.get("event_key") or None)
+                             event=str(data.get("event") or "")[:48], event_key=data.get("event_key") or None,
+                             emulator=_emulator())
     return JSONResponse(result)
+
+
+def _emulator() -> httpx.AsyncClient | None:
+    """The loopback WeChat's API (the app's own WeChat client), when the API base is the emulator."""
+    return get_client().http if points_at_emulator(get_settings()) else None
+
+
+@router.get("/demo/chat/pushed")
+async def chat_pushed(request: Request, account_key: str = "", openid: str = "", after: int = 0) -> Response:
+    """What the backend sent this resident later (customer-service messages the emulator received), from
+    the ``after``-th on: the page polls it so a clerk's reply or a late answer shows in the chat."""
+    _demo_only()
+    emu = _emulator()
+    if emu is None or not openid or after < 0:
+        return JSONResponse({"items": [], "next": after})
+    try:
+        r = await emu.get("/_control/sent", params={"kind": "custom", "account_key": account_key[:32]})
+        sent = [m for m in r.json() if m.get("openid") == openid[:64]] if r.status_code == 200 else []
+    except (httpx.HTTPError, ValueError):
+        sent = []
+    items: list[dict[str, Any]] = []
+    for m in sent[after:]:
+        if m.get("msgtype") == "text":
+            items.append({"text": str((m.get("text") or {}).get("content", ""))})
+        elif m.get("msgtype") == "news":
+            items.append({"articles": [{"title": a.get("title", ""), "url": a.get("url", "")}
+                                       for a in (m.get("news") or {}).get("articles", [])]})
+        else:
+            items.append({"text": f"[{m.get('msgtype')}]"})
+    return JSONResponse({"items": items, "next": after + len(items)})

@@ -104,7 +104,8 @@ async def drain(max_jobs: int = 1000, now: datetime | None = None) -> int:
     return n
 
 
-Schedule = tuple[str, float, Callable[[], Awaitable[None]]]
+Schedule = tuple[str, float | Callable[[], float], Callable[[], Awaitable[Any]]]
+"""(name, every seconds, or a function giving them from the settings of the moment, the coroutine)."""
 
 
 async def run_forever(schedules: list[Schedule], stop: asyncio.Event, poll: float = 1.0) -> None:
@@ -114,7 +115,7 @@ async def run_forever(schedules: list[Schedule], stop: asyncio.Event, poll: floa
     while not stop.is_set():
         try:
             for name, every, fn in schedules:
-                if loop.time() - last.get(name, -1e9) >= every:
+                if loop.time() - last.get(name, -1e9) >= (every() if callable(every) else every):
                     last[name] = loop.time()
                     await fn()
             while await run_one():

@@ -131,6 +131,7 @@ _BY_CODE: dict[int, type[WeChatAPIError]] = {
     40029: InvalidCode, 40163: InvalidCode,
     40130: InvalidRequest, 40003: InvalidRequest, 44002: InvalidRequest, 47001: InvalidRequest,
     40007: InvalidRequest, 45002: InvalidRequest, 40037: InvalidRequest, 40097: InvalidRequest,
+    47003: InvalidRequest, 45067: InvalidRequest, 43101: InvalidRequest, 43004: InvalidRequest,
 }
 
 

@@ -23,7 +23,7 @@ class InboundMessage(Model):
     kind = fields.CharField(max_length=24)
     event = fields.CharField(max_length=48, null=True)
     event_key = fields.CharField(max_length=255, null=True)
-    msg_id = fields.BigIntField(null=True)
+    msg_id = fields.CharField(max_length=20, null=True)  # WeChat's MsgId: up to 20 digits (unsigned 64-bit)
     text = fields.TextField(null=True)  # personal numbers masked (app.core.pii_text); original in text_enc
     # the parsed XML fields, masked the same way
     fields_json: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
@@ -65,7 +65,13 @@ class DialogueStateRow(Model):
 
 
 class PendingDelivery(Model):
-    """An answer that could not go out as a customer-service message, sent at the next interaction."""
+    """An answer that could not go out as a customer-service message, sent at the next interaction.
+
+    status: pending → (sending, a customer-service send under way) → sent; or failed (WeChat refused its
+    content, or it kept failing) or expired (the resident never came back), with ``reason``. A row
+    with a caller's ``ref`` is also written for an answer sent at once, so its outcome can be asked for.
+    ``delivered_at`` is when it left the queue (sent, claimed for sending, failed or expired).
+    """
 
     id = fields.BigIntField(primary_key=True)
     account_key = fields.CharField(max_length=32)
@@ -76,6 +82,10 @@ class PendingDelivery(Model):
     created_at = fields.DatetimeField()
     delivered_at = fields.DatetimeField(null=True)
     delivered_via = fields.CharField(max_length=16, null=True)  # custom or passive
+    status = fields.CharField(max_length=8, default="pending")  # pending, sending, sent, failed, expired
+    reason = fields.CharField(max_length=200, null=True)  # why it failed or expired (Chinese, for staff)
+    attempts = fields.IntField(default=0)  # customer-service sends that failed for a passing reason
+    ref = fields.CharField(max_length=64, null=True, db_index=True)  # the caller's reference, e.g. "case:42"
 
     class Meta:
         table = "wechat_pending"

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from app.config import get_settings
 from app.wechat import callback
+from app.wechat.envelope import read_limited
 
 router = APIRouter(tags=["wechat"])
 
@@ -24,7 +25,7 @@ async def receive(account_key: str, request: Request) -> Response:
     started = time.monotonic()
     limit = get_settings().wechat_max_body_bytes
     declared = request.headers.get("content-length", "")
-    body = None if declared.isdigit() and int(declared) > limit else await callback.read_limited(
+    body = None if declared.isdigit() and int(declared) > limit else await read_limited(
         request.stream(), limit)
     r = await callback.handle(account_key=account_key, params=dict(request.query_params), body=body,
                               started=started)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +46,7 @@ def dedup_key(fields: dict[str, Any]) -> str:
 
 
 async def persist_inbound(*, account_key: str, key: str, openid: str, kind: str, event: str | None,
-                          event_key: str | None, msg_id: int | None, text: str | None, raw: dict[str, Any],
+                          event_key: str | None, msg_id: str | None, text: str | None, raw: dict[str, Any],
                           known: bool = True, status: str = "processing",
                           sig_key: str | None = None) -> InboundMessage | None:
     """One INSERT that both stores the message and claims it; None when it is a duplicate (or,
@@ -151,11 +152,20 @@ async def _bump_pending(*, account_key: str, openid: str, delta: int) -> None:
 
 
 async def queue_pending(*, account_key: str, openid: str, kind: str, payload: dict[str, Any],
-                        inbound_id: int | None = None) -> PendingDelivery:
+                        inbound_id: int | None = None, ref: str | None = None) -> PendingDelivery:
     row = await PendingDelivery.create(account_key=account_key, openid=openid, kind=kind, payload=payload,
-                                       inbound_id=inbound_id, created_at=utcnow())
+                                       inbound_id=inbound_id, created_at=utcnow(), ref=ref)
     await _bump_pending(account_key=account_key, openid=openid, delta=1)
     return row
+
+
+async def record_sent(*, account_key: str, openid: str, kind: str, payload: dict[str, Any],
+                      inbound_id: int | None = None, ref: str | None = None) -> None:
+    """Note an answer that went out at once (only when a caller will ask for it by ``ref``)."""
+    now = utcnow()
+    await PendingDelivery.create(account_key=account_key, openid=openid, kind=kind, payload=payload,
+                                 inbound_id=inbound_id, created_at=now, delivered_at=now, delivered_via="custom",
+                                 status="sent", ref=ref)
 
 
 async def pending_for(*, account_key: str, openid: str) -> list[PendingDelivery]:
@@ -164,26 +174,89 @@ async def pending_for(*, account_key: str, openid: str) -> list[PendingDelivery]
 
 
 async def mark_delivered(*, pending_id: int, via: str) -> bool:
-    """Compare-and-set: True when this call delivered it (no double delivery across processes)."""
+    """Compare-and-set: True when this call took it out of the queue (no double delivery across
+    processes). ``via="passive"`` means it went out in a passive reply (sent); ``via="custom"`` claims it
+    for a customer-service send (status "sending" until finish_claim)."""
     row = await PendingDelivery.get_or_none(id=pending_id)
     if row is None:
         return False
+    status = "sent" if via == "passive" else "sending"
     n = await PendingDelivery.filter(id=pending_id, delivered_at__isnull=True).update(
-        delivered_at=utcnow(), delivered_via=via)
+        delivered_at=utcnow(), delivered_via=via, status=status)
     if n:
         await _bump_pending(account_key=row.account_key, openid=row.openid, delta=-1)
     return bool(n)
 
 
-async def unmark_delivered(*, pending_id: int) -> None:
-    """Undo a claim whose sending failed: the answer waits again."""
+async def finish_claim(*, pending_id: int, status: str, reason: str | None = None) -> None:
+    """A claimed send ended: "sent", or "failed" with the reason."""
+    await PendingDelivery.filter(id=pending_id, status="sending").update(status=status, reason=reason)
+
+
+async def unmark_delivered(*, pending_id: int, reason: str | None = None, count_attempt: bool = False) -> None:
+    """Undo a claim whose sending failed: the answer waits again (``count_attempt`` for a passing failure)."""
     row = await PendingDelivery.get_or_none(id=pending_id)
-    if row is None or row.delivered_at is None:
+    if row is None or row.delivered_at is None or row.status not in ("sending", "sent"):
         return
-    n = await PendingDelivery.filter(id=pending_id, delivered_at__isnull=False).update(
-        delivered_at=None, delivered_via=None)
+    values: dict[str, Any] = {"delivered_at": None, "delivered_via": None, "status": "pending"}
+    if reason is not None:
+        values["reason"] = reason
+    if count_attempt:
+        values["attempts"] = F("attempts") + 1
+    n = await PendingDelivery.filter(id=pending_id, delivered_at__isnull=False, status=row.status).update(**values)
     if n:
         await _bump_pending(account_key=row.account_key, openid=row.openid, delta=1)
+
+
+async def stale_claims(*, older_than: datetime) -> list[PendingDelivery]:
+    """Claims ("sending") older than ``older_than``: their process died while sending."""
+    return await PendingDelivery.filter(status="sending", delivered_at__lt=older_than).limit(200)
+
+
+async def expire_pending(*, older_than: datetime, reason: str) -> int:
+    """End the answers still waiting since before ``older_than``: "expired" with ``reason``."""
+    n = 0
+    for row in await PendingDelivery.filter(delivered_at__isnull=True, created_at__lt=older_than).limit(500):
+        if await PendingDelivery.filter(id=row.id, delivered_at__isnull=True).update(
+                delivered_at=utcnow(), status="expired", reason=reason):
+            await _bump_pending(account_key=row.account_key, openid=row.openid, delta=-1)
+            n += 1
+    return n
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    """Where an answer sent with ``ref`` stands: "sent", "queued" (waiting for the resident), "sending",
+    "failed" or "expired"; ``reason`` (Chinese) says why it failed or expired; ``at`` when it ended."""
+
+    status: str
+    reason: str | None
+    at: datetime | None
+    parts: int
+
+    @property
+    def status_zh(self) -> str:
+        return OUTCOME_ZH.get(self.status, self.status)
+
+
+OUTCOME_ZH = {"sent": "已送达", "queued": "待居民下次互动时送达", "sending": "正在发送", "failed": "发送失败",
+              "expired": "已过期未送达"}
+
+
+async def delivery_outcome(*, ref: str) -> DeliveryOutcome | None:
+    """The outcome of everything delivered with ``ref`` (a long text is several parts): failed or expired
+    if any part did, else queued/sending while any part waits, else sent. None when nothing has that ref."""
+    rows = await PendingDelivery.filter(ref=ref).order_by("id")
+    if not rows:
+        return None
+    for status in ("failed", "expired"):
+        bad = [r for r in rows if r.status == status]
+        if bad:
+            return DeliveryOutcome(status, bad[0].reason, bad[0].delivered_at, len(rows))
+    for status, shown in (("pending", "queued"), ("sending", "sending")):
+        if any(r.status == status for r in rows):
+            return DeliveryOutcome(shown, None, None, len(rows))
+    return DeliveryOutcome("sent", None, max(r.delivered_at for r in rows if r.delivered_at), len(rows))
 
 
 # ---- the conversation log ----

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,7 +45,7 @@ def test_migrate_cli_on_mariadb_when_available() -> None:
     from tests import needs
 
     needs.skip_unless(needs.mariadb())
-    name = "fawu_migrate_test"
+    name = f"fawu_migrate_test_{os.getpid()}"  # own name: parallel runs must not drop each other's database
     subprocess.run(["mysql", "-uroot", "-e", f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4"],
                    check=True)
     try:

@@ -185,7 +185,8 @@ async def test_qrcode_ledger(wx: httpx.AsyncClient, emulator: Any) -> None:
     assert "ticket" in await create(limit_str("b:2"))
     assert (await create(limit_str("b:3")))["errcode"] == 45029
     img = await wx.get("/cgi-bin/showqrcode", params={"ticket": temp["ticket"]})
-    assert img.status_code == 200 and img.content[:4] == b"\x89PNG"
+    assert img.status_code == 200 and img.content[:3] == b"\xff\xd8\xff"  # WeChat serves a JPEG
+    assert img.headers["content-type"] == "image/jpeg"
     await wx.post("/_control/clock", json={"seconds": 31})
     assert (await wx.get("/cgi-bin/showqrcode", params={"ticket": temp["ticket"]})).status_code == 404
 
@@ -254,7 +255,7 @@ async def test_menu_validation(wx: httpx.AsyncClient, emulator: Any) -> None:
     bad = {"button": [{"type": "click", "name": "一二三四五六七八九", "key": "k"}]}
     assert (await wx.post("/cgi-bin/menu/create", params=p, json=bad)).json()["errcode"] == 40018
     unfilled = {"button": [{"type": "view", "name": "法规", "url": "{public_base_url}/laws"}]}
-    assert (await wx.post("/cgi-bin/menu/create", params=p, json=unfilled)).json()["errcode"] == 40054
+    assert (await wx.post("/cgi-bin/menu/create", params=p, json=unfilled)).json()["errcode"] == 40055
     assert (await wx.post("/cgi-bin/menu/create", params=p,
                           json={"button": [{"name": "x"}] * 4})).json()["errcode"] == 40016
     assert (await wx.get("/cgi-bin/menu/get", params=p)).json()["errcode"] == 46003

@@ -73,3 +73,17 @@ async def _dlg(inbound: Inbound) -> Reply | None:
         return TextReply(f"完成：{name}，{inbound.text}")
     inbound.state.set("zzt_dlg", {"step": 2, "name": inbound.text})
     return TextReply("请问您的电话？")
+
+
+@router.on_text(r"^ZZT-ctrl$", priority=0)
+async def _ctrl(inbound: Inbound) -> Reply | None:
+    """What an LLM sometimes writes: vertical tab and backspace inside the answer."""
+    return TextReply("第一条\x0b建议：先协商\x08。\x00再申请仲裁\ufffe。")
+
+
+FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466"  # one grapheme, 25 UTF-8 bytes
+
+
+@router.on_text(r"^ZZT-emoji$", priority=0)
+async def _emoji(inbound: Inbound) -> Reply | None:
+    return TextReply("家" + FAMILY * 300 + "🇨🇳" * 40)

@@ -57,11 +57,6 @@ async def test_text_reply_every_mode(client, key) -> None:
     assert row.reply_text == "回声：你好"
 
 
-async def test_compat_account_also_takes_plaintext(client) -> None:
-    res = await sim(client, COMPAT).post(sim(client, COMPAT).text_xml("o_cp", "ZZT-echo 明文"), mode="plain")
-    assert res.text == "回声：明文" and not res.encrypted_reply
-
-
 async def test_voice_recognition_is_text(client) -> None:
     res = await sim(client, PLAIN).voice("o_voice", "ZZT-echo 语音")
     assert res.text == "回声：语音"

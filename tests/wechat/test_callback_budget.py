@@ -6,10 +6,10 @@ import asyncio
 import time
 from datetime import timedelta
 
-from app.config import set_settings
+from app.config import get_settings, set_settings
 from app.core.clock import utcnow
 from app.jobs.models import Job
-from app.wechat import service
+from app.wechat import late, service
 from app.wechat.models import InboundMessage, PendingDelivery
 from tests.conftest import make_settings
 from tests.wechat.helpers import CALLS, SAFE, sim
@@ -61,9 +61,8 @@ async def test_reply_later_job_recomputes_when_the_task_died(client, drain_jobs)
     openid = "o_died"
     res = await s.text(openid, "ZZT-slow 0.4 重算")
     assert res.is_success
-    from app.wechat import callback
 
-    for task in list(callback._background):  # simulate a restart: the background task is gone
+    for task in list(late._background):  # simulate a restart: the background task is gone
         task.cancel()
     await asyncio.sleep(0.05)
     row = await InboundMessage.get(openid=openid)
@@ -77,19 +76,19 @@ async def test_reply_later_job_recomputes_when_the_task_died(client, drain_jobs)
 async def test_a_message_whose_process_died_mid_handling_is_recovered(client, drain_jobs) -> None:
     """Persisted, then the process died before answering or deferring: the sweep hands it on."""
     from app.matrix.service import get_matrix
-    from app.wechat.tasks import STALLED_AFTER_SECONDS, recover_stalled
+    from app.wechat.tasks import recover_stalled
 
     set_settings(make_settings(wechat_api_base="http://127.0.0.1:9"))
     openid = "o_crashed"
     row = await service.persist_inbound(
-        account_key=SAFE, key="crash-1", openid=openid, kind="text", event=None, event_key=None, msg_id=987654321,
+        account_key=SAFE, key="crash-1", openid=openid, kind="text", event=None, event_key=None, msg_id="987654321",
         text="ZZT-slow 0.01 崩溃后", raw={"ToUserName": get_matrix().accounts[SAFE].original_id, "FromUserName": openid, "CreateTime": "1700000000", "MsgType": "text",
              "Content": "ZZT-slow 0.01 崩溃后", "MsgId": "987654321"}, known=True,
         status="processing")
     assert row is not None
     assert await recover_stalled() == 0  # too recent: its process may still be working on it
     await InboundMessage.filter(id=row.id).update(
-        created_at=utcnow() - timedelta(seconds=STALLED_AFTER_SECONDS + 5))
+        created_at=utcnow() - timedelta(seconds=get_settings().wechat_stalled_after + 5))
     assert await recover_stalled() == 1
     assert await recover_stalled() == 0  # once
     await drain_jobs()

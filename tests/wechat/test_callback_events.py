@@ -78,7 +78,9 @@ async def test_long_text_is_split(client) -> None:
     res = await sim(client, PLAIN).text("o_long", "ZZT-long")
     assert res.text is not None
     assert len(res.text.encode("utf-8")) <= 600 and res.text.endswith("（未完，续见下条）")
-    parts = await Job.filter(name="wechat.send_text").order_by("id")
-    assert parts and all(len(j.payload["text"].encode("utf-8")) <= 600 for j in parts)
-    joined = res.text.removesuffix("\n（未完，续见下条）") + "".join(j.payload["text"] for j in parts)
+    jobs = await Job.filter(name="wechat.send_text").order_by("id")
+    assert len(jobs) == 1  # one job for the parts, in order
+    parts = jobs[0].payload["texts"]
+    assert parts and all(len(t.encode("utf-8")) <= 600 for t in parts)
+    joined = res.text.removesuffix("\n（未完，续见下条）") + "".join(parts)
     assert joined.count("法律援助") == 120

@@ -12,7 +12,7 @@ import pytest
 from app.config import set_settings
 from app.core.clock import utcnow
 from app.jobs.models import Job
-from app.wechat import callback, service
+from app.wechat import late, service
 from app.wechat.models import InboundMessage, PendingDelivery
 from app.wechat.router import Inbound, Reply, TextReply, router
 from tests.conftest import make_settings
@@ -121,7 +121,7 @@ async def test_once_deferred_a_retry_gets_success_and_the_answer_goes_out_once(c
         await asyncio.sleep(0.01)
     race["go_delivering"].set()
     await drained
-    await asyncio.gather(*callback._background)
+    await asyncio.gather(*late._background)
     assert [i["text"]["content"] for i in await _custom_sent(ctl, openid)] == ["答复：乙"]
     assert not await PendingDelivery.filter(openid=openid).exists()
     assert (await InboundMessage.get(openid=openid)).status == "delivered" and RUNS[openid] == 1
@@ -136,7 +136,7 @@ async def test_a_retry_while_the_safety_job_recomputes_gets_success(client, emul
     s = sim(client, SAFE)
     xml = s.text_xml(openid, "ZZT-race 丙")
     assert (await s.post(xml)).is_success
-    for task in list(callback._background):  # a restart: the late handler is gone
+    for task in list(late._background):  # a restart: the late handler is gone
         task.cancel()
     await asyncio.sleep(0)
     race["entered"].clear()
