@@ -18,9 +18,9 @@ from app.core import pii
 
 # A run of digit groups: digits (and a final X of an ID) joined by at most two separator characters
 # (space, hyphen, dot, middle dot, underscore, slash), read after full-width forms are folded.
-_RUN = re.compile(r"(?<![0-9])\+?[0-9]+(?:[ \-.·_/]{1,2}[0-9]+)*[Xx]?(?![0-9])")
+_RUN = re.compile(r"(?<![0-9])\+?[0-9]+(?:[ \-.·_/]{1,2}[0-9]+)*(?:[ \-.·_/]{0,2}[Xx])?(?![0-9])")
 _LONGEST = 21  # digits of the longest number looked for (+86 and a phone; a 19-digit card)
-_GROUP = re.compile(r"[0-9]+[Xx]?")
+_GROUP = re.compile(r"[0-9]+[Xx]?|[Xx]")  # a final X may stand apart ("…418 X")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 KINDS = ("phone", "id_number", "bank_card")
@@ -124,7 +124,8 @@ def find(text: str) -> list[Found]:
                 if kind:
                     hit = (j, kind, joined, groups[j][1])
                 elif joined.endswith("X") and classify(joined[:-1]):  # a phone followed by a letter x
-                    hit = (j, classify(joined[:-1]) or "", joined[:-1], groups[j][1] - 1)
+                    end = groups[j - 1][1] if groups[j][2] == "X" else groups[j][1] - 1
+                    hit = (j, classify(joined[:-1]) or "", joined[:-1], end)
             if hit is None:
                 i += 1
                 continue
