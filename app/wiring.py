@@ -24,6 +24,7 @@ ROUTER_MODULES: list[str] = [
     "app.laws.routes",
     "app.cases.routes",
     "app.cases.views",
+    "app.push.views",
     "app.console.views",
     "app.console.dashboard_views",
     "app.console.staff_views",
@@ -38,6 +39,7 @@ INBOUND_MODULES: list[str] = [
     "app.wechat.quotas",  # matches MASSSENDJOBFINISH to its mass send
     "app.boards.inbound",
     "app.cases.inbound",
+    "app.push.inbound",  # MASSSENDJOBFINISH counts onto the push send
     "app.consult.inbound",
 ]
 
@@ -49,6 +51,7 @@ JOB_MODULES: list[str] = [
     "app.residents.tasks",
     "app.cases.tasks",
     "app.console.tasks",
+    "app.push.tasks",
 ]
 
 # Who does what when a domain publishes an event (app.core.events): (event, "module:function"), run
@@ -87,6 +90,7 @@ COMMAND_MODULES: list[str] = [
     "app.consult.commands",
     "app.cases.commands",
     "app.console.commands",
+    "app.push.commands",
 ]
 
 
