@@ -154,7 +154,8 @@ class Settings(BaseModel):
     qr_kind: Literal["url", "official", "miniprogram"] = "url"
     poster_dir: Path = Path("var/posters")
     # push (普法推送): the reviews an article needs before it may reach residents, in order
-    push_approvals: list[Literal["township", "district"]] = Field(default_factory=lambda: ["township", "district"])
+    push_approvals: list[Literal["township", "district"]] = Field(
+        default_factory=lambda: ["township", "district"])  # type: ignore[arg-type]
     push_quiet_hours: str = "21:00-08:00"  # local; a scheduled send waits until the end of quiet hours
     push_max_image_bytes: int = Field(2 * 1024 * 1024, ge=10 * 1024, le=10 * 1024 * 1024)
 

@@ -4,7 +4,7 @@ and the residents' H5 pages (/articles, /articles/{slug})."""
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -32,7 +32,7 @@ def _back(article_id: int, *, notice: str = "", error: str = "") -> RedirectResp
     return RedirectResponse(f"/console/push/{article_id}" + (f"?{urlencode(q)}" if q else ""), status_code=303)
 
 
-async def _units() -> tuple[list[object], list[object]]:
+async def _units() -> tuple[list[Any], list[Any]]:
     return (await org_service.list_units("township"), await org_service.list_units("community"))  # type: ignore[arg-type]
 
 

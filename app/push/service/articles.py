@@ -134,11 +134,7 @@ async def get_article(article_id: int, *, actor: Actor | None = None) -> PushArt
 
 
 async def list_articles(*, actor: Actor, status: str = "", category: str = "") -> list[PushArticle]:
-    qs = PushArticle.all()
-    if not actor.scope.all_units:
-        qs = qs.filter(township_code__in=[*actor.scope.unit_codes, "__none__"]) | PushArticle.filter(
-            township_code__isnull=True)
-    rows = await qs.order_by("-updated_at", "-id")
+    rows = [a for a in await PushArticle.all().order_by("-updated_at", "-id") if visible(actor, a)]
     return [a for a in rows if (not status or a.status == status) and (not category or category in a.categories)]
 
 
