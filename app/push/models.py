@@ -144,3 +144,19 @@ class PushRead(Model):
     class Meta:
         table = "push_read"
         unique_together = (("article_id", "visitor"),)
+
+
+class PushJobEvent(Model):
+    """A MASSSENDJOBFINISH as received, kept so it still matches when it arrives before fawu knows the
+    msg_id (the send's answer was lost or slower than the event)."""
+
+    id = fields.IntField(primary_key=True)
+    account_key = fields.CharField(max_length=32)
+    msg_id = fields.CharField(max_length=32)
+    result: dict[str, Any] = fields.JSONField(default=dict)
+    matched = fields.BooleanField(default=False)
+    at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "push_job_event"
+        unique_together = (("account_key", "msg_id"),)

@@ -15,13 +15,14 @@ import logging
 import mimetypes
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.config import get_settings
 from app.core import metrics
 from app.core.clock import utcnow
 from app.jobs import service as jobs
-from app.push.models import PushArticle, PushChunk, PushDelivery, PushMaterial, PushSend
+from app.push.models import PushArticle, PushChunk, PushDelivery, PushJobEvent, PushMaterial, PushSend
 from app.push.service import articles, library
 from app.push.service.render import render
 from app.wechat import quotas
@@ -115,6 +116,7 @@ async def _submit(delivery: PushDelivery, chunk: PushChunk) -> None:
                                       tag_id=delivery.tag_id, openids=list(chunk.openids) or None)
     chunk.msg_id, chunk.status, chunk.submitted_at = msg_id, "submitted", utcnow()
     await chunk.save(update_fields=["msg_id", "status", "submitted_at"])
+    await _match(account_key=delivery.account_key, msg_id=msg_id)  # the event may have come first
 
 
 async def deliver(delivery_id: int) -> str:
@@ -181,18 +183,31 @@ async def _settle_send(send_id: int) -> None:
 
 
 async def record_job_finished(*, account_key: str, msg_id: str, raw: dict[str, Any]) -> bool:
-    """MASSSENDJOBFINISH: the counts stored on the chunk and summed on the delivery; False if not ours."""
-    deliveries = {d.id: d for d in await PushDelivery.filter(account_key=account_key)
-                  .filter(id__in=await PushChunk.filter(msg_id=str(msg_id)).values_list("delivery_id", flat=True))}
-    chunk = await PushChunk.filter(msg_id=str(msg_id), delivery_id__in=list(deliveries)).first()
+    """MASSSENDJOBFINISH: kept, then its counts stored on the chunk and summed on the delivery; False
+    when no chunk has that msg_id yet (it matches later, when the send learns its msg_id)."""
+    counts = {k: _int(raw.get(k)) for k in ("TotalCount", "FilterCount", "SentCount", "ErrorCount")}
+    result = {"Status": str(raw.get("Status", "")), **counts}
+    try:
+        await PushJobEvent.create(account_key=account_key, msg_id=str(msg_id), result=result)
+    except IntegrityError:
+        pass  # WeChat's retry of the same event
+    return await _match(account_key=account_key, msg_id=str(msg_id))
+
+
+async def _match(*, account_key: str, msg_id: str) -> bool:
+    event = await PushJobEvent.get_or_none(account_key=account_key, msg_id=msg_id)
+    if event is None or not msg_id:
+        return False
+    ids = await PushDelivery.filter(account_key=account_key).values_list("id", flat=True)
+    chunk = await PushChunk.filter(msg_id=msg_id, delivery_id__in=list(ids)).first()
     if chunk is None:
         return False
-    counts = {k: _int(raw.get(k)) for k in ("TotalCount", "FilterCount", "SentCount", "ErrorCount")}
     async with in_transaction():
-        chunk.result = {"Status": str(raw.get("Status", "")), **counts}
+        chunk.result = dict(event.result)
         chunk.status, chunk.finished_at = "finished", utcnow()
         await chunk.save(update_fields=["result", "status", "finished_at"])
-        delivery = deliveries[chunk.delivery_id]
+        await PushJobEvent.filter(id=event.id).update(matched=True)
+        delivery = await PushDelivery.get(id=chunk.delivery_id)
         done = [c.result for c in await PushChunk.filter(delivery_id=delivery.id, status="finished")]
         delivery.total_count = sum(r.get("TotalCount", 0) for r in done)
         delivery.filter_count = sum(r.get("FilterCount", 0) for r in done)
