@@ -90,3 +90,20 @@ async def approved_article(team: Team, slug: str = "wage-arrears", *, township: 
         await service.approve(actor=team.lead, article_id=art.id)
     await service.approve(actor=team.admin2 if not township else team.admin, article_id=art.id)
     return int(art.id)
+
+
+@pytest.fixture
+async def new_client(app: Any) -> Any:
+    """Extra browsers on the same app (one per staff member)."""
+    import httpx
+
+    clients: list[httpx.AsyncClient] = []
+
+    def make() -> httpx.AsyncClient:
+        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        await c.aclose()
