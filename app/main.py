@@ -21,11 +21,11 @@ from app.core.logs import request_id_var, setup_logging
 from app.errors import register_error_handlers
 from app.jobs.service import run_forever
 from app.laws import service as laws_service
-from app.push import service as push_service
 from app.matrix.service import load_matrix, set_matrix
 from app.org import service as org_service
 from app.org.importer import import_folder
 from app.production import check_production_secrets
+from app.push import service as push_service
 from app.staff.service import load_demo_staff
 from app.web import STATIC_DIR
 from app.wechat import lifecycle

@@ -36,7 +36,7 @@ class PushArticle(Model):
 
 
 class PushReview(Model):
-    """One step of an article's review trail (三审): who, what, from which status to which, comment."""
+    """One step of an article review trail (三审): who, what, from which status to which, comment."""
 
     id = fields.IntField(primary_key=True)
     article_id = fields.IntField(db_index=True)
@@ -73,7 +73,7 @@ class PushSend(Model):
 
 
 class PushDelivery(Model):
-    """The part of a send one account delivers: how (all, tag, tagged, openids) and what happened."""
+    """The part of a send one account delivers: how (all, tagged, openids) and what happened."""
 
     id = fields.IntField(primary_key=True)
     send_id = fields.IntField(db_index=True)
@@ -118,7 +118,7 @@ class PushChunk(Model):
 
 
 class PushMaterial(Model):
-    """An image uploaded to an account's permanent material (one upload per account and image)."""
+    """An image uploaded to the permanent material of an account (one upload per account and image)."""
 
     id = fields.IntField(primary_key=True)
     account_key = fields.CharField(max_length=32)
@@ -132,7 +132,7 @@ class PushMaterial(Model):
 
 
 class PushRead(Model):
-    """A reader of an article's H5 page: one row per article and client (a hashed random cookie)."""
+    """A reader of the H5 page of an article: one row per article and client (a hashed random cookie)."""
 
     id = fields.IntField(primary_key=True)
     article_id = fields.IntField(db_index=True)
@@ -148,7 +148,7 @@ class PushRead(Model):
 
 class PushJobEvent(Model):
     """A MASSSENDJOBFINISH as received, kept so it still matches when it arrives before fawu knows the
-    msg_id (the send's answer was lost or slower than the event)."""
+    msg_id (the answer to the send was lost or slower than the event)."""
 
     id = fields.IntField(primary_key=True)
     account_key = fields.CharField(max_length=32)

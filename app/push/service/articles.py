@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,8 +164,6 @@ async def record_step(article: PushArticle, actor: Actor | None, action: str, be
 
 
 def _slug_for(title: str, township: str | None) -> str:
-    import secrets  # function-level: only new console articles need a random suffix
-
     return f"{(township or 'yx').lower()}-{secrets.token_hex(4)}"
 
 
