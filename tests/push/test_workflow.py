@@ -24,6 +24,7 @@ async def test_write_review_send_read(app: Any, emulator: Any, team: Team, clien
         cover="images/cover-labor.png", categories=["labor"], laws_text="劳动合同法 第三十条",
         body="工资被拖欠，可以申请支付令（《劳动合同法》第三十条）。拿不准就打 12348。")
     art = await service.create_article(actor=team.clerk, data=data)
+    assert "讨薪别走极端" not in (await client.get("/s/JXSQ01")).text  # nothing before it is approved and sent
     assert art.township_code == "YXJD" and art.status == "draft"
     # the author cannot skip the review, nor approve their own article
     with pytest.raises(service.WrongStatus):
@@ -86,6 +87,8 @@ async def test_write_review_send_read(app: Any, emulator: Any, team: Team, clien
     listing = await client.get("/articles", params={"township": "YXJD", "board": "JXSQ01"})
     assert listing.status_code == 200 and "讨薪别走极端" in listing.text
     assert "讨薪别走极端" not in (await client.get("/articles", params={"township": "TYZ"})).text
+    board = await client.get("/s/JXSQ01")  # a 云溪街道 board lists it
+    assert board.status_code == 200 and "讨薪别走极端" in board.text and f"/articles/{art.slug}" in board.text
     page = await client.get(f"/articles/{article.slug}", params={"a": "yx_jiedao"})
     assert page.status_code == 200 and "支付令" in page.text and "第三十条" in page.text
     await client.get(f"/articles/{article.slug}")  # the same client (cookie) again
