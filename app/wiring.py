@@ -62,6 +62,7 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("residents.erased", "app.wechat.subscribers:erase_messages"),
     ("residents.erased", "app.consult.subscribers:erase_questions"),
     ("residents.erased", "app.cases.subscribers:scrub_resident"),
+    ("residents.erased", "app.push.subscribers:erase_recipients"),
     # a resident's access request (查阅、复制): every domain answers its part
     ("residents.export_requested", "app.wechat.subscribers:export_messages"),
     ("residents.export_requested", "app.consult.subscribers:export_questions"),

@@ -199,3 +199,20 @@ async def test_quiet_hours_move_the_send(team: Team) -> None:
     assert service.after_quiet_hours(early) == datetime(2026, 12, 5, 0, 0, tzinfo=UTC)
     day = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
     assert service.after_quiet_hours(day) == day
+
+
+async def test_erasure_removes_the_openids_kept_on_sends(app: Any, emulator: Any, team: Team,
+                                                         drain_jobs: Any) -> None:
+    from app.residents import service as residents_service
+
+    for i in range(3):
+        await follow(emulator, "yx_district", unionid=f"x{i}", township="YXJD")
+    art = await approved_article(team, "wage-arrears", township=None)
+    await service.schedule_send(actor=team.admin, article_id=art, account_keys=["yx_district"], townships=["YXJD"])
+    chunk = await PushChunk.first()
+    assert chunk is not None and len(chunk.openids) == 3
+    gone = chunk.openids[0]
+    link = await residents_service.ensure_identity(account_key="yx_district", openid=gone)
+    await residents_service.erase_resident(resident_id=link.resident_id)
+    await chunk.refresh_from_db()
+    assert gone not in chunk.openids and len(chunk.openids) == 2

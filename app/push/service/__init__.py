@@ -26,7 +26,7 @@ from app.push.service.articles import (
     problems_of,
     update_article,
 )
-from app.push.service.delivery import deliver, drop_tag, record_job_finished, wechat_article
+from app.push.service.delivery import deliver, drop_tag, erase_recipients, record_job_finished, wechat_article
 from app.push.service.errors import (
     ArticleNotFound,
     ArticleProblems,
@@ -71,7 +71,7 @@ from app.push.service.sending import (
 __all__ = [
     "STATUS_ZH", "ArticleInput", "ImportReport", "adopt_article", "can_edit", "categories", "check_article",
     "check_library", "create_article", "get_article", "has_articles", "history", "import_library", "laws_text", "list_articles",
-    "preview", "problems_of", "update_article", "deliver", "drop_tag", "record_job_finished", "wechat_article",
+    "preview", "problems_of", "update_article", "deliver", "drop_tag", "erase_recipients", "record_job_finished", "wechat_article",
     "ArticleNotFound", "ArticleProblems", "BadAudience", "CommentRequired", "NotReviewer", "PushError",
     "QuotaRefused", "SendNotFound", "WrongStatus", "overview", "latest_for_board", "page", "published",
     "reads_of", "STEP_ZH", "approve", "approved_for_sending", "may_review", "pending_step", "required_steps",

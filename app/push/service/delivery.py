@@ -37,6 +37,7 @@ from app.wechat.errors import (
 
 log = logging.getLogger("fawu.push")
 FINAL = (MassQuotaExceeded, Unauthorized, InvalidRequest)
+TAGGING_CONCURRENCY = 8  # tagging calls in flight for one delivery
 
 
 async def _material(account_key: str, ref: str) -> PushMaterial:
@@ -81,8 +82,16 @@ async def _tag(delivery: PushDelivery) -> int:
         tag = existing[0] if existing else await client.tags_create(delivery.account_key, name)
         delivery.tag_id = int(tag["id"])
         await delivery.save(update_fields=["tag_id"])
-    await client.tags_members_batchtagging(delivery.account_key, delivery.tag_id, list(delivery.members))
-    return delivery.tag_id
+    members = list(delivery.members)
+    tag_id = delivery.tag_id
+    gate = asyncio.Semaphore(TAGGING_CONCURRENCY)
+
+    async def tag(part: list[str]) -> None:
+        async with gate:
+            await client.tags_members_batchtagging(delivery.account_key, tag_id, part)
+
+    await asyncio.gather(*(tag(members[i:i + 50]) for i in range(0, len(members), 50)))  # WeChat: 50 a call
+    return tag_id
 
 
 async def _submit(delivery: PushDelivery, chunk: PushChunk) -> None:
@@ -238,3 +247,20 @@ def _int(v: Any) -> int:
         return int(v)
     except (TypeError, ValueError):
         return 0
+
+
+async def erase_recipients(*, accounts: list[tuple[str, str]]) -> int:
+    """Remove a resident's openids from the lists kept on deliveries and chunks (erasure, 删除权)."""
+    removed = 0
+    for account_key, openid in accounts:
+        for d in await PushDelivery.filter(account_key=account_key):
+            if openid in d.members:
+                d.members = [o for o in d.members if o != openid]
+                await d.save(update_fields=["members"])
+                removed += 1
+            for c in await PushChunk.filter(delivery_id=d.id):
+                if openid in c.openids:
+                    c.openids = [o for o in c.openids if o != openid]
+                    await c.save(update_fields=["openids"])
+                    removed += 1
+    return removed
