@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 def test_push_bench_smoke() -> None:
     import bench.push as bench
 

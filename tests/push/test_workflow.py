@@ -100,6 +100,13 @@ async def test_write_review_send_read(app: Any, emulator: Any, team: Team, clien
     figures = await service.overview(actor=team.admin)
     row = next(r for r in figures["articles"] if r["article"].id == art.id)
     assert (row["planned"], row["sent"], row["reads"]) == (5, 5, 2)
+    # asked, then read: a wage question in the township, and the two reads of the labour article
+    from app.consult import service as consult_service
+
+    await consult_service.ask("老板拖欠工资三个月不给怎么办", channel="web", township_code="YXJD",
+                              category="labor")
+    topics = {t["category"]: t for t in (await service.overview(actor=team.lead))["topics"]}
+    assert topics["labor"]["asked"] == 1 and topics["labor"]["read"] == 2
     assert people
 
 

@@ -86,11 +86,11 @@ async def _tag(delivery: PushDelivery) -> int:
     tag_id = delivery.tag_id
     gate = asyncio.Semaphore(TAGGING_CONCURRENCY)
 
-    async def tag(part: list[str]) -> None:
+    async def tag_part(part: list[str]) -> None:
         async with gate:
             await client.tags_members_batchtagging(delivery.account_key, tag_id, part)
 
-    await asyncio.gather(*(tag(members[i:i + 50]) for i in range(0, len(members), 50)))  # WeChat: 50 a call
+    await asyncio.gather(*(tag_part(members[i:i + 50]) for i in range(0, len(members), 50)))  # WeChat: 50 a call
     return tag_id
 
 
