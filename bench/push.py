@@ -73,8 +73,10 @@ async def run(people: int) -> dict[str, Any]:
     from app import wiring
     from app.config import set_settings
     from app.core.actor import Role
+    from app.core.clock import utcnow
     from app.db import tortoise_config
     from app.jobs import service as jobs
+    from app.jobs.models import Job
     from app.laws import service as laws_service
     from app.main import create_app, startup
     from app.org.importer import import_folder
@@ -126,11 +128,14 @@ async def run(people: int) -> dict[str, Any]:
                 plan_s = time.perf_counter() - t0
                 t1 = time.perf_counter()
                 await jobs.drain(max_jobs=100, now=send.run_at + timedelta(seconds=1))
+                while await Job.filter(name="push.deliver", status__in=["pending", "running"]).exists():
+                    await jobs.drain(max_jobs=100, now=utcnow() + timedelta(hours=1))  # a retry's back-off passed
                 deliver_s = time.perf_counter() - t1
                 async with emu.control() as c:
                     await c.post("/_control/flush", timeout=600)
                 await jobs.drain(max_jobs=100)  # the per-send tags dropped
                 total_s = time.perf_counter() - t0
+                retries = sum(j.attempts - 1 for j in await Job.filter(name="push.deliver"))
                 calls = {k: v - calls_before.get(k, 0) for k, v in emu.state.calls.items()
                          if v - calls_before.get(k, 0)}
                 got: Counter[str] = Counter()
@@ -178,7 +183,7 @@ async def run(people: int) -> dict[str, Any]:
                     "reached": len(got), "reached_twice": sum(1 for n in got.values() if n > 1),
                     "naive_reached_twice": naive_twice, "calls": dict(sorted(calls.items())),
                     "calls_total": sum(calls.values()), "modes": {d.account_key: d.mode for d in deliveries},
-                    "events_matched": f"{matched}/{chunks}",
+                    "events_matched": f"{matched}/{chunks}", "delivery_retries": retries,
                     "sent_counted": sum(d.sent_count or 0 for d in deliveries),
                 }
             finally:
