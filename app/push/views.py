@@ -14,7 +14,7 @@ from app.config import get_settings
 from app.console.kit.auth import require_staff
 from app.console.kit.layout import render
 from app.core.actor import Actor
-from app.errors import FawuError
+from app.errors import FawuError, Forbidden, NotFound
 from app.org import service as org_service
 from app.push import service
 from app.push.service import library
@@ -147,8 +147,11 @@ async def edit_save(request: Request, article_id: int, actor: Staff, title: Text
 
 
 async def _act(article_id: int, notice: str, fn: object) -> RedirectResponse:
+    """Run an action and come back to the article with its outcome (not found / forbidden: rendered as such)."""
     try:
         await fn()  # type: ignore[operator]
+    except (NotFound, Forbidden):
+        raise
     except FawuError as exc:
         return _back(article_id, error=exc.message_zh)
     return _back(article_id, notice=notice)
@@ -181,6 +184,8 @@ async def withdraw(article_id: int, actor: Staff) -> Response:
 async def adopt(article_id: int, actor: Staff) -> Response:
     try:
         article = await service.adopt_article(actor=actor, article_id=article_id)
+    except (NotFound, Forbidden):
+        raise
     except FawuError as exc:
         return _back(article_id, error=exc.message_zh)
     return _back(article.id, notice="已采用为本镇街草稿，可修改后提交审核")
