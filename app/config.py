@@ -61,6 +61,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "cases": ("case_limits", "case_due_soon_hours", "chat_retention_days", "calendar_file",
               "reminder_interval_seconds", "case_pause_types"),
     "boards": ("qr_kind", "poster_dir"),
+    "push": ("push_approvals", "push_quiet_hours", "push_max_image_bytes"),
 }
 
 
@@ -152,6 +153,11 @@ class Settings(BaseModel):
     # boards
     qr_kind: Literal["url", "official", "miniprogram"] = "url"
     poster_dir: Path = Path("var/posters")
+    # push (普法推送): the reviews an article needs before it may reach residents, in order
+    push_approvals: list[Literal["township", "district"]] = Field(
+        default_factory=lambda: ["township", "district"])  # type: ignore[arg-type]
+    push_quiet_hours: str = "21:00-08:00"  # local; a scheduled send waits until the end of quiet hours
+    push_max_image_bytes: int = Field(2 * 1024 * 1024, ge=10 * 1024, le=10 * 1024 * 1024)
 
     @model_validator(mode="before")
     @classmethod
@@ -213,6 +219,13 @@ class Settings(BaseModel):
         for key, value in v.items():
             if not re.fullmatch(r"\d+(d|wd|h)", value):
                 raise ValueError(f"{key}={value!r}: 期限格式为 7d（自然日）、15wd（工作日）或 4h（小时）")
+        return v
+
+    @field_validator("push_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, v: str) -> str:
+        if v and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", v):
+            raise ValueError("免打扰时段格式为 21:00-08:00（北京时间），留空表示不限")
         return v
 
 

@@ -27,6 +27,7 @@ MODEL_MODULES: list[str] = [
     "app.laws.models",
     "app.consult.models",
     "app.cases.models",
+    "app.push.models",
     "app.console.kit.models",
 ]
 

@@ -25,6 +25,7 @@ from app.matrix.service import load_matrix, set_matrix
 from app.org import service as org_service
 from app.org.importer import import_folder
 from app.production import check_production_secrets
+from app.push import service as push_service
 from app.staff.service import load_demo_staff
 from app.web import STATIC_DIR
 from app.wechat import lifecycle
@@ -95,6 +96,9 @@ async def startup(settings: Settings, *, init_database: bool = True) -> None:
             if not await laws_service.corpus_size():
                 laws_report = await laws_service.import_folder(folder=settings.laws_dir)
                 log.info("statute corpus loaded: %s", laws_report.summary_zh())
+        if settings.demo and settings.demo_autoload and not await push_service.has_articles():
+            push_report = await push_service.import_library()
+            log.info("article library loaded: %s articles", push_report.created)
         if settings.demo:
             await load_demo_staff()
     known = None

@@ -24,6 +24,7 @@ ROUTER_MODULES: list[str] = [
     "app.laws.routes",
     "app.cases.routes",
     "app.cases.views",
+    "app.push.views",
     "app.console.views",
     "app.console.dashboard_views",
     "app.console.staff_views",
@@ -38,6 +39,7 @@ INBOUND_MODULES: list[str] = [
     "app.wechat.quotas",  # matches MASSSENDJOBFINISH to its mass send
     "app.boards.inbound",
     "app.cases.inbound",
+    "app.push.inbound",  # MASSSENDJOBFINISH counts onto the push send
     "app.consult.inbound",
 ]
 
@@ -49,6 +51,7 @@ JOB_MODULES: list[str] = [
     "app.residents.tasks",
     "app.cases.tasks",
     "app.console.tasks",
+    "app.push.tasks",
 ]
 
 # Who does what when a domain publishes an event (app.core.events): (event, "module:function"), run
@@ -59,6 +62,7 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("residents.erased", "app.wechat.subscribers:erase_messages"),
     ("residents.erased", "app.consult.subscribers:erase_questions"),
     ("residents.erased", "app.cases.subscribers:scrub_resident"),
+    ("residents.erased", "app.push.subscribers:erase_recipients"),
     # a resident's access request (查阅、复制): every domain answers its part
     ("residents.export_requested", "app.wechat.subscribers:export_messages"),
     ("residents.export_requested", "app.consult.subscribers:export_questions"),
@@ -87,6 +91,7 @@ COMMAND_MODULES: list[str] = [
     "app.consult.commands",
     "app.cases.commands",
     "app.console.commands",
+    "app.push.commands",
 ]
 
 

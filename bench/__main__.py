@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench.callback", "bench.consult", "bench.posters", "bench.wechat_tokens"]
+BENCHES = ["bench.callback", "bench.consult", "bench.posters", "bench.wechat_tokens", "bench.push"]
 
 
 def main() -> int:

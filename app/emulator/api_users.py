@@ -176,6 +176,26 @@ async def tags_get(request: Request) -> Response:
     return wx({"tags": tags})
 
 
+@api("POST", "/cgi-bin/tags/delete")
+async def tags_delete(request: Request) -> Response:
+    acc = authed(request)
+    official(acc)
+    data = await body_json(request)
+    tag = data.get("tag")
+    try:
+        tag_id = int(tag.get("id")) if isinstance(tag, dict) else None  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise Refusal(45159) from exc
+    if tag_id in (0, 1, 2):
+        raise Refusal(45058, "can't modify sys tag")
+    if tag_id is None or tag_id not in acc.tags:
+        raise Refusal(45159)
+    del acc.tags[tag_id]
+    for f in acc.followers.values():
+        f.tags.discard(tag_id)
+    return wx()
+
+
 @api("POST", "/cgi-bin/tags/members/batchtagging")
 async def tags_batchtagging(request: Request) -> Response:
     acc = authed(request)

@@ -141,15 +141,16 @@ async def c_login_code(request: Request) -> Response:
 @control.post("/faults")
 @_controlled
 async def c_fault(request: Request) -> Response:
-    """Inject: {endpoint ("cgi-bin/message/custom/send" or "*"), kind: errcode|timeout|slow, errcode, delay, count}."""
+    """Inject: {endpoint ("cgi-bin/message/custom/send" or "*"), kind: errcode|timeout|slow|late, errcode, delay,
+    count}; ``late``: the request is carried out but the answer comes after ``delay`` (a lost answer)."""
     data = await _control_json(request)
     kind = str(data.get("kind", "errcode"))
-    if kind not in ("errcode", "timeout", "slow"):
-        raise ValueError("kind must be errcode, timeout or slow")
+    if kind not in ("errcode", "timeout", "slow", "late"):
+        raise ValueError("kind must be errcode, timeout, slow or late")
     code = int(data.get("errcode", -1))
     fault = Fault(endpoint=str(data.get("endpoint", "*")).lstrip("/"), kind=kind, errcode=code,
                   errmsg=str(data.get("errmsg") or MSG_TEXT.get(code, "error")),
-                  delay=float(data.get("delay", 30.0 if kind == "timeout" else 1.0)),
+                  delay=float(data.get("delay", 30.0 if kind in ("timeout", "late") else 1.0)),
                   remaining=int(data.get("count", 1)))
     st(request).faults.append(fault)
     return JSONResponse(fault.public())

@@ -42,6 +42,18 @@ class FaultMiddleware:
         endpoint = scope["path"].lstrip("/")
         self.state.calls[endpoint] = self.state.calls.get(endpoint, 0) + 1
         fault = self.state.take_fault(endpoint)
+        if fault is not None and fault.kind == "late":
+            # WeChat carries the request out, but its answer comes after ``delay`` (lost to a client timeout)
+            held: list[Any] = []
+
+            async def hold(message: Any) -> None:
+                held.append(message)
+
+            await self.app(scope, receive, hold)
+            await asyncio.sleep(fault.delay)
+            for message in held:
+                await send(message)
+            return
         if fault is not None:
             if fault.kind in ("timeout", "slow"):
                 await asyncio.sleep(fault.delay)

@@ -236,3 +236,25 @@ async def purge_chat_logs(*, now: datetime | None = None) -> int:
     if n:
         log.info("purged %s chat messages older than %s", n, cutoff.date())
     return n
+
+
+async def followers(*, account_keys: list[str], townships: list[str] | None = None,
+                    communities: list[str] | None = None, group: str = "") -> list[dict[str, Any]]:
+    """The current followers of the accounts fawu knows, with the resident behind each openid (the same
+    resident on several accounts where a unionid joined them), optionally limited to townships (a
+    follower of unknown township counts for none), communities, or a special group (elderly, ...)."""
+    qs = ResidentAccount.filter(account_key__in=account_keys, following=True, resident__erased_at__isnull=True)
+    if townships:
+        qs = qs.filter(resident__township_code__in=townships)
+    if communities:
+        qs = qs.filter(resident__community_code__in=communities)
+    rows = await qs.order_by("id").values("account_key", "openid", "resident_id", "resident__township_code",
+                                          "resident__community_code", "resident__special_groups")
+    out = []
+    for r in rows:
+        groups = r["resident__special_groups"] or []
+        if group and group not in groups:
+            continue
+        out.append({"account_key": r["account_key"], "openid": r["openid"], "resident_id": r["resident_id"],
+                    "township_code": r["resident__township_code"], "community_code": r["resident__community_code"]})
+    return out

@@ -130,6 +130,10 @@ class ContentAPI:
         data = await self.call(account_key, "GET", "/cgi-bin/tags/get")
         return list(data.get("tags", []))
 
+    async def tags_delete(self, account_key: str, tag_id: int) -> None:
+        """Delete a tag (its followers keep following; WeChat refuses the reserved tags 0, 1 and 2)."""
+        await self.call(account_key, "POST", "/cgi-bin/tags/delete", json={"tag": {"id": tag_id}})
+
     async def tags_members_batchtagging(self, account_key: str, tag_id: int, openids: list[str]) -> None:
         for i in range(0, len(openids), 50):
             await self.call(account_key, "POST", "/cgi-bin/tags/members/batchtagging",

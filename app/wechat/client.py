@@ -119,7 +119,9 @@ class WeChatClient(MessagesAPI, ContentAPI):
         code = int(data.get("errcode", 0) or 0) if isinstance(data, dict) else 0
         if code:
             metrics.wechat_api_errors.labels(account_key, endpoint, str(code)).inc()
-            raise error_for(code, str(data.get("errmsg", "")), endpoint=endpoint, account_key=account_key)
+            refused = error_for(code, str(data.get("errmsg", "")), endpoint=endpoint, account_key=account_key)
+            refused.response = data  # e.g. 45065 names the earlier send's msg_id
+            raise refused
         return data
 
     async def _fetch_token(self, account: Account, failed: str | None) -> tuple[str, int]:

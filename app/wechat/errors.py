@@ -11,6 +11,7 @@ class WeChatAPIError(FawuError):
     code = "wechat_api_error"
     message_zh = "微信接口调用失败，请稍后再试。"
     status = 502
+    response: dict = {}  # WeChat's whole answer, when it carried more than the code (45065: the msg_id)
 
     def __init__(self, errcode: int, errmsg: str = "", *, endpoint: str = "", account_key: str = "") -> None:
         self.errcode = int(errcode)

@@ -54,7 +54,16 @@ async def world(app: Any) -> dict[str, Any]:
     actor = await staff_service.actor_for(sqz)
     await cases_service.take(actor=actor, case_id=case.id)
     tr = await cases_service.transfer(actor=actor, case_id=case.id, reason="转社区", to_unit_code="SQSQ")
+    from app.push import service as push_service
+    from app.push.models import PushSend
+
+    article = await push_service.create_article(actor=actor, data=push_service.ArticleInput(
+        title="石桥镇宅基地边界纠纷", author="石桥镇", summary="", cover="", categories=["property_land"],
+        laws_text="", body="草稿"))
+    send = await PushSend.create(article_id=article.id, account_keys=["yx_shiqiao"], scheduled_for=article.created_at,
+                                 run_at=article.created_at)
     return {
+        "article_id": article.id, "send_id": send.id,
         "case_id": case.id, "resident_id": resident.id, "transfer_id": tr.id, "board_code": "SQSQ01",
         "code": "SQSQ01", "unit_code": "SQZ", "township_code": "SQZ", "community_code": "SQSQ",
         "staff_id": sqz.id, "number": case.number,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.boards.service.boards import account_for_board, get_active_board
@@ -20,6 +20,7 @@ from app.boards.service.scans import record_scan, visitor_hash
 from app.consult import service as consult_service
 from app.errors import InvalidInput
 from app.org import service as org
+from app.push import service as push_service
 
 # The buttons of the landing page: (key, label, the path of the feature when it exists).
 ACTIONS: list[tuple[str, str, str]] = [
@@ -40,6 +41,7 @@ class Landing:
     card: CommunityCard
     account_name: str  # the official account residents can follow for this board
     in_wechat: bool
+    articles: list[dict[str, str]] = field(default_factory=list)  # the latest 普法文章 for this township
 
 
 async def landing(*, board_code: str, visitor: str, in_wechat: bool, record: bool = True,
@@ -56,8 +58,10 @@ async def landing(*, board_code: str, visitor: str, in_wechat: bool, record: boo
         account_name = (await account_for_board(board)).display_name
     except (NoAccount, RuntimeError):  # no matrix loaded: the page works without the follow block
         account_name = ""
+    info = await org.unit_info(board.community.code)
+    articles = await push_service.latest_for_board(township_code=info.township_code)
     return Landing(board_code=board.code, place=board.place, card=card, account_name=account_name,
-                   in_wechat=in_wechat)
+                   in_wechat=in_wechat, articles=articles)
 
 
 async def action_target(*, board_code: str, action: str) -> tuple[Any, str, dict[str, str]]:

@@ -17,6 +17,7 @@ NAV: list[tuple[str, str]] = [
     ("/console/inbox", "案件收件箱"),
     ("/console/dashboard", "数据看板"),
     ("/console/boards", "公示牌分析"),
+    ("/console/push", "普法推送"),
     ("/console/export", "数据导出"),
 ]
 # Shown to district-level administrators and supervisors only.
