@@ -207,6 +207,12 @@ async def _take_owner(case: Case, owner: Actor | Any, action: str, *, conn: Any,
     await case.save(using_db=conn)
 
 
+def delivery_ref(case_id: int, *, message_id: int | None = None, result: bool = False) -> str:
+    """The reference a staff message (or the result) is sent with; app.wechat.service.delivery_outcome
+    tells later how it ended."""
+    return f"case:{case_id}:result" if result else f"case:{case_id}:msg:{message_id}"
+
+
 async def _send_to_resident(case: Case, text: str, *, message_id: int | None = None,
                             result: bool = False) -> str:
     """Deliver through app.wechat.delivery; "none" when the case has no WeChat identity. A queued
@@ -216,7 +222,8 @@ async def _send_to_resident(case: Case, text: str, *, message_id: int | None = N
     hook = {"case_id": case.id, "message_id": message_id, "result": result}
     try:
         return await delivery.deliver_text(account_key=case.account_key, openid=case.openid, text=text,
-                                           role="staff", on_delivered="cases.delivered", on_delivered_payload=hook)
+                                           role="staff", on_delivered="cases.delivered", on_delivered_payload=hook,
+                                           ref=delivery_ref(case.id, message_id=message_id, result=result))
     except Exception:  # nothing was queued: say so, so the case page shows it and staff can send again or call
         metrics.caught("cases.delivery", log, "delivery for case %s failed", case.number)
         return "failed"

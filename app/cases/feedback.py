@@ -16,7 +16,7 @@ from app.cases.base import (
     _event,
     _send_to_resident,
     _take_owner,
-    _writer,
+    delivery_ref,
     editing,
     protected_text,
     required,
@@ -25,6 +25,7 @@ from app.cases.models import Case, CaseMessage, CaseStatus
 from app.core.actor import Actor
 from app.core.clock import utcnow
 from app.jobs import service as jobs
+from app.wechat import service as wechat_service
 
 # how a result may reach the resident besides WeChat: told by phone or in person (recorded by staff)
 TOLD = ("phone", "in_person")
@@ -106,21 +107,28 @@ async def deliver_result(*, case_id: int) -> str:
     return outcome
 
 
+WAITING = ("queued", "sending")
+
+
 async def delivery_outcome(*, case_id: int, message_id: int | None = None, result: bool = False,
-                           outcome: str = "sent", reason: str = "", at: datetime | None = None) -> None:
-    """A queued message ended (app.wechat.delivery's hook): sent, expired or failed, with a reason.
-    The message (or the result) shows the real outcome; a delivered one may be the first response."""
+                           outcome: str = "sent", reason: str = "", at: datetime | None = None) -> bool:
+    """A queued message (or the result) ended: sent, expired or failed, with a reason. The case shows
+    the real outcome, once (whichever of the hook and the read-back comes first); a delivered one may
+    be the first response, an undelivered one alerts the owner. True when this call recorded it."""
     case = await Case.get_or_none(id=case_id)
     if case is None:
-        return
+        return False
     at = at or utcnow()
     async with in_transaction() as conn:
+        n = 0
         if message_id is not None:
-            await CaseMessage.filter(id=message_id, case_id=case.id).using_db(conn).update(
+            n += await CaseMessage.filter(id=message_id, case_id=case.id, delivery__in=WAITING).using_db(conn).update(
                 delivery=outcome, delivery_reason=reason[:200])
         if result:
-            await Case.filter(id=case.id).using_db(conn).update(result_delivery=outcome,
-                                                                result_delivery_reason=reason[:200])
+            n += await Case.filter(id=case.id, result_delivery__in=WAITING).using_db(conn).update(
+                result_delivery=outcome, result_delivery_reason=reason[:200])
+        if not n:
+            return False
         await _event(case, "delivered" if outcome == "sent" else "delivery_failed", None, conn=conn,
                      actor_name="系统", reason=reason[:200],
                      detail={"outcome": outcome, "message_id": message_id, "result": result})
@@ -130,6 +138,28 @@ async def delivery_outcome(*, case_id: int, message_id: int | None = None, resul
                                  text=f"{case.number} 消息未能送达居民：{reason or outcome}", conn=conn)
     if outcome == "sent":
         await record_first_response(case_id=case.id, at=at)
+    return True
+
+
+async def refresh_deliveries(*, case_id: int | None = None, limit: int = 200) -> int:
+    """Read back how queued staff messages and results ended (app.wechat.service.delivery_outcome):
+    failed or expired ones show the reason on the case and alert the owner. Returns how many ended."""
+    msgs = CaseMessage.filter(role="staff", delivery__in=WAITING)
+    results = Case.filter(result_delivery__in=WAITING)
+    if case_id is not None:
+        msgs, results = msgs.filter(case_id=case_id), results.filter(id=case_id)
+    n = 0
+    for mid, cid in await msgs.order_by("id").limit(limit).values_list("id", "case_id"):
+        out = await wechat_service.delivery_outcome(ref=delivery_ref(int(cid), message_id=int(mid)))
+        if out is not None and out.status in ("sent", "failed", "expired"):
+            n += await delivery_outcome(case_id=int(cid), message_id=int(mid), outcome=out.status,
+                                        reason=out.reason or "", at=out.at)
+    for (cid,) in await results.order_by("id").limit(limit).values_list("id"):
+        out = await wechat_service.delivery_outcome(ref=delivery_ref(int(cid), result=True))
+        if out is not None and out.status in ("sent", "failed", "expired"):
+            n += await delivery_outcome(case_id=int(cid), result=True, outcome=out.status, reason=out.reason or "",
+                                        at=out.at)
+    return n
 
 
 async def offer_survey(*, case: Case, conn: Any = None) -> str:

@@ -155,9 +155,14 @@ def _interval() -> float:
     return float(get_settings().reminder_interval_seconds)
 
 
+async def _refresh() -> None:
+    await service.refresh_deliveries()
+
+
 # The interval is read from the settings at start-up (wiring.schedules()), not at import.
 SCHEDULES: list[tuple[str, Any, Any]] = [
     ("cases.check_deadlines", _interval, _check),
+    ("cases.refresh_deliveries", 120.0, _refresh),  # failed/expired answers shown on the case
 ]
 
 

@@ -39,6 +39,7 @@ async def test_urgent_case_shorter_deadline_top_of_lists_and_alerts_with_templat
     team = await build_team()
     # the township clerk allowed WeChat alerts: their code sent to the district's service account
     district = emulator.by_key("yx_district")
+    district.templates.add("fawu-case-alert")  # the district added the alert template (settings' id)
     emulator.add_follower(district, openid="o_staff_clerk")
     code = await service.staff_alert_code(actor=team.clerk)
     bound = (await sim(client, "yx_district").text("o_staff_clerk", f"绑定 {code.code}")).text or ""
@@ -134,3 +135,25 @@ async def test_failed_delivery_reason_shown_and_owner_alerted(team: Team, drain_
     row = await CaseMessage.get(id=msg.id)
     assert (row.delivery, row.delivery_reason) == ("expired", "居民 48 小时内未再互动")
     assert await CaseNotice.filter(case_id=case.id, staff_id=team.clerk.id, kind="delivery").exists()
+
+
+async def test_expired_reply_read_back_on_the_case_with_its_reason(team: Team, drain_jobs: Any) -> None:
+    """The engine ends a queued answer "expired" (the resident never came back): the case page shows it
+    with the engine's reason, and the owner is alerted (read back through wechat's delivery_outcome)."""
+    from datetime import timedelta
+
+    from app.wechat import delivery
+    from app.wechat.models import PendingDelivery
+
+    case = await service.open_case(type="consultation", resident_id=None, channel="wechat", summary="咨询",
+                                   township_code="YXJD", account_key=PLAIN, openid="o_never_back", actor=team.clerk)
+    msg = await service.reply(actor=team.clerk, case_id=case.id, text="请补充合同照片")
+    assert msg.delivery == "queued"
+    await PendingDelivery.filter(openid="o_never_back").update(  # it has waited a month
+        created_at=clock.utcnow() - timedelta(days=30))
+    assert await delivery.expire_pending() == 1
+    assert await service.refresh_deliveries() == 1
+    row = await CaseMessage.get(id=msg.id)
+    assert row.delivery == "expired" and "未能送达" in row.delivery_reason
+    assert await CaseNotice.filter(case_id=case.id, staff_id=team.clerk.id, kind="delivery").exists()
+    assert await service.refresh_deliveries() == 0  # once

@@ -34,6 +34,7 @@ async def _quick_replies(case: Case, resident_texts: list[str]) -> list[Any]:
 
 async def case_page_for(request: Request, actor: Actor, case_id: int, *, error: str = "", status_code: int = 200,
                         reply_text: str = "", bind_code: str = "", notice: str = "", revealed: Any = None) -> Response:
+    await cases_service.refresh_deliveries(case_id=case_id)  # the page shows how queued answers ended
     view = await cases_service.get_case(actor=actor, case_id=case_id)
     case = view.case
     await notices.mark_read(staff_id=actor.id, case_id=case.id)
