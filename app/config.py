@@ -58,7 +58,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
                "wechat_token_failure_backoff"),
     "consult": ("consult_confidence_threshold", "consult_llm_url", "consult_llm_model",
                 "consult_llm_api_key", "consult_llm_timeout", "staff_hours", "hotline"),
-    "cases": ("case_limits", "case_due_soon_hours", "chat_retention_days", "calendar_file",
+    "cases": ("case_limits", "case_urgent_limits", "case_duty_usernames", "case_alert_account",
+              "case_alert_template_id", "case_due_soon_hours", "chat_retention_days", "calendar_file",
               "reminder_interval_seconds", "case_pause_types"),
     "boards": ("qr_kind", "poster_dir"),
     "push": ("push_approvals", "push_quiet_hours", "push_max_image_bytes"),
@@ -137,12 +138,20 @@ class Settings(BaseModel):
     case_limits: dict[str, str] = Field(default_factory=lambda: {
         "consultation": "5wd",
         "legal_aid": "7d",
-        "mediation": "30d",
+        "mediation": "1m",
         "notarization": "15wd",
         "complaint": "15wd",
         "bad_review": "15wd",
         "other": "5wd",
     })
+    # urgent cases (danger, a resident at risk): a shorter limit per type, in hours ("4h")
+    case_urgent_limits: dict[str, str] = Field(default_factory=lambda: {
+        "consultation": "4h", "legal_aid": "24h", "mediation": "24h", "other": "24h"})
+    # who hears of unowned district-level cases (值班): usernames; empty = every district admin
+    case_duty_usernames: list[str] = Field(default_factory=list)
+    # the template message staff who allowed WeChat alerts receive (on case_alert_account, a service account)
+    case_alert_account: str = "yx_district"
+    case_alert_template_id: str = "fawu-case-alert"
     case_due_soon_hours: int = Field(24, ge=1)
     chat_retention_days: int = Field(365, ge=1)
     calendar_file: Path | None = None
@@ -217,8 +226,16 @@ class Settings(BaseModel):
     @classmethod
     def _limits(cls, v: dict[str, str]) -> dict[str, str]:
         for key, value in v.items():
-            if not re.fullmatch(r"\d+(d|wd|h)", value):
-                raise ValueError(f"{key}={value!r}: 期限格式为 7d（自然日）、15wd（工作日）或 4h（小时）")
+            if not re.fullmatch(r"\d+(d|wd|m|h)", value):
+                raise ValueError(f"{key}={value!r}: 期限格式为 7d（自然日）、15wd（工作日）、1m（月）或 4h（小时）")
+        return v
+
+    @field_validator("case_urgent_limits")
+    @classmethod
+    def _urgent_limits(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if not re.fullmatch(r"[1-9]\d*h", value):
+                raise ValueError(f"{key}={value!r}: 紧急案件期限以小时计，如 4h")
         return v
 
     @field_validator("push_quiet_hours")

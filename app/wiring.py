@@ -28,7 +28,6 @@ ROUTER_MODULES: list[str] = [
     "app.console.views",
     "app.console.dashboard_views",
     "app.console.staff_views",
-    "app.console.case_views",
     "app.emulator.views",
 ]
 
@@ -76,6 +75,7 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("boards.followups_requested", "app.cases.subscribers:count_followups"),
     # the bot hands a resident over to staff: a case is opened, its id and number answered
     ("consult.handed_over", "app.cases.subscribers:open_handed_over"),
+    ("consult.progress_requested", "app.cases.subscribers:progress_of"),
 ]
 
 # Modules exposing ``register(cli: click.Group) -> None`` for the ``fawu`` command.

@@ -115,11 +115,13 @@ async def consult_form(request: Request, board_code: str) -> Response:
 
 
 @router.post("/s/{board_code}/consult", response_class=HTMLResponse, include_in_schema=False)
-async def consult_submit(request: Request, board_code: str, text: str = Form(""), token: str = Form("")) -> Response:
+async def consult_submit(request: Request, board_code: str, text: str = Form(""), token: str = Form(""),
+                         previous: str = Form("", max_length=500), related: str = Form("", max_length=200)) -> Response:
     vid = request.cookies.get(VISITOR_COOKIE, "")
+    picks = [r for r in related.split(",") if r][:3]
     try:
         answer = await service.web_consult(board_code=board_code, text=text, visitor=vid, token=token,
-                                           client=edge.client_key(request))
+                                           previous=previous, related=picks, client=edge.client_key(request))
     except service.UnknownBoard:
         return await _unknown(request, board_code)
     except InvalidInput as exc:
@@ -128,9 +130,34 @@ async def consult_submit(request: Request, board_code: str, text: str = Form("")
             "code": board.code, "community": board.community.name, "token": service.form_token(vid, board.code),
             "answer": None, "question": text[:500], "error": exc.message_zh}, status_code=400)
     board = await service.get_active_board(board_code)
+    asked = previous if picks and text.strip() in {str(i) for i in range(1, len(picks) + 1)} else text[:500]
     return templates.TemplateResponse(request, "boards/consult.html", {
         "code": board.code, "community": board.community.name, "token": service.form_token(vid, board.code),
-        "answer": answer, "question": text[:500]})
+        "answer": answer, "question": asked, "related": ",".join(a.id for a in answer.answers[1:3]),
+        "hotline": get_settings().hotline})
+
+
+@router.post("/s/{board_code}/handover", response_class=HTMLResponse, include_in_schema=False)
+async def handover_submit(request: Request, board_code: str, question: str = Form("", max_length=500),
+                          phone: str = Form("", max_length=20), consent: str = Form(""),
+                          token: str = Form("")) -> Response:
+    """转人工 from the web form: a real case, the resident called back on the phone they left."""
+    vid = request.cookies.get(VISITOR_COOKIE, "")
+    try:
+        case = await service.web_handover(board_code=board_code, visitor=vid, token=token, question=question,
+                                          phone=phone, consent=bool(consent))
+    except service.UnknownBoard:
+        return await _unknown(request, board_code)
+    except InvalidInput as exc:
+        board = await service.get_active_board(board_code)
+        return templates.TemplateResponse(request, "boards/consult.html", {
+            "code": board.code, "community": board.community.name, "token": service.form_token(vid, board.code),
+            "answer": None, "question": question, "handover_error": exc.message_zh, "show_handover": True,
+            "phone": phone, "hotline": get_settings().hotline}, status_code=400)
+    board = await service.get_active_board(board_code)
+    return templates.TemplateResponse(request, "boards/consult.html", {
+        "code": board.code, "community": board.community.name, "token": service.form_token(vid, board.code),
+        "answer": None, "question": "", "case_number": case.number, "hotline": get_settings().hotline})
 
 
 @router.get("/s/{board_code}/follow.png", include_in_schema=False)

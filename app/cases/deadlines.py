@@ -1,8 +1,11 @@
 """Case deadlines (限时办结): the limit per type, pauses derived from the history, recomputation.
 
 A deadline is always recomputed from scratch: the clock start (opening or last reopening), the
-type's limit (``settings.case_limits``: "7d", "15wd", "4h") and the pauses read from the
-append-only history (entering and leaving ``waiting_info``, to the second).
+type's limit (``settings.case_limits``: "7d", "15wd", "1m", "4h"; ``case_urgent_limits`` for urgent
+cases) and the pauses read from the append-only history (entering and leaving ``waiting_info``, to
+the second). Days and months count as 民法典 arts. 200–203 say: the first day is not counted, a month
+ends on the corresponding day (the month's last day when there is none), at 24:00, and an end on a
+statutory holiday or rest day moves to the next working day.
 """
 
 from __future__ import annotations
@@ -12,22 +15,29 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from app.cases.models import OPEN_STATUSES
+from app.cases.states import OPEN_STATUSES, CaseStatus
 from app.config import get_settings
 from app.core import calendar
 from app.core.clock import LOCAL_TZ, utcnow
 
-WAITING = "waiting_info"
+WAITING = CaseStatus.WAITING_INFO
 
 
-def limit_for(case_type: str) -> str:
-    """The configured limit for a case type ("7d", "15wd", "4h")."""
-    limits = get_settings().case_limits
+def limit_for(case_type: str, *, urgent: bool = False) -> str:
+    """The configured limit for a case type ("7d", "15wd", "1m", "4h"); the shorter urgent one
+    (``case_urgent_limits``, in hours) for an urgent case."""
+    settings = get_settings()
+    if urgent:
+        fast = settings.case_urgent_limits
+        chosen = fast.get(case_type) or fast.get("other")
+        if chosen:
+            return chosen
+    limits = settings.case_limits
     return limits.get(case_type) or limits.get("other") or "5wd"
 
 
 def parse_limit(limit: str) -> tuple[int, str]:
-    m = re.fullmatch(r"(\d+)(d|wd|h)", limit)
+    m = re.fullmatch(r"(\d+)(d|wd|h|m)", limit)
     if not m:
         raise ValueError(f"bad limit {limit!r}")
     return int(m.group(1)), m.group(2)
@@ -80,8 +90,11 @@ def compute(*, start: datetime, limit: str,
             moved = calendar.add_working_seconds(r, remaining)
             at, provisional = moved.at, provisional or moved.provisional
         return calendar.Deadline(at, provisional)
-    # calendar days: nominal end at 24:00 of start+n, shifted by pauses, then moved past a holiday
-    nominal = _end_of(start.astimezone(LOCAL_TZ).date() + timedelta(days=n))
+    # calendar days or months: nominal end at 24:00 of the last day, shifted by pauses, then moved
+    # past a holiday
+    first = start.astimezone(LOCAL_TZ).date()
+    last = calendar.add_months(first, n) if unit == "m" else first + timedelta(days=n)
+    nominal = _end_of(last)
     for p, r in pauses:
         if p >= nominal:
             break

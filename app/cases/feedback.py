@@ -7,52 +7,59 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from app.cases import notices, states
 from app.cases.base import (
     CaseForbidden,
     CaseNotFound,
-    InvalidCaseInput,
     InvalidTransition,
+    _apply,
     _event,
-    _load,
-    _owner_or_admin,
     _send_to_resident,
-    _set_status,
     _take_owner,
-    _writer,
+    delivery_ref,
+    editing,
     protected_text,
+    required,
 )
-from app.cases.models import OPEN_STATUSES, Case, CaseMessage
+from app.cases.models import Case, CaseMessage, CaseStatus
 from app.core.actor import Actor
 from app.core.clock import utcnow
 from app.jobs import service as jobs
+from app.wechat import service as wechat_service
+
+# how a result may reach the resident besides WeChat: told by phone or in person (recorded by staff)
+TOLD = ("phone", "in_person")
+
+
+async def send_staff_message(case: Case, msg: CaseMessage, text: str) -> str:
+    """Send a recorded staff message (``text``: as typed; the row keeps it masked) to the resident and
+    store the outcome on it; a message sent at once is the first response when none was yet (a
+    queued one is, when it goes out)."""
+    outcome = await _send_to_resident(case, text, message_id=msg.id)
+    msg.delivery = outcome
+    await msg.save(update_fields=["delivery"])
+    if outcome == "sent":
+        await record_first_response(case_id=case.id, at=msg.at)
+    return outcome
 
 
 async def reply(*, actor: Actor, case_id: int, text: str) -> CaseMessage:
     """A staff reply sent to the resident. Replying to an unowned case takes it (首问负责); only the
     owner replies to an owned case. The first staff message that reaches the resident sets
     ``first_response_at``: now when sent, else when the queued message goes out (``record_first_response``)."""
-    text = (text or "").strip()
-    if not text:
-        raise InvalidCaseInput("回复内容不能为空。")
-    _writer(actor)
-    async with in_transaction() as conn:
-        case = await _load(actor, case_id, lock=True, conn=conn)
+    text = required(text, "回复内容不能为空。")
+    async with editing(actor, case_id, action="reply", owner=False) as ed:
+        case = ed.case
         if case.owner_id is None:
-            await _take_owner(case, actor, "take", conn=conn, reason="首次回复即接办")
+            await _take_owner(case, actor, "take", conn=ed.conn, reason="首次回复即接办")
         elif case.owner_id != actor.id:
             raise CaseForbidden("只有案件负责人可以回复居民；如需换人请转办。")
-        if case.status not in OPEN_STATUSES:
-            raise InvalidTransition()
-        if case.status == "assigned":
-            await _set_status(case, "in_progress", "start", actor, conn=conn)
-            await case.save(using_db=conn)
+        if states.target("reply", case.status) != case.status:
+            await _apply(case, "start", actor, conn=ed.conn)
+            await case.save(using_db=ed.conn)
         msg = await CaseMessage.create(case_id=case.id, role="staff", author_id=actor.id, author_name=actor.name,
-                                       **protected_text(text), at=utcnow(), using_db=conn)
-    outcome = await _send_to_resident(case, text)
-    msg.delivery = outcome
-    await msg.save(update_fields=["delivery"])
-    if outcome == "sent" and case.first_response_at is None:
-        await record_first_response(case_id=case.id, at=msg.at)
+                                       **protected_text(text), at=utcnow(), using_db=ed.conn)
+    await send_staff_message(case, msg, text)
     return msg
 
 
@@ -62,40 +69,97 @@ async def record_first_response(*, case_id: int, at: datetime) -> bool:
     return bool(await Case.filter(id=case_id, first_response_at__isnull=True).update(first_response_at=at))
 
 
-async def give_result(*, actor: Actor, case_id: int, text: str) -> Case:
-    """Record the result (反馈) and queue its delivery to the resident (job ``cases.deliver_result``)."""
-    text = (text or "").strip()
-    if not text:
-        raise InvalidCaseInput("请填写办理结果。")
-    _writer(actor)
-    async with in_transaction() as conn:
-        case = await _load(actor, case_id, lock=True, conn=conn)
-        if case.owner_id is None:
-            raise InvalidTransition("案件尚无负责人，请先接办。")
-        _owner_or_admin(actor, case)
-        if case.status not in ("assigned", "in_progress"):
-            raise InvalidTransition()
-        case.result_text, case.result_at, case.result_delivery = text, utcnow(), None
-        await _set_status(case, "result_given", "give_result", actor, conn=conn)
-        await case.save(using_db=conn)
-        await jobs.enqueue("cases.deliver_result", {"case_id": case.id},
-                           dedupe_key=f"cases.deliver_result:{case.id}:{case.result_at.timestamp():.0f}")
+async def give_result(*, actor: Actor, case_id: int, text: str, told: str | None = None) -> Case:
+    """Record the result (反馈). A case linked to WeChat gets it by job ``cases.deliver_result``;
+    otherwise ``told`` ("phone" or "in_person") records that staff told the resident themselves."""
+    text = required(text, "请填写办理结果。")
+    if told is not None and told not in TOLD:
+        raise InvalidTransition("请选择告知方式。")
+    async with editing(actor, case_id, action="give_result") as ed:
+        case = ed.case
+        now = utcnow()
+        case.result_text, case.result_at = text, now
+        case.result_delivery, case.result_delivery_reason = (told, "") if told else (None, "")
+        await _apply(case, "give_result", actor, conn=ed.conn, detail={"told": told} if told else None)
+        await case.save(using_db=ed.conn)
+        if told:
+            await Case.filter(id=case.id, first_response_at__isnull=True).using_db(ed.conn).update(first_response_at=now)
+            await _event(case, "result_delivery", actor, conn=ed.conn, detail={"outcome": told})
+            await offer_survey(case=case, conn=ed.conn)
+        else:
+            await jobs.enqueue("cases.deliver_result", {"case_id": case.id},
+                               dedupe_key=f"cases.deliver_result:{case.id}:{now.timestamp():.0f}")
     return case
 
 
 async def deliver_result(*, case_id: int) -> str:
-    """Send the result to the resident and record "sent"/"queued"/"none"; then offer the survey."""
+    """Send the result to the resident and record "sent"/"queued"/"failed"/"none"; then offer the survey."""
     case = await Case.get_or_none(id=case_id)
     if case is None or case.result_text is None or case.result_delivery is not None:
         return case.result_delivery if case and case.result_delivery else "none"
-    outcome = await _send_to_resident(case, f"您的事项（{case.number}）办理结果：{case.result_text}")
+    outcome = await _send_to_resident(case, f"您的事项（{case.number}）办理结果：{case.result_text}", result=True)
     if outcome == "sent":
         await record_first_response(case_id=case.id, at=utcnow())
     async with in_transaction() as conn:
         await Case.filter(id=case.id).using_db(conn).update(result_delivery=outcome)
-        await _event(case, "result_delivery", None, conn=conn, detail={"outcome": outcome})
+        await _event(case, "result_delivery", None, conn=conn, detail={"outcome": outcome}, actor_name="系统")
         await offer_survey(case=case, conn=conn)
     return outcome
+
+
+WAITING = ("queued", "sending")
+
+
+async def delivery_outcome(*, case_id: int, message_id: int | None = None, result: bool = False,
+                           outcome: str = "sent", reason: str = "", at: datetime | None = None) -> bool:
+    """A queued message (or the result) ended: sent, expired or failed, with a reason. The case shows
+    the real outcome, once (whichever of the hook and the read-back comes first); a delivered one may
+    be the first response, an undelivered one alerts the owner. True when this call recorded it."""
+    case = await Case.get_or_none(id=case_id)
+    if case is None:
+        return False
+    at = at or utcnow()
+    async with in_transaction() as conn:
+        n = 0
+        if message_id is not None:
+            n += await CaseMessage.filter(id=message_id, case_id=case.id, delivery__in=WAITING).using_db(conn).update(
+                delivery=outcome, delivery_reason=reason[:200])
+        if result:
+            n += await Case.filter(id=case.id, result_delivery__in=WAITING).using_db(conn).update(
+                result_delivery=outcome, result_delivery_reason=reason[:200])
+        if not n:
+            return False
+        await _event(case, "delivered" if outcome == "sent" else "delivery_failed", None, conn=conn,
+                     actor_name="系统", reason=reason[:200],
+                     detail={"outcome": outcome, "message_id": message_id, "result": result})
+        if outcome != "sent":
+            await notices.notify(case, "delivery", staff_ids=await notices.recipients(case),
+                                 key=f"delivery:{case.id}:{message_id or 'result'}",
+                                 text=f"{case.number} 消息未能送达居民：{reason or outcome}", conn=conn)
+    if outcome == "sent":
+        await record_first_response(case_id=case.id, at=at)
+    return True
+
+
+async def refresh_deliveries(*, case_id: int | None = None, limit: int = 200) -> int:
+    """Read back how queued staff messages and results ended (app.wechat.service.delivery_outcome):
+    failed or expired ones show the reason on the case and alert the owner. Returns how many ended."""
+    msgs = CaseMessage.filter(role="staff", delivery__in=WAITING)
+    results = Case.filter(result_delivery__in=WAITING)
+    if case_id is not None:
+        msgs, results = msgs.filter(case_id=case_id), results.filter(id=case_id)
+    n = 0
+    for mid, cid in await msgs.order_by("id").limit(limit).values_list("id", "case_id"):
+        out = await wechat_service.delivery_outcome(ref=delivery_ref(int(cid), message_id=int(mid)))
+        if out is not None and out.status in ("sent", "failed", "expired"):
+            n += await delivery_outcome(case_id=int(cid), message_id=int(mid), outcome=out.status,
+                                        reason=out.reason or "", at=out.at)
+    for (cid,) in await results.order_by("id").limit(limit).values_list("id"):
+        out = await wechat_service.delivery_outcome(ref=delivery_ref(int(cid), result=True))
+        if out is not None and out.status in ("sent", "failed", "expired"):
+            n += await delivery_outcome(case_id=int(cid), result=True, outcome=out.status, reason=out.reason or "",
+                                        at=out.at)
+    return n
 
 
 async def offer_survey(*, case: Case, conn: Any = None) -> str:
@@ -116,10 +180,10 @@ async def mark_rated(*, case_id: int, rating: str) -> Case:
         case = await Case.filter(id=case_id).using_db(conn).select_for_update().first()
         if case is None:
             raise CaseNotFound()
-        if case.status != "result_given":
+        if case.status != CaseStatus.RESULT_GIVEN:
             raise InvalidTransition()
         case.rating = rating
-        await _set_status(case, "rated", "rate", None, conn=conn, detail={"rating": rating})
+        await _apply(case, "rate", None, conn=conn, detail={"rating": rating})
         await case.save(using_db=conn)
     return case
 

@@ -8,6 +8,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from app.cases.states import OPEN_STATUSES, CaseStatus  # noqa: F401  re-exported
+
 
 class CaseType(StrEnum):
     CONSULTATION = "consultation"
@@ -19,17 +21,6 @@ class CaseType(StrEnum):
     OTHER = "other"
 
 
-class CaseStatus(StrEnum):
-    ACCEPTED = "accepted"  # 受理
-    ASSIGNED = "assigned"  # 分派
-    IN_PROGRESS = "in_progress"  # 办理
-    WAITING_INFO = "waiting_info"  # 待补充材料 (clock paused where the limit says so)
-    RESULT_GIVEN = "result_given"  # 反馈
-    RATED = "rated"  # 评价
-    CLOSED = "closed"  # 办结（撤回/重复/无法联系等，不经反馈）
-    ARCHIVED = "archived"  # 归档
-
-
 TYPE_ZH = {
     "consultation": "法律咨询", "legal_aid": "法律援助", "mediation": "人民调解", "notarization": "公证",
     "complaint": "投诉", "bad_review": "差评整改", "other": "其他",
@@ -38,14 +29,19 @@ STATUS_ZH = {
     "accepted": "已受理", "assigned": "已分派", "in_progress": "办理中", "waiting_info": "待补充材料",
     "result_given": "已反馈", "rated": "已评价", "closed": "已办结", "archived": "已归档",
 }
-CHANNEL_ZH = {"wechat": "公众号", "miniprogram": "小程序", "walk_in": "窗口来访", "hotline": "热线电话",
-              "web": "网站"}
-CATEGORIES = (
-    "marriage_family", "inheritance", "labor", "debt_contract", "traffic", "property_land", "consumer",
-    "tort_neighbour", "medical", "criminal", "administrative", "legal_aid", "mediation", "notarization",
-    "other",
-)
-OPEN_STATUSES = ("accepted", "assigned", "in_progress", "waiting_info")
+CHANNEL_ZH = {"wechat": "公众号", "miniprogram": "小程序", "walk_in": "窗口", "hotline": "热线",
+              "web": "网络"}
+# How a result reached the resident: by WeChat (sent/queued/failed/expired), or told by staff.
+DELIVERY_ZH = {"sent": "已通过微信送达", "queued": "等待居民下次互动时送达", "failed": "微信发送失败",
+               "expired": "超过送达期限未能送达", "none": "未绑定微信", "phone": "已电话告知", "in_person": "已当面告知"}
+# The matter's category (the consultation's 15 categories), with the words staff read.
+CATEGORY_ZH = {
+    "marriage_family": "婚姻家庭", "inheritance": "继承", "labor": "劳动工资与工伤", "debt_contract": "借贷与合同",
+    "traffic": "交通事故", "property_land": "房产土地与征收", "consumer": "消费维权", "tort_neighbour": "侵权与邻里",
+    "medical": "医疗纠纷", "criminal": "刑事", "administrative": "行政与信访", "legal_aid": "法律援助",
+    "mediation": "人民调解", "notarization": "公证", "other": "其他",
+}
+CATEGORIES = tuple(CATEGORY_ZH)
 
 
 class Case(Model):
@@ -55,7 +51,7 @@ class Case(Model):
     number = fields.CharField(max_length=24, unique=True)  # FW20261123-0007
     type = fields.CharField(max_length=16, db_index=True)
     category = fields.CharField(max_length=24, null=True)
-    status = fields.CharField(max_length=16, default="accepted", db_index=True)
+    status = fields.CharEnumField(CaseStatus, max_length=16, default=CaseStatus.ACCEPTED, db_index=True)
     source = fields.CharField(max_length=24, default="bot_handoff")  # bot_handoff, form, booking, complaint, ...
     # what opened it, when that can happen twice (e.g. "wechat:<account>:<inbound id>": a hand-over run
     # again by crash recovery finds this case instead of opening a second one)
@@ -72,6 +68,9 @@ class Case(Model):
     openid = fields.CharField(max_length=64, null=True)
     owner_id = fields.IntField(null=True, db_index=True)  # staff_user.id; never cleared once set
     owner_name = fields.CharField(max_length=32, default="")
+    first_owner_id = fields.IntField(null=True, db_index=True)  # 首问负责: the first receiver keeps sight
+    first_unit_code = fields.CharField(max_length=32, null=True)
+    contact_consent = fields.BooleanField(default=False)  # the resident agreed to be contacted (desk/hotline)
     opened_at = fields.DatetimeField()
     clock_start_at = fields.DatetimeField()  # opened_at, or the moment of the last reopening
     first_response_at = fields.DatetimeField(null=True)  # first staff message that reached the resident
@@ -83,7 +82,8 @@ class Case(Model):
     overdue_warned_at = fields.DatetimeField(null=True)
     result_text = fields.TextField(null=True)
     result_at = fields.DatetimeField(null=True)
-    result_delivery = fields.CharField(max_length=8, null=True)  # sent, queued, none
+    result_delivery = fields.CharField(max_length=12, null=True)  # DELIVERY_ZH keys
+    result_delivery_reason = fields.CharField(max_length=200, default="")
     survey_status = fields.CharField(max_length=12, null=True)  # pending (no survey handler yet), enqueued
     rating = fields.CharField(max_length=16, null=True)
     closed_at = fields.DatetimeField(null=True)
@@ -145,7 +145,8 @@ class CaseMessage(Model):
     author_name = fields.CharField(max_length=32, default="")
     text = fields.TextField()  # personal numbers masked; the original in text_enc
     text_enc = fields.TextField(null=True)  # the text as typed, encrypted; null when nothing was masked
-    delivery = fields.CharField(max_length=8, null=True)  # sent, queued, none (staff messages)
+    delivery = fields.CharField(max_length=12, null=True)  # DELIVERY_ZH keys (staff messages)
+    delivery_reason = fields.CharField(max_length=200, default="")
     scrubbed = fields.BooleanField(default=False)
     at = fields.DatetimeField(db_index=True)
 
@@ -182,7 +183,7 @@ class CaseReminder(Model):
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
         "fawu.Case", related_name="reminders", on_delete=fields.CASCADE
     )
-    threshold = fields.CharField(max_length=12)  # due_soon, overdue
+    threshold = fields.CharField(max_length=12)  # due_soon, overdue, escalate
     staff_ids: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     deadline_at = fields.DatetimeField()
     at = fields.DatetimeField()
@@ -191,3 +192,69 @@ class CaseReminder(Model):
     class Meta:
         table = "cases_reminder"
         unique_together = (("case", "threshold", "deadline_at"),)
+
+
+class CaseNotice(Model):
+    """One alert for one staff member about a case (new, urgent, a message, a deadline, an escalation).
+
+    Read when the case is opened, acknowledged with a click."""
+
+    id = fields.BigIntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "fawu.Case", related_name="notices", on_delete=fields.CASCADE
+    )
+    case_id: int
+    staff_id = fields.IntField(db_index=True)
+    kind = fields.CharField(max_length=16)  # new, urgent, message, due_soon, overdue, escalate, delivery
+    key = fields.CharField(max_length=64)  # makes each alert once-only per recipient
+    text = fields.CharField(max_length=200, default="")
+    at = fields.DatetimeField(db_index=True)
+    read_at = fields.DatetimeField(null=True)
+    acked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "cases_notice"
+        unique_together = (("staff_id", "key"),)
+
+
+class CannedReply(Model):
+    """A ready-made reply of one unit (常用回复) that its staff insert into the reply box."""
+
+    id = fields.IntField(primary_key=True)
+    unit_code = fields.CharField(max_length=32, db_index=True)
+    title = fields.CharField(max_length=40)
+    text = fields.TextField()
+    created_by = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "cases_canned_reply"
+
+
+class BindCode(Model):
+    """A short code the clerk reads out (or a staff member gets) to link a WeChat follower.
+
+    To a desk or hotline case (purpose case) or to the alerts of a staff member (purpose staff)."""
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=8, unique=True)
+    purpose = fields.CharField(max_length=8)
+    target_id = fields.IntField()
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "cases_bind_code"
+
+
+class StaffAlertChannel(Model):
+    """A staff member who allowed WeChat alerts (template messages) on a service account."""
+
+    id = fields.IntField(primary_key=True)
+    staff_id = fields.IntField(unique=True)
+    account_key = fields.CharField(max_length=32)
+    openid = fields.CharField(max_length=64)
+    allowed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "cases_staff_alert"

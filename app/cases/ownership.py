@@ -6,6 +6,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from app.cases import states
 from app.cases.base import (
     AlreadyOwned,
     CaseForbidden,
@@ -15,10 +16,10 @@ from app.cases.base import (
     TransferPending,
     _event,
     _in_scope,
-    _load,
-    _owner_or_admin,
     _take_owner,
     _writer,
+    editing,
+    required,
 )
 from app.cases.models import Case, TransferRequest
 from app.core.actor import Actor, Role
@@ -29,14 +30,13 @@ from app.staff import service as staff_service
 
 async def take(*, actor: Actor, case_id: int) -> Case:
     """Take an unowned case (首问负责: the taker owns it until an accepted hand-over)."""
-    _writer(actor)
-    async with in_transaction() as conn:
-        case = await _load(actor, case_id, lock=True, conn=conn)
+    async with editing(actor, case_id, action="take", owner=False) as ed:
+        case = ed.case
         if case.owner_id is not None:
             if case.owner_id == actor.id:
                 return case
             raise AlreadyOwned()
-        await _take_owner(case, actor, "take", conn=conn)
+        await _take_owner(case, actor, "take", conn=ed.conn)
     return case
 
 
@@ -46,15 +46,15 @@ async def assign(*, actor: Actor, case_id: int, staff_id: int, reason: str = "")
     if actor.role != Role.DISTRICT_ADMIN:
         raise CaseForbidden("只有区管理员可以分派案件；镇街请接办后转办。")
     target = await staff_service.actor_for(await staff_service.get_staff(staff_id))
-    async with in_transaction() as conn:
-        case = await _load(actor, case_id, lock=True, conn=conn)
+    async with editing(actor, case_id, action="take", owner=False) as ed:
+        case = ed.case
         if case.owner_id is not None:
             raise AlreadyOwned()
         if not _in_scope(target, case):
             raise CaseForbidden("该工作人员不负责案件所在地区。")
         if target.read_only:
             raise CaseForbidden("不能把案件分派给督导账号。")
-        await _take_owner(case, target, "assign", conn=conn, reason=reason, by=actor)
+        await _take_owner(case, target, "assign", conn=ed.conn, reason=reason, by=actor)
     return case
 
 
@@ -62,28 +62,22 @@ async def transfer(*, actor: Actor, case_id: int, reason: str, to_staff_id: int 
                    to_unit_code: str | None = None) -> TransferRequest:
     """Ask to hand the case over (转办) to a colleague or a unit; it stays with the current owner
     until the receiver accepts."""
-    if not (reason or "").strip():
-        raise InvalidCaseInput("转办须说明理由。")
+    reason = required(reason, "转办须说明理由。")
     if (to_staff_id is None) == (to_unit_code is None):
         raise InvalidCaseInput("请选择接收人或接收单位（二选一）。")
     if to_unit_code is not None and to_unit_code not in await org_service.tree():
         raise InvalidCaseInput("接收单位不存在。")
     receiver: Actor | None = None
     if to_staff_id is not None:
-        receiver = await staff_service.actor_for(await staff_service.get_staff(to_staff_id))
-    async with in_transaction() as conn:
-        case = await _load(actor, case_id, lock=True, conn=conn)
-        if case.owner_id is None:
-            raise InvalidTransition("案件尚无负责人，请先接办。")
+            receiver = await staff_service.actor_for(await staff_service.get_staff(to_staff_id))
+    async with editing(actor, case_id, action="transfer") as ed:
+        case, conn = ed.case, ed.conn
         if receiver is not None:
             # a colleague must cover the case's area; another unit is reached by transferring to the unit
             if receiver.read_only:
                 raise CaseForbidden("不能把案件转给督导账号。")
             if not _in_scope(receiver, case):
                 raise CaseForbidden("该工作人员不负责案件所在地区，请转办到对方单位。")
-        _owner_or_admin(actor, case)
-        if case.status in ("archived",):
-            raise InvalidTransition()
         if to_staff_id == case.owner_id:
             raise InvalidCaseInput("接收人就是当前负责人。")
         if await TransferRequest.filter(case_id=case.id, status="pending").using_db(conn).exists():
@@ -130,8 +124,7 @@ async def accept_transfer(*, actor: Actor, transfer_id: int) -> Case:
                 case.community_code, case.township_code = None, info.code
         case.owner_id, case.owner_name = actor.id, actor.name
         frm_status = case.status
-        if case.status == "accepted":
-            case.status = "assigned"
+        case.status = states.target("take", case.status)
         tr.status, tr.decided_by, tr.decided_at = "accepted", actor.id, utcnow()
         await tr.save(using_db=conn)
         await case.save(using_db=conn)
@@ -143,8 +136,7 @@ async def accept_transfer(*, actor: Actor, transfer_id: int) -> Case:
 
 async def refuse_transfer(*, actor: Actor, transfer_id: int, reason: str) -> TransferRequest:
     """The receiver refuses a hand-over (with a reason); the case stays with its owner."""
-    if not (reason or "").strip():
-        raise InvalidCaseInput("退回转办须说明理由。")
+    reason = required(reason, "退回转办须说明理由。")
     async with in_transaction() as conn:
         tr = await _pending_transfer_for(actor, transfer_id, conn)
         tr.status, tr.decided_by, tr.decided_at, tr.decision_reason = "refused", actor.id, utcnow(), reason
@@ -157,7 +149,7 @@ async def refuse_transfer(*, actor: Actor, transfer_id: int, reason: str) -> Tra
 
 async def pending_transfers_for(*, actor: Actor) -> list[TransferRequest]:
     """Hand-overs waiting for this actor (named, or to a unit in their scope)."""
-    rows = await TransferRequest.filter(status="pending").order_by("created_at")
+    rows = await TransferRequest.filter(status="pending").order_by("created_at").prefetch_related("case")
     return [t for t in rows if _may_receive(actor, t)]
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from app.cases.base import _load
-from app.cases.models import Case, CaseEvent, CaseMessage
+from app.cases.models import BindCode, Case, CaseEvent, CaseMessage, TransferRequest
 from app.core import pii, pii_text
 from app.core.actor import Actor
 from app.core.clock import format_local, utcnow
@@ -140,31 +140,47 @@ async def find_resident_by_phone(*, actor: Actor, phone: str) -> ResidentView | 
 # ---- the cases' part of the residents.* events ----
 
 async def export_cases(*, resident_id: int) -> list[dict[str, Any]]:
-    """The resident's cases with the messages they exchanged (internal notes left out)."""
+    """The resident's cases: what was recorded, the history (who did what, why) and the messages
+    they exchanged (internal notes left out)."""
     out = []
     for c in await Case.filter(resident_id=resident_id).order_by("opened_at"):
         msgs = await CaseMessage.filter(case_id=c.id).exclude(role="note").order_by("at", "id")
+        events = await CaseEvent.filter(case_id=c.id).order_by("at", "id")
         out.append({  # as typed: personal numbers decrypted (it is the resident's own data)
-            "number": c.number, "type": c.type, "status": c.status,
-            "summary": pii_text.reveal(c.summary, c.summary_enc),
-            "opened_at": format_local(c.opened_at), "result": c.result_text,
-            "messages": [{"role": m.role, "text": pii_text.reveal(m.text, m.text_enc), "at": format_local(m.at)}
-                         for m in msgs],
+            "number": c.number, "type": c.type, "category": c.category, "status": str(c.status.value),
+            "summary": pii_text.reveal(c.summary, c.summary_enc), "channel": c.channel,
+            "opened_at": format_local(c.opened_at),
+            "deadline_at": format_local(c.deadline_at), "urgent": c.urgent, "contact_consent": c.contact_consent,
+            "wechat": {"account_key": c.account_key, "openid": c.openid} if c.openid else None,
+            "result": c.result_text, "result_delivery": c.result_delivery, "rating": c.rating,
+            "messages": [{"role": m.role, "text": pii_text.reveal(m.text, m.text_enc), "at": format_local(m.at),
+                          "delivery": m.delivery} for m in msgs],
+            "history": [{"action": e.action, "by": e.actor_name, "reason": e.reason, "at": format_local(e.at)}
+                        for e in events],
         })
     return out
 
 
+async def _erase_history_text(case_ids: list[int]) -> None:
+    """The one exception to an append-only history: erasure on request blanks the reasons staff
+    wrote (they quote the resident); who did what and when stays."""
+    await CaseEvent.filter(case_id__in=case_ids).exclude(reason="").update(reason=SCRUBBED)
+
+
 async def scrub_resident(*, resident_id: int, actor_id: int | None, actor_name: str, reason: str) -> dict[str, int]:
-    """Scrub the resident's message text and case summaries (inside the erasure's transaction); the case
-    skeleton and history stay for statistics, with an erasure event added."""
+    """Scrub everything about the resident on their cases (inside the erasure's transaction): summary,
+    result, conversation and notes (which quote them), reasons in the history and in transfers, the
+    openid and unused bind codes. The case skeleton and history stay for statistics, with an
+    erasure event added."""
     case_ids = [c["id"] for c in await Case.filter(resident_id=resident_id).values("id")]
     if not case_ids:
         return {"cases": 0, "messages": 0}
-    msgs = await CaseMessage.filter(case_id__in=case_ids, role__in=["resident", "bot", "staff"]).update(
-        text=SCRUBBED, text_enc=None, scrubbed=True)
-    # staff notes stay (masked), but not the personal numbers typed in them
-    await CaseMessage.filter(case_id__in=case_ids, role="note").update(text_enc=None)
+    msgs = await CaseMessage.filter(case_id__in=case_ids).update(text=SCRUBBED, text_enc=None, scrubbed=True)
     await Case.filter(id__in=case_ids).update(summary=SCRUBBED, summary_enc=None, openid=None)
+    await Case.filter(id__in=case_ids, result_text__isnull=False).update(result_text=SCRUBBED)
+    await _erase_history_text(case_ids)
+    await TransferRequest.filter(case_id__in=case_ids).update(reason=SCRUBBED, decision_reason="")
+    await BindCode.filter(purpose="case", target_id__in=case_ids).delete()
     for cid in case_ids:
         await CaseEvent.create(case_id=cid, action="resident_erased", actor_id=actor_id, actor_name=actor_name,
                                reason=reason[:200], at=utcnow())

@@ -17,7 +17,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app.cases import deadlines
+from app.cases import deadlines, notices, states
 from app.cases.base import (  # noqa: F401  the domain's errors, re-exported for callers
     CHANNELS,
     AlreadyOwned,
@@ -27,17 +27,28 @@ from app.cases.base import (  # noqa: F401  the domain's errors, re-exported for
     InvalidTransition,
     TransferNotFound,
     TransferPending,
+    _apply,
     _event,
+    _in_scope,
     _load,
-    _owner_or_admin,
     _send_to_resident,
-    _set_status,
     _take_owner,
     _writer,
+    editing,
     protected_text,
     recompute_deadline,
+    required,
 )
-from app.cases.models import CATEGORIES, OPEN_STATUSES, STATUS_ZH, TYPE_ZH, Case, CaseMessage, CaseType
+from app.cases.models import (
+    CATEGORIES,
+    OPEN_STATUSES,
+    STATUS_ZH,
+    TYPE_ZH,
+    Case,
+    CaseMessage,
+    CaseStatus,
+    CaseType,
+)
 from app.core import metrics
 from app.core.actor import Actor, Role
 from app.core.clock import to_local, utcnow
@@ -97,10 +108,12 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
                     community_code: str | None = None, board_code: str | None = None,
                     account_key: str | None = None, openid: str | None = None,
                     conversation: list[dict[str, Any]] | None = None, urgent: bool = False,
-                    source: str = "bot_handoff", actor: Actor | None = None, source_ref: str | None = None) -> Case:
+                    source: str = "bot_handoff", actor: Actor | None = None, source_ref: str | None = None,
+                    contact_consent: bool = False) -> Case:
     """Open a case (bot hand-over, form, booking, complaint, bad review, or staff recording a walk-in
     or call). Units come from the arguments, else the board, else the account's org unit. With a
-    staff ``actor`` the recorder becomes the owner (首问负责). Writes history, computes the deadline.
+    staff ``actor`` the recorder becomes the owner (首问负责). Writes history, computes the deadline
+    (the shorter urgent one when ``urgent``) and alerts whoever must hear of it, in one transaction.
     With ``source_ref`` (what opened it, e.g. the inbound message) opening twice gives the one case."""
     if source_ref is not None:
         existing = await Case.get_or_none(source_ref=source_ref)
@@ -112,9 +125,7 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
         raise InvalidCaseInput(f"未知的受理渠道：{channel}")
     if category is not None and category not in CATEGORIES:
         raise InvalidCaseInput(f"未知的事项分类：{category}")
-    summary = (summary or "").strip()
-    if not summary:
-        raise InvalidCaseInput("请填写案件摘要。")
+    summary = required(summary, "请填写案件摘要。")
     if actor is not None:
         _writer(actor)
     township_code, community_code = await _resolve_units(
@@ -134,15 +145,17 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
         try:
             async with in_transaction() as conn:
                 case = await Case.create(
-                    number=await _new_number(conn), type=type, category=category, status="accepted", source=source,
-                    channel=channel, summary=stored["text"], summary_enc=stored["text_enc"], urgent=urgent,
-                    resident_id=resident_id,
+                    number=await _new_number(conn), type=type, category=category, status=CaseStatus.ACCEPTED,
+                    source=source, channel=channel, summary=stored["text"], summary_enc=stored["text_enc"],
+                    urgent=urgent, resident_id=resident_id,
                     township_code=township_code, community_code=community_code, board_code=board_code,
-                    account_key=account_key, openid=openid, opened_at=now, clock_start_at=now, using_db=conn,
-                    source_ref=source_ref,
+                    account_key=account_key, openid=openid, opened_at=now, clock_start_at=now,
+                    contact_consent=contact_consent, source_ref=source_ref, using_db=conn,
                 )
-                await _event(case, "open", actor, conn=conn, to_status="accepted", to_unit=community_code or township_code,
-                             detail={"source": source, "channel": channel, "type": type})
+                await _event(case, "open", actor, conn=conn, to_status=CaseStatus.ACCEPTED,
+                             to_unit=community_code or township_code,
+                             detail={"source": source, "channel": channel, "type": type, "urgent": urgent,
+                                     "contact_consent": contact_consent})
                 for m in conversation or []:
                     role = m.get("role") if m.get("role") in ("resident", "bot", "staff") else "resident"
                     at = m.get("at")
@@ -151,6 +164,7 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
                 if actor is not None:
                     await _take_owner(case, actor, "take", conn=conn, reason="登记即首问负责")
                 await recompute_deadline(case, conn=conn)
+                await notices.notify_opened(case, conn=conn)
             break
         except IntegrityError:
             if source_ref is not None:  # opened by a concurrent run of the same source
@@ -164,70 +178,65 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
 
 
 async def open_cases_for_resident(*, resident_id: int) -> list[Case]:
-    """The resident's cases that are still being handled (newest first)."""
-    return await Case.filter(resident_id=resident_id, status__in=list(OPEN_STATUSES)).order_by("-opened_at")
+    """The resident's cases that are still being handled (urgent first, then newest first)."""
+    return await Case.filter(resident_id=resident_id, status__in=list(OPEN_STATUSES)).order_by("-urgent", "-opened_at")
 
 
 async def add_resident_message(*, case_id: int, text: str) -> CaseMessage:
-    """A message from the resident on an open case; on a case waiting for information it restarts
-    the clock (the resident supplied what was asked)."""
+    """A message from the resident on an open case: joins the conversation, alerts the owner (or the
+    unit), and on a case waiting for information restarts the clock (the resident supplied it)."""
+    text = required(text, "消息内容不能为空。")
     async with in_transaction() as conn:
         case = await Case.filter(id=case_id).using_db(conn).select_for_update().first()
         if case is None:
             raise CaseNotFound()
+        if not states.allowed("resident_message", case.status):
+            raise InvalidTransition("该事项已办结。")
         msg = await CaseMessage.create(case_id=case.id, role="resident", **protected_text(text), at=utcnow(),
                                        using_db=conn)
-        if case.status == "waiting_info":
-            await _set_status(case, "in_progress", "info_supplied", None, conn=conn, reason="居民补充了信息")
+        if case.status == CaseStatus.WAITING_INFO:
+            await _apply(case, "info_supplied", None, conn=conn, reason="居民补充了信息")
             await recompute_deadline(case, conn=conn)
+        await notices.notify(case, "message", staff_ids=await notices.recipients(case), key=f"message:{msg.id}",
+                             text=f"{case.number} 居民发来新消息", conn=conn)
     return msg
 
 
 # --- lifecycle ---------------------------------------------------------------------------------
 
-async def _transition(actor: Actor, case_id: int, *, allowed: tuple[str, ...], to: str, action: str,
-                      reason: str = "", owner_only: bool = True, recompute: bool = False,
+async def _transition(actor: Actor, case_id: int, *, action: str, reason: str = "", recompute: bool = False,
                       extra: dict[str, Any] | None = None) -> Case:
-    _writer(actor)
-    async with in_transaction() as conn:
-        case = await _load(actor, case_id, lock=True, conn=conn)
-        if owner_only:
-            if case.owner_id is None:
-                raise InvalidTransition("案件尚无负责人，请先接办。")
-            _owner_or_admin(actor, case)
-        if case.status not in allowed:
-            raise InvalidTransition()
+    async with editing(actor, case_id, action=action) as ed:
+        case = ed.case
         for k, v in (extra or {}).items():
             setattr(case, k, v)
-        await _set_status(case, to, action, actor, conn=conn, reason=reason)
-        await case.save(using_db=conn)
+        await _apply(case, action, actor, conn=ed.conn, reason=reason)
+        await case.save(using_db=ed.conn)
         if recompute:
-            await recompute_deadline(case, conn=conn)
+            await recompute_deadline(case, conn=ed.conn)
     return case
 
 
 async def start(*, actor: Actor, case_id: int) -> Case:
     """The owner starts handling (办理), or resumes after waiting for information."""
-    return await _transition(actor, case_id, allowed=("assigned", "waiting_info"), to="in_progress",
-                             action="start", recompute=True)
+    return await _transition(actor, case_id, action="start", recompute=True)
 
 
 async def return_for_info(*, actor: Actor, case_id: int, reason: str) -> Case:
     """Ask the resident for more information (一次性告知); pauses the clock where the limit says so."""
-    if not (reason or "").strip():
-        raise InvalidCaseInput("请一次性写明需要补充的材料或信息。")
-    case = await _transition(actor, case_id, allowed=("assigned", "in_progress"), to="waiting_info",
-                             action="return_for_info", reason=reason, recompute=True)
-    await _send_to_resident(case, f"您的事项（{case.number}）需要补充以下材料或信息：{reason}")
+    reason = required(reason, "请一次性写明需要补充的材料或信息。")
+    case = await _transition(actor, case_id, action="return_for_info", reason=reason, recompute=True)
+    text = f"您的事项（{case.number}）需要补充以下材料或信息：{reason}\n请直接回复本公众号，工作人员会收到。"
+    msg = await CaseMessage.create(case_id=case.id, role="staff", author_id=actor.id, author_name=actor.name,
+                                   **protected_text(text), at=utcnow())
+    await send_staff_message(case, msg, text)
     return case
 
 
 async def close(*, actor: Actor, case_id: int, reason: str) -> Case:
     """Close without a result (withdrawn, duplicate, unreachable), with a reason."""
-    if not (reason or "").strip():
-        raise InvalidCaseInput("请说明办结理由。")
-    return await _transition(actor, case_id, allowed=OPEN_STATUSES, to="closed", action="close", reason=reason,
-                             extra={"closed_at": utcnow()})
+    reason = required(reason, "请说明办结理由。")
+    return await _transition(actor, case_id, action="close", reason=reason, extra={"closed_at": utcnow()})
 
 
 async def _may_reopen(actor: Actor, case: Case) -> None:
@@ -245,35 +254,64 @@ async def _may_reopen(actor: Actor, case: Case) -> None:
 async def reopen(*, actor: Actor, case_id: int, reason: str) -> Case:
     """Reopen a finished case (a new time limit starts now); the owner stays the owner.
     Only the owner, the owner's lead or a district admin may (a finished case is not anyone's to undo)."""
-    if not (reason or "").strip():
-        raise InvalidCaseInput("请说明重新办理的理由。")
-    _writer(actor)
-    async with in_transaction() as conn:
-        case = await _load(actor, case_id, lock=True, conn=conn)
+    reason = required(reason, "请说明重新办理的理由。")
+    async with editing(actor, case_id, action="reopen", owner=False) as ed:
+        case = ed.case
         await _may_reopen(actor, case)
-        if case.status not in ("result_given", "rated", "closed", "archived"):
-            raise InvalidTransition()
-        case.clock_start_at = utcnow()
-        case.closed_at = case.archived_at = None
-        await _set_status(case, "in_progress" if case.owner_id else "accepted", "reopen", actor, conn=conn,
-                          reason=reason)
-        await case.save(using_db=conn)
-        await recompute_deadline(case, conn=conn)
+        case.clock_start_at, case.closed_at, case.archived_at = utcnow(), None, None
+        await _apply(case, "reopen", actor, conn=ed.conn, reason=reason)
+        await case.save(using_db=ed.conn)
+        await recompute_deadline(case, conn=ed.conn)
     return case
 
 
 async def archive(*, actor: Actor, case_id: int) -> Case:
     """Archive (归档) a case whose result was given, rated or that was closed."""
-    return await _transition(actor, case_id, allowed=("result_given", "rated", "closed"), to="archived",
-                             action="archive", extra={"archived_at": utcnow()})
+    return await _transition(actor, case_id, action="archive", extra={"archived_at": utcnow()})
 
 
 async def add_note(*, actor: Actor, case_id: int, text: str) -> CaseMessage:
     """An internal note (never sent to the resident; not a first response)."""
+    text = required(text, "备注内容不能为空。")
     _writer(actor)
     case = await _load(actor, case_id)
     return await CaseMessage.create(case_id=case.id, role="note", author_id=actor.id, author_name=actor.name,
                                     **protected_text(text), at=utcnow())
+
+
+async def recategorize(*, actor: Actor, case_id: int, category: str, reason: str = "") -> Case:
+    """Correct a case's category (the bot or the clerk got it wrong); the type follows where the
+    category decides it (legal aid, mediation). Written to the history with the old value (audited)."""
+    if category not in CATEGORIES:
+        raise InvalidCaseInput("未知的事项分类。")
+    async with editing(actor, case_id, action="recategorize", needs_owner=False, owner=False) as ed:
+        case = ed.case
+        old = case.category
+        if old == category:
+            return case
+        case.category = category
+        await _event(case, "recategorize", actor, conn=ed.conn, reason=reason.strip()[:200],
+                     detail={"from": old, "to": category})
+        await case.save(using_db=ed.conn)
+    return case
+
+
+async def mark_urgent(*, case_id: int, reason: str = "", actor: Actor | None = None) -> Case:
+    """Mark a case urgent (the safety gate, or staff): the shorter urgent deadline, top of every
+    list, and immediate alerts to the unit's staff and the district's duty role."""
+    async with in_transaction() as conn:
+        case = await Case.filter(id=case_id).using_db(conn).select_for_update().first()
+        if case is None or (actor is not None and not _in_scope(actor, case)):
+            raise CaseNotFound()
+        if actor is not None:
+            _writer(actor)
+        if case.urgent or not states.allowed("mark_urgent", case.status):
+            return case
+        case.urgent = True
+        await _event(case, "mark_urgent", actor, conn=conn, reason=reason[:200], actor_name=None if actor else "系统")
+        await recompute_deadline(case, conn=conn)
+        await notices.notify_urgent(case, conn=conn)
+    return case
 
 
 async def recompute_open_deadlines(*, stale_only: bool = False) -> int:
@@ -281,20 +319,39 @@ async def recompute_open_deadlines(*, stale_only: bool = False) -> int:
     ``stale_only`` (start-up) limits it to provisional deadlines and those whose limit changed."""
     n = 0
     for case in await Case.filter(status__in=list(OPEN_STATUSES)):
-        if stale_only and not (case.deadline_provisional or case.time_limit != deadlines.limit_for(case.type)):
+        if stale_only and not (case.deadline_provisional or
+                               case.time_limit != deadlines.limit_for(case.type, urgent=case.urgent)):
             continue
         await recompute_deadline(case)
         n += 1
     return n
 
 
+from app.cases.canned import add_canned, delete_canned, list_canned  # noqa: E402,F401  re-exported
 from app.cases.feedback import (  # noqa: E402,F401  re-exported for callers
     deliver_result,
+    delivery_outcome,
     give_result,
     mark_rated,
     offer_survey,
     record_first_response,
+    refresh_deliveries,
     reply,
+    send_staff_message,
+)
+from app.cases.frontdesk import (  # noqa: E402,F401  re-exported for callers
+    BindCodeInvalid,
+    Registered,
+    case_bind_code,
+    register_walk_in,
+    staff_alert_code,
+)
+from app.cases.handover import (  # noqa: E402,F401  re-exported for callers
+    HandOverResult,
+    open_case_of,
+    open_or_join_handover,
+    progress_text,
+    resident_cases,
 )
 from app.cases.ownership import (  # noqa: E402,F401  re-exported for callers
     accept_transfer,
@@ -317,6 +374,7 @@ from app.cases.privacy import (  # noqa: E402,F401  re-exported for callers
 from app.cases.queries import (  # noqa: E402,F401  re-exported for callers
     CasePage,
     CaseView,
+    count_tabs,
     dashboard_figures,
     export_rows,
     get_case,

@@ -4,7 +4,9 @@
 - ``residents.export_requested``: the resident's cases and messages.
 - ``residents.retention_due``: clear case chat text older than the cutoff.
 - ``boards.followups_requested``: cases opened after a board scan, by board code.
-- ``consult.handed_over``: open a case for staff with the conversation attached.
+- ``consult.handed_over``: open a case for staff with the conversation attached, or join the open one.
+- ``consult.progress_requested``: the resident's cases and the "查进度" reply (the consultation's
+  progress intent; app.cases.inbound also answers "查进度" itself ahead of the consultation).
 """
 
 from __future__ import annotations
@@ -34,16 +36,24 @@ async def count_followups(*, board_codes: list[str] | None = None, since: dateti
     return {"cases": await service.count_by_board(board_codes=board_codes, since=since, until=until)}
 
 
-async def open_handed_over(*, case_type: str, summary: str, category: str | None, urgent: bool,
+async def open_handed_over(*, summary: str, category: str | None, urgent: bool,
                            resident_id: int | None, channel: str, account_key: str | None, openid: str | None,
                            community_code: str | None, township_code: str | None, board_code: str | None,
-                           conversation: list[dict[str, Any]] | None, source_ref: str | None = None,
-                           **_: Any) -> dict[str, Any]:
-    """A resident asked for a person (or the bot could not answer): the case staff will handle (one case
-    per ``source_ref``, the inbound message, however often recovery runs the hand-over)."""
-    case = await service.open_case(
-        type=case_type, resident_id=resident_id, channel=channel, summary=summary, category=category,
-        township_code=township_code, community_code=community_code, board_code=board_code,
-        account_key=account_key, openid=openid, conversation=conversation, urgent=urgent, source="bot_handoff",
-        source_ref=source_ref)
-    return {"case_id": case.id, "case_number": case.number}
+                           conversation: list[dict[str, Any]] | None, matter: list[str] | None = None,
+                           asked: str = "", source_ref: str | None = None, **_: Any) -> dict[str, Any]:
+    """A resident asked for a person (or the bot could not answer): the case staff will handle, or
+    their open case joined (one matter, one case). Category and summary come from ``matter``; one
+    case per ``source_ref`` (the inbound message), however often recovery runs the hand-over."""
+    h = await service.open_or_join_handover(
+        resident_id=resident_id, channel=channel, matter=matter if matter is not None else [summary],
+        category=category, asked=asked, urgent=urgent, account_key=account_key, openid=openid,
+        community_code=community_code, township_code=township_code, board_code=board_code,
+        conversation=conversation, source_ref=source_ref)
+    return {"case_id": h.case.id, "case_number": h.case.number, "joined": h.joined}
+
+
+async def progress_of(*, resident_id: int | None = None, account_key: str | None = None,
+                      openid: str | None = None, **_: Any) -> dict[str, Any]:
+    """A resident asked how their matters stand (查进度/我的事项)."""
+    cases = await service.resident_cases(resident_id=resident_id, account_key=account_key, openid=openid)
+    return {"cases": cases, "reply": service.progress_text(cases)}

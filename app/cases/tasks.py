@@ -2,7 +2,8 @@
 ("cases.deliver_result"), and the schedule that checks deadlines (the chat-log purge is
 residents.purge_chat, which cases joins through ``residents.retention_due``).
 
-"cases.first_response" records when a queued staff message reached the resident.
+"cases.delivered" records how a queued staff message or result ended (sent, expired, failed);
+"cases.push_alert" sends staff alerts as WeChat template messages.
 
 A warning is enqueued with a dedupe key per (case, threshold, deadline), so however many runners
 check at once and however often they restart, each threshold is warned exactly once; and only
@@ -18,15 +19,14 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
-from app.cases import service
+from app.cases import notices, service
 from app.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseReminder
 from app.config import get_settings
 from app.core import calendar, metrics
-from app.core.actor import Role
 from app.core.clock import to_local, utcnow
 from app.jobs import service as jobs
-from app.staff import service as staff_service
 
 log = logging.getLogger("fawu.cases.tasks")
 
@@ -81,35 +81,38 @@ async def check_deadlines(now: datetime | None = None) -> int:
     return n
 
 
-async def _recipients(case: Case) -> list[int]:
-    ids: list[int] = []
-    if case.owner_id is not None:
-        ids.append(case.owner_id)
-        supervisor = await staff_service.supervisor_of(case.owner_id)
-        if supervisor is not None:
-            ids.append(supervisor)
-    else:  # nobody took it yet: the township's staff
-        ids += [s.id for s in await staff_service.active_staff(role=Role.TOWNSHIP_STAFF, unit_code=case.township_code)]
-    return ids
-
-
 @jobs.register("cases.remind")
 async def remind(payload: dict[str, Any]) -> None:
-    """Write the warning for the owner and their supervisor (shown in the console's reminders)."""
+    """Write the warning (once per case, threshold and deadline) and alert its recipients: the owner
+    (else the unit's staff, else the district's duty role); an overdue case is also escalated to the
+    unit lead (督办)."""
     case = await Case.get_or_none(id=payload["case_id"])
     if case is None or case.status not in OPEN_STATUSES or case.deadline_at is None:
         return
     deadline = datetime.fromisoformat(payload["deadline"])
     if abs((case.deadline_at - deadline).total_seconds()) > 1:
         return  # the deadline moved since: the new one gets its own warnings
+    threshold = payload["threshold"]
+    who = await notices.recipients(case)
+    lead = await notices.unit_lead(case, fallback=threshold == "overdue")
+    stamp = int(case.deadline_at.timestamp())
     try:
-        await CaseReminder.create(case_id=case.id, threshold=payload["threshold"], staff_ids=await _recipients(case),
-                                  deadline_at=case.deadline_at, at=utcnow())
+        async with in_transaction() as conn:
+            await CaseReminder.create(case_id=case.id, threshold=threshold, staff_ids=list(dict.fromkeys(who + lead)),
+                                      deadline_at=case.deadline_at, at=utcnow(), using_db=conn)
+            await CaseEvent.create(case_id=case.id, action="remind", actor_name="系统", at=utcnow(),
+                                   detail={"threshold": threshold, "staff_ids": who}, using_db=conn)
+            label = "已超期" if threshold == "overdue" else "即将到期"
+            await notices.notify(case, threshold, staff_ids=who + lead, key=f"{threshold}:{case.id}:{stamp}",
+                                 text=f"{case.number} {label}", conn=conn)
+            if lead and threshold == "overdue":
+                await CaseEvent.create(case_id=case.id, action="escalate", actor_name="系统", at=utcnow(),
+                                       detail={"staff_ids": lead}, using_db=conn)
+                await notices.notify(case, "escalate", staff_ids=lead, key=f"escalate:{case.id}:{stamp}",
+                                     text=f"{case.number} 已超期，请督办", conn=conn)
     except IntegrityError:
         return
-    await CaseEvent.create(case_id=case.id, action="remind", actor_name="系统", at=utcnow(),
-                           detail={"threshold": payload["threshold"]})
-    log.info("case %s warned: %s", case.number, payload["threshold"])
+    log.info("case %s warned: %s", case.number, threshold)
 
 
 @jobs.register("cases.deliver_result")
@@ -118,11 +121,30 @@ async def deliver_result(payload: dict[str, Any]) -> None:
     await service.deliver_result(case_id=int(payload["case_id"]))
 
 
+@jobs.register("cases.delivered")
+async def delivered(payload: dict[str, Any]) -> None:
+    """A queued staff message or result ended (app.wechat.delivery's on_delivered hook): record the
+    outcome ("sent" unless the payload says "expired"/"failed" with a reason) and the first response."""
+    at = payload.get("delivered_at") or payload.get("at")
+    mid = payload.get("message_id")
+    await service.delivery_outcome(case_id=int(payload["case_id"]), message_id=int(mid) if mid else None,
+                                   result=bool(payload.get("result")), outcome=str(payload.get("outcome") or "sent"),
+                                   reason=str(payload.get("reason") or ""),
+                                   at=datetime.fromisoformat(at) if at else None)
+
+
 @jobs.register("cases.first_response")
 async def first_response(payload: dict[str, Any]) -> None:
-    """A queued staff message reached the resident (app.wechat.delivery's on_delivered): 首次响应."""
+    """Older queued messages (before ``cases.delivered``): the first response when they went out."""
     await service.record_first_response(case_id=int(payload["case_id"]),
                                         at=datetime.fromisoformat(payload["delivered_at"]))
+
+
+@jobs.register("cases.push_alert")
+async def push_alert(payload: dict[str, Any]) -> None:
+    """WeChat template messages for an urgent case or an escalation, to staff who allowed them."""
+    await notices.push_alert(case_id=int(payload["case_id"]), kind=str(payload["kind"]),
+                             staff_ids=[int(i) for i in payload.get("staff_ids") or []])
 
 
 async def _check() -> None:
@@ -133,9 +155,14 @@ def _interval() -> float:
     return float(get_settings().reminder_interval_seconds)
 
 
+async def _refresh() -> None:
+    await service.refresh_deliveries()
+
+
 # The interval is read from the settings at start-up (wiring.schedules()), not at import.
 SCHEDULES: list[tuple[str, Any, Any]] = [
     ("cases.check_deadlines", _interval, _check),
+    ("cases.refresh_deliveries", 120.0, _refresh),  # failed/expired answers shown on the case
 ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -24,18 +24,6 @@ from app.staff import service as staff_service
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Actor, Depends(require_staff)]
-
-
-def on_time_rate(rows: list[dict[str, Any]]) -> tuple[float | None, int]:
-    """Share of answered cases whose result came by the deadline, and the denominator.
-
-    Export rows carry local times as "YYYY-MM-DD HH:MM", which compare correctly as strings.
-    """
-    answered = [r for r in rows if r.get("反馈时间") and r.get("期限")]
-    if not answered:
-        return None, 0
-    ok = sum(1 for r in answered if r["反馈时间"] <= r["期限"])
-    return 100.0 * ok / len(answered), len(answered)
 
 
 async def _busiest_boards(actor: Actor, limit: int = 8) -> list[tuple[str, float]]:
@@ -56,21 +44,18 @@ async def _hot_topics(actor: Actor) -> list[tuple[str, float]]:
 
 @router.get("/console/dashboard")
 async def dashboard(request: Request, actor: Staff) -> Response:
-    figures = await cases_service.dashboard_figures(actor=actor)
-    rows = await cases_service.export_rows(actor=actor)
+    figures = await cases_service.dashboard_figures(actor=actor)  # counted by the database
     statuses, types, cats = labels.status_labels(), labels.type_labels(), labels.category_labels()
     units = await labels.unit_names()
     by_status = [(statuses.get(k, k), float(v)) for k, v in sorted(figures.get("by_status", {}).items(),
                                                                    key=lambda kv: list(statuses).index(kv[0])
                                                                    if kv[0] in statuses else 99)]
     by_type = [(types.get(k, k), float(v)) for k, v in sorted(figures.get("by_type", {}).items(), key=lambda kv: -kv[1])]
-    by_category_raw = figures.get("by_category") or Counter(r.get("分类") or "other" for r in rows)
-    by_category = [(cats.get(k, k), float(v)) for k, v in sorted(by_category_raw.items(), key=lambda kv: -kv[1])]
+    by_category = [(cats.get(k, k), float(v)) for k, v in sorted(figures["by_category"].items(), key=lambda kv: -kv[1])]
     by_township = [(units.get(k, "未定地区") if k else "未定地区", float(v))
                    for k, v in sorted(figures.get("by_township", {}).items())]
-    rate, answered = on_time_rate(rows)
-    ratings = Counter(r["评价"] for r in rows if r.get("评价"))
-    satisfaction = [(k, float(v)) for k, v in ratings.most_common()]
+    rate, answered = figures["on_time_rate"], figures["answered"]
+    satisfaction = [(k, float(v)) for k, v in sorted(figures["by_rating"].items(), key=lambda kv: -kv[1])]
     busiest = await _busiest_boards(actor)
     hot = await _hot_topics(actor)
     return render(request, "console/dashboard.html", {

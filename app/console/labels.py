@@ -10,15 +10,6 @@ from app.cases import service as cases_service
 from app.consult import service as consult_service
 from app.org import service as org_service
 
-DUE_BADGE = {"overdue": "已超期", "due_soon": "即将到期", "paused": "暂停计时", "ok": "未到期", "done": ""}
-ROLE_OF_MESSAGE = {"resident": "居民", "bot": "智能助手", "staff": "工作人员", "note": "内部备注"}
-EVENT_ZH = {
-    "open": "受理", "take": "接办", "assign": "分派", "transfer_request": "申请转办", "transfer_accept": "接收转办",
-    "transfer_refuse": "退回转办", "start": "开始办理", "return_for_info": "要求补充材料", "info_supplied": "居民已补充",
-    "give_result": "反馈结果", "result_delivery": "结果送达", "rate": "居民评价", "close": "办结", "reopen": "重新办理",
-    "archive": "归档",
-}
-
 
 def status_labels() -> dict[str, str]:
     return cases_service.status_labels()

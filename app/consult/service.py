@@ -49,7 +49,7 @@ CHOICE_LABELS: dict[str, str] = {
 DEFAULT_CHOICES = ["labor", "marriage_family", "debt_contract", "traffic", "property_land", "inheritance",
                    "consumer", "tort_neighbour"]
 MAX_CHOICES = 6
-HANDOFF_RE = re.compile(r"转人工|人工客服|人工服务|找人工|要人工|接人工|转接人工|真人回答|找工作人员|^\s*人工\s*$")
+HANDOFF_RE = re.compile(r"转人工|人工客服|人工服务|找人工|要人工|接人工|转接人工|真人|找工作人员|^\s*人工\s*$")
 
 
 @dataclass
@@ -277,14 +277,30 @@ def case_type_for(category: str) -> str:
     return {"legal_aid": "legal_aid", "mediation": "mediation"}.get(category, "consultation")
 
 
+async def recent_matter(*, resident_id: int | None, hours: int = 24, limit: int = 3) -> tuple[list[str], str | None]:
+    """What the resident described before asking for a person (the consultation log): their last
+    few questions that are not themselves a request for a person, and the category the engine was
+    surest of among them."""
+    if resident_id is None:
+        return [], None
+    since = utcnow() - timedelta(hours=hours)
+    rows = await Consultation.filter(resident_id=resident_id, created_at__gte=since).order_by("-created_at").limit(20)
+    asked = [r for r in rows if not HANDOFF_RE.search(r.question) and len(r.question.strip()) > 3]
+    picked = list(reversed(asked[:limit]))
+    sure = [r for r in asked[:limit] if r.category != "other"]
+    category = max(sure, key=lambda r: r.confidence).category if sure else None
+    return [r.question for r in picked], category
+
+
 async def hand_over(*, text: str, category: str, urgent: bool = False, resident_id: int | None,
                     channel: str = "wechat", account_key: str | None = None, openid: str | None = None,
                     community_code: str | None = None, township_code: str | None = None,
                     board_code: str | None = None, conversation: list[dict[str, Any]] | None = None,
                     now: datetime | None = None, source_ref: str | None = None) -> HandOver:
-    """Hand the resident to staff: publishes ``consult.handed_over`` (the cases domain opens a case with
-    the conversation attached and answers its number); the reply tells the resident what next. A failed
-    hand-over is counted and logged as an error, and the resident is pointed to the hotline.
+    """Hand the resident to staff: publishes ``consult.handed_over`` with the matter they described
+    (the consultation log, never the words that asked for a person); the cases domain opens a case,
+    or joins the one already open, and answers its number. The reply tells the resident what next. A
+    failed hand-over is counted and logged as an error, and the resident is pointed to the hotline.
     ``source_ref`` (the inbound message) makes it idempotent: a hand-over run twice opens one case."""
     settings = get_settings()
     now = now or utcnow()
@@ -295,13 +311,18 @@ async def hand_over(*, text: str, category: str, urgent: bool = False, resident_
             metrics.caught("consult.conversation", log, "conversation not attached", level=logging.WARNING)
     if conversation is None:
         conversation = [{"role": "resident", "text": text, "at": now.isoformat()}]
-    summary = f"[{CATEGORIES.get(category, '其他')}] {text}"[:500]
+    matter, logged = await recent_matter(resident_id=resident_id)
+    asking = bool(HANDOFF_RE.search(text))
+    if not asking and text.strip() and text.strip() not in matter:
+        matter.append(text.strip())
+    chosen = (logged if (asking or category == "other") and logged else category) or "other"
+    summary = f"[{CATEGORIES.get(chosen, '其他')}] {'；'.join(matter) or text}"[:500]
     try:
         answers = await events.publish(
-            "consult.handed_over", case_type=case_type_for(category), summary=summary, category=category,
+            "consult.handed_over", case_type=case_type_for(chosen), summary=summary, category=chosen,
             urgent=urgent, resident_id=resident_id, channel=channel, account_key=account_key, openid=openid,
             community_code=community_code, township_code=township_code, board_code=board_code,
-            conversation=conversation, source_ref=source_ref)
+            conversation=conversation, matter=matter, asked=text if asking else "", source_ref=source_ref)
         opened = next((a for a in answers if a and a.get("case_number")), None)
         if opened is None:
             raise LookupError("no subscriber of consult.handed_over opened a case")
@@ -309,6 +330,11 @@ async def hand_over(*, text: str, category: str, urgent: bool = False, resident_
         metrics.caught("consult.hand_over", log, "hand-over failed, resident pointed to the hotline")
         return HandOver(None, None, f"暂时无法为您转接工作人员，请直接拨打 {settings.hotline} 公共法律服务热线。")
     number = str(opened["case_number"])
+    if opened.get("joined"):  # one matter, one case: the open one was joined
+        when = ("已标记为紧急，工作人员将优先处理；紧急情况请先拨打 110" if urgent else
+                "已再次提醒工作人员尽快联系您，请耐心等待")
+        return HandOver(opened.get("case_id"), number, f"您的事项（编号 {number}）正在办理中，{when}。"
+                                                       "补充情况可直接回复，回复“查进度”可查看进展")
     if urgent:
         when = f"工作人员将优先处理并尽快联系您；紧急情况请先拨打 110，或拨打 {settings.hotline}"
     else:

@@ -222,6 +222,25 @@ def move_past_holiday(d: date) -> tuple[date, bool]:
         d += timedelta(days=1)
 
 
+def add_months(d: date, n: int) -> date:
+    """The corresponding day ``n`` months after ``d``, or that month's last day when it has none
+    (民法典 art. 202: 到期月的对应日为期间的最后一日；没有对应日的，月末日为期间的最后一日)."""
+    index = d.year * 12 + d.month - 1 + n
+    year, month = divmod(index, 12)
+    month += 1
+    last_day = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(d.day, last_day))
+
+
+def add_calendar_months(start: datetime, n: int) -> Deadline:
+    """N months after ``start`` (its day not counted): the corresponding day at 24:00, moved to the
+    next working day when it is a holiday or rest day (民法典 arts. 201–203)."""
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    end, provisional = move_past_holiday(add_months(_local(start).date(), n))
+    return Deadline(_end_of(end), provisional)
+
+
 def add_calendar_days(start: datetime, n: int) -> Deadline:
     """N calendar days after ``start`` (its day not counted); an end on a holiday or rest day moves to
     the next working day; ends at 24:00."""

@@ -127,3 +127,33 @@ async def run_forever(schedules: list[Schedule], stop: asyncio.Event, poll: floa
             await asyncio.wait_for(stop.wait(), timeout=poll)
         except TimeoutError:
             pass
+
+
+def _holds(value: Any, needles: set[str]) -> bool:
+    if isinstance(value, str):
+        return any(n in value for n in needles)
+    if isinstance(value, dict):
+        return any(_holds(v, needles) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds(v, needles) for v in value)
+    return False
+
+
+async def scrub_payloads(*, values: set[str], batch: int = 500) -> int:
+    """Erasure (删除权): every job whose payload or key holds one of ``values`` (an openid, say) loses
+    its payload, key and error text; a pending one is cancelled (it could only act on the erased
+    person). Returns how many."""
+    needles = {v for v in values if v}
+    if not needles:
+        return 0
+    n, last = 0, 0
+    while True:
+        rows = await Job.filter(id__gt=last).order_by("id").limit(batch).values(
+            "id", "payload", "dedupe_key", "last_error")
+        if not rows:
+            return n
+        last = rows[-1]["id"]
+        hit = [r["id"] for r in rows if _holds([r["payload"], r["dedupe_key"] or "", r["last_error"] or ""], needles)]
+        if hit:
+            await Job.filter(id__in=hit, status="pending").update(status="failed")
+            n += await Job.filter(id__in=hit).update(payload={"erased": True}, dedupe_key=None, last_error="erased")

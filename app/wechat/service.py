@@ -13,7 +13,9 @@ from tortoise.expressions import F, Q
 from app.core import pii_text
 from app.core.clock import utcnow
 from app.errors import FawuError, NotFound
+from app.jobs import service as jobs
 from app.wechat.models import ChatLog, DialogueStateRow, InboundMessage, PendingDelivery
+from app.wechat.outbound_models import WechatMassRecipient, WechatWindow
 from app.wechat.router import DialogueState
 
 
@@ -285,19 +287,25 @@ async def conversation(*, account_key: str, openid: str, limit: int = 50) -> lis
 
 
 ERASED_TEXT = "（已删除）"
+ERASED_OPENID = "erased"
 
 
 async def erase_messages(*, accounts: list[tuple[str, str]]) -> int:
     """Erase what a resident said and was told on the given (account_key, openid) pairs (删除权):
-    the stored texts and parsed fields, waiting answers and the open dialogue. Returns rows scrubbed."""
+    the stored texts and parsed fields, the openid itself on inbound rows (counts stay), waiting
+    answers, the open dialogue, the customer-service window, mass-send records and the jobs that
+    name the openid. Returns rows scrubbed."""
     n = 0
     for account_key, openid in accounts:
         n += await InboundMessage.filter(account_key=account_key, openid=openid).update(
             text=None, fields_json={}, text_enc=None, fields_enc=None, reply_xml=None, reply_text=None,
-            event_key=None)
+            event_key=None, openid=ERASED_OPENID)
         n += await ChatLog.filter(account_key=account_key, openid=openid).delete()
         await PendingDelivery.filter(account_key=account_key, openid=openid).delete()
         await DialogueStateRow.filter(account_key=account_key, openid=openid).delete()
+        await WechatWindow.filter(account_key=account_key, openid=openid).delete()
+        await WechatMassRecipient.filter(account_key=account_key, openid=openid).delete()
+    await jobs.scrub_payloads(values={o for _, o in accounts})
     return int(n)
 
 

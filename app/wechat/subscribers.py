@@ -22,7 +22,7 @@ async def export_messages(*, accounts: list[list[str]], **_: Any) -> dict[str, A
     out = []
     for account_key, openid in accounts:
         msgs = await service.conversation(account_key=account_key, openid=openid, limit=1000)
-        out.append({"account_key": account_key, "messages": [
+        out.append({"account_key": account_key, "openid": openid, "messages": [
             {"role": m["role"], "text": m["text"], "at": format_local(m["at"])} for m in msgs]})
     return {"wechat": out}
 

@@ -28,7 +28,8 @@ async def test_erase_scrubs_wechat_messages_bot_questions_and_openids(client: An
 
     await residents_service.erase_resident(resident_id=link.resident_id, actor=SYSTEM, reason="居民申请删除")
 
-    rows = await InboundMessage.filter(openid="o_erase_me")
+    assert not await InboundMessage.filter(openid="o_erase_me").exists()  # the openid itself is gone
+    rows = await InboundMessage.filter(openid="erased")  # the rows stay for counts
     assert rows and all(r.text is None and r.reply_text is None and r.fields_json == {} for r in rows)
     assert all(r.text_enc is None and r.fields_enc is None for r in rows)
     assert not await Consultation.filter(question_enc__isnull=False).exists()

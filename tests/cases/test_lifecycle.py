@@ -211,10 +211,14 @@ async def test_every_transition_is_in_the_history_and_history_is_append_only(tea
 
 
 def test_no_code_path_updates_or_deletes_history() -> None:
-    """Static check: nothing in app/ updates, saves or deletes CaseEvent rows."""
+    """Static check: nothing in app/ updates, saves or deletes CaseEvent rows, except erasure on
+    request blanking the reasons (privacy._erase_history_text)."""
     offenders = []
     for path in Path("app").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        for fn in ast.walk(tree):
+            if isinstance(fn, ast.AsyncFunctionDef) and fn.name == "_erase_history_text" and path.name == "privacy.py":
+                fn.body = []  # the one allowed place
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
                     node.func.attr in ("update", "delete", "save", "bulk_update", "select_for_update"):

@@ -82,8 +82,12 @@ async def test_transfer_stays_with_the_old_owner_until_accepted(team: Team) -> N
         await service.get_case(actor=team.other, case_id=case.id)
     case = await service.accept_transfer(actor=team.other, transfer_id=tr2.id)
     assert (case.owner_id, case.township_code, case.community_code) == (team.other.id, "TYZ", None)
-    with pytest.raises(service.CaseNotFound):  # and no longer visible to the old township
-        await service.get_case(actor=team.clerk, case_id=case.id)
+    with pytest.raises(service.CaseNotFound):  # no longer visible to the old township...
+        await service.get_case(actor=team.clerk2, case_id=case.id)
+    first = await service.get_case(actor=team.clerk, case_id=case.id)  # ...but the first receiver keeps sight
+    assert first.handles is False and case.first_owner_id == team.clerk.id
+    with pytest.raises(service.CaseNotFound):  # read only: they cannot handle it any more
+        await service.add_note(actor=team.clerk, case_id=case.id, text="还想办")
     view = await service.get_case(actor=team.other, case_id=case.id)
     assert [e.action for e in view.events] == ["open", "take", "transfer_request", "transfer_refuse",
                                                "transfer_request", "transfer_accept"]

@@ -19,7 +19,8 @@ from tests.factories import make_case, make_resident, make_staff
 AUTH_ROUTES = {"/console/login", "/console/logout", "/console/password"}
 # A body good enough to reach the service for every console form (the check under test comes first).
 FORM = {"text": "测试内容", "reason": "测试理由", "target": "unit:YXJD", "field": "phone", "staff_id": "1",
-        "old_password": "x", "new_password": "y", "confirm": "y"}
+        "old_password": "x", "new_password": "y", "confirm": "y", "title": "测试", "summary": "测试事项",
+        "channel": "walk_in", "category": "labor"}
 
 
 def _all_routes(app: Any) -> list[Any]:
@@ -45,6 +46,7 @@ def console_routes(app: Any) -> list[tuple[str, str]]:
 async def world(app: Any) -> dict[str, Any]:
     """A Shiqiao (SQZ) case, resident, transfer and board; the district has them, YXJD must not see them."""
     from app.cases import service as cases_service
+    from app.cases.models import CaseNotice
     from app.staff import service as staff_service
 
     sqz = await make_staff(username="sqzclerk", unit_codes=["SQZ"])
@@ -62,11 +64,13 @@ async def world(app: Any) -> dict[str, Any]:
         laws_text="", body="草稿"))
     send = await PushSend.create(article_id=article.id, account_keys=["yx_shiqiao"], scheduled_for=article.created_at,
                                  run_at=article.created_at)
+    canned = await cases_service.add_canned(actor=actor, title="石桥常用", text="石桥镇的常用回复")
+    alert = await CaseNotice.get(case_id=case.id, staff_id=sqz.id)
     return {
         "article_id": article.id, "send_id": send.id,
         "case_id": case.id, "resident_id": resident.id, "transfer_id": tr.id, "board_code": "SQSQ01",
         "code": "SQSQ01", "unit_code": "SQZ", "township_code": "SQZ", "community_code": "SQSQ",
-        "staff_id": sqz.id, "number": case.number,
+        "staff_id": sqz.id, "number": case.number, "canned_id": canned.id, "notice_id": alert.id,
     }
 
 

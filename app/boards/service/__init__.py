@@ -53,6 +53,7 @@ from app.boards.service.landing import (
     form_token,
     landing,
     web_consult,
+    web_handover,
 )
 from app.boards.service.ledger import (
     PERMANENT_QR_LIMIT,
@@ -146,4 +147,5 @@ __all__ = [
     "action_target",
     "form_token",
     "web_consult",
+    "web_handover",
 ]

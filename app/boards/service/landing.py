@@ -17,7 +17,10 @@ from app.boards.service.errors import (
     UnknownAction,
 )
 from app.boards.service.scans import record_scan, visitor_hash
+from app.cases import service as cases_service
 from app.consult import service as consult_service
+from app.core import pii
+from app.core.actor import SYSTEM
 from app.errors import InvalidInput
 from app.org import service as org
 from app.push import service as push_service
@@ -79,12 +82,22 @@ def form_token(visitor: str, board_code: str) -> str:
     return visitor_hash(f"form:{visitor}:{board_code}")
 
 
-async def web_consult(*, board_code: str, text: str, visitor: str, token: str, client: str = "") -> Any:
-    """A question asked on the landing page's form, answered by the consultation (board carried)."""
+async def web_consult(*, board_code: str, text: str, visitor: str, token: str, client: str = "",
+                      previous: str = "", related: list[str] | None = None) -> Any:
+    """A question asked on the landing page's form, answered by the consultation (board carried).
+    "1"/"2" (or a related-question button) opens one of the related questions the last answer
+    offered (``related``: their entry ids; ``previous``: that question)."""
     board = await get_active_board(board_code)
     if not visitor or not hmac.compare_digest(token or "", form_token(visitor, board.code)):
         raise BadForm()
     text = (text or "").strip()
+    pick = text.translate(str.maketrans("１２３", "123"))
+    if related and pick in {str(i) for i in range(1, len(related) + 1)}:
+        info = await org.unit_info(board.community.code)
+        answer = await consult_service.answer_entry(related[int(pick) - 1], text=previous,
+                                                    community_code=info.code, township_code=info.township_code)
+        if answer is not None:
+            return answer
     if not text:
         raise InvalidInput("请先写下您的问题。")
     if len(text) > 500:
@@ -92,3 +105,30 @@ async def web_consult(*, board_code: str, text: str, visitor: str, token: str, c
     info = await org.unit_info(board.community.code)
     return await consult_service.ask(text, channel="web", community_code=info.code, township_code=info.township_code,
                                      board_code=board.code, client=client)
+
+
+async def web_handover(*, board_code: str, visitor: str, token: str, question: str, phone: str,
+                       consent: bool) -> Any:
+    """The web form's 转人工: a real case for the board's community, the resident found (or recorded)
+    by the phone they left, with their consent to be called back. Returns the case."""
+    board = await get_active_board(board_code)
+    if not visitor or not hmac.compare_digest(token or "", form_token(visitor, board.code)):
+        raise BadForm()
+    question = (question or "").strip()[:500]
+    if not question:
+        raise InvalidInput("请先写下您的问题。")
+    if not consent:
+        raise InvalidInput("工作人员需要电话联系您，请勾选同意后再提交；也可以直接拨打 12348。")
+    pii.normalize_phone(phone)
+    info = await org.unit_info(board.community.code)
+    resident = await cases_service.record_resident(actor=SYSTEM, name="", phone=phone, community_code=info.code,
+                                                   township_code=info.township_code)
+
+    answer = await consult_service.ask(question, channel="web", community_code=info.code,
+                                       township_code=info.township_code, board_code=board.code,
+                                       resident_id=resident.id, record=False)
+    h = await cases_service.open_or_join_handover(
+        resident_id=resident.id, channel="web", matter=[question], category=answer.category, urgent=answer.urgent,
+        community_code=info.code, township_code=info.township_code, board_code=board.code,
+        conversation=[{"role": "resident", "text": question}], contact_consent=True)
+    return h.case

@@ -15,6 +15,7 @@ from app.web import templates
 # The console's main navigation: (path, label). Other domains' console pages are linked here.
 NAV: list[tuple[str, str]] = [
     ("/console/inbox", "案件收件箱"),
+    ("/console/cases/new", "登记来访来电"),
     ("/console/dashboard", "数据看板"),
     ("/console/boards", "公示牌分析"),
     ("/console/push", "普法推送"),

@@ -1,18 +1,20 @@
-"""Console case pages: the inbox with tabs and filters, one case (conversation, history, actions), a
-resident (masked phone and ID; revealing is audit-logged), and knowledge-base quick replies."""
+"""One case in the console: conversation, history, actions (take, reply, result, transfer, category
+correction, urgent), quick replies from the case's category and the unit's canned replies; a
+resident's page (masked phone and ID; revealing is audit-logged); knowledge-base search."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from app.cases import notices, states
 from app.cases import service as cases_service
-from app.console import labels
-from app.console.kit.auth import client_ip, current_user, require_staff
+from app.cases.models import CATEGORY_ZH, DELIVERY_ZH, Case
+from app.cases.views.common import DUE_BADGE, EVENT_ZH, NOTICES, ROLE_OF_MESSAGE, Staff, Text, unit_names
+from app.console.kit.auth import client_ip, current_user
 from app.console.kit.layout import render
 from app.consult import service as consult_service
 from app.core.actor import Actor, Role
@@ -20,68 +22,23 @@ from app.errors import FawuError, NotFound
 from app.staff import service as staff_service
 
 router = APIRouter(include_in_schema=False)
-Staff = Annotated[Actor, Depends(require_staff)]
-
-# Inbox tabs: key → (label, filters passed to cases_service.list_cases).
-TABS: dict[str, tuple[str, dict[str, Any]]] = {
-    "mine": ("我的案件", {"owner": "me", "status": "open"}),
-    "unit": ("本单位", {"status": "open"}),
-    "due_soon": ("即将到期", {"due": "due_soon"}),
-    "overdue": ("已超期", {"due": "overdue"}),
-    "unassigned": ("未分派", {"owner": "none", "status": "open"}),
-    "all": ("全部", {}),
-}
-NOTICES = {
-    "take": "已接办，您是该案件的负责人。", "assign": "已分派。", "transfer": "已发起转办，等待对方接收。",
-    "accept": "已接收转办。", "refuse": "已退回转办。", "info": "已通知居民补充材料，计时已按规定暂停。",
-    "reply": "回复已发送。", "note": "备注已保存。", "result": "办理结果已记录，将送达居民。", "close": "案件已办结。",
-    "reopen": "案件已重新办理。", "start": "已开始办理。", "password": "密码已修改。",
-}
 
 
-# a filter value: a code (status, type, unit code…), never longer than the columns holding them
-Filter = Annotated[str, Query(max_length=32)]
+async def _quick_replies(case: Case, resident_texts: list[str]) -> list[Any]:
+    """Knowledge-base answers for the case's category (what the matter is, not the last message)."""
+    words = " ".join([CATEGORY_ZH.get(case.category or "", ""), case.summary[:200], *resident_texts[-2:]])
+    hits = await consult_service.search_kb(words[:300], limit=12)
+    inside = [h for h in hits if h.category == case.category]
+    return (inside + [h for h in hits if h.category != case.category])[:5]
 
 
-def _notice(request: Request) -> str:
-    return NOTICES.get(request.query_params.get("notice", ""), "")
-
-
-@router.get("/console/inbox")
-async def inbox(request: Request, actor: Staff, tab: Filter = "", status: Filter = "", type: Filter = "",
-                category: Filter = "", township: Filter = "", due: Filter = "",
-                q: Annotated[str, Query(max_length=100)] = "",
-                page: Annotated[int, Query(ge=1, le=10000)] = 1) -> Response:
-    filters: dict[str, Any] = {"status": status or None, "type": type or None, "township_code": township or None,
-                               "category": category or None, "due": due or None, "q": q.strip() or None}
-    base = {k: v for k, v in filters.items() if v is not None}
-    counts = {}
-    for key, (_, tab_filters) in TABS.items():
-        counts[key] = (await cases_service.list_cases(actor=actor, per_page=1, **{**base, **tab_filters})).total
-    if tab not in TABS:  # land where the work is: my cases, else the unassigned ones, else the unit's
-        tab = "mine" if counts["mine"] else "unassigned" if counts["unassigned"] else "unit"
-    result = await cases_service.list_cases(actor=actor, page=page, per_page=25, **{**base, **TABS[tab][1]})
-    transfers = await cases_service.pending_transfers_for(actor=actor)
-    for tr in transfers:  # the receiver sees what they are asked to take over
-        await tr.fetch_related("case")
-    reminders = (await cases_service.my_reminders(actor=actor))[:5]
-    query = {k: v for k, v in {"status": status, "type": type, "category": category, "township": township,
-                               "due": due, "q": q}.items() if v}
-    return render(request, "console/inbox.html", {
-        "tabs": TABS, "tab": tab, "counts": counts, "result": result, "f": query,
-        "qs": urlencode(query), "statuses": labels.status_labels(), "types": labels.type_labels(),
-        "categories": labels.category_labels(), "townships": await labels.townships(),
-        "units": await labels.unit_names(), "due_badge": labels.DUE_BADGE, "notice": _notice(request),
-        "show_township": actor.is_district, "transfers": transfers,
-        "reminders": reminders,
-    })
-
-
-async def _case_page(request: Request, actor: Actor, case_id: int, *, error: str = "", status_code: int = 200,
-                     reply_text: str = "", revealed: Any = None) -> Response:
+async def case_page_for(request: Request, actor: Actor, case_id: int, *, error: str = "", status_code: int = 200,
+                        reply_text: str = "", bind_code: str = "", notice: str = "", revealed: Any = None) -> Response:
+    await cases_service.refresh_deliveries(case_id=case_id)  # the page shows how queued answers ended
     view = await cases_service.get_case(actor=actor, case_id=case_id)
     case = view.case
-    quick = await consult_service.search_kb(case.summary[:200], limit=5)
+    await notices.mark_read(staff_id=actor.id, case_id=case.id)
+    quick = await _quick_replies(case, [m.text for m in view.messages if m.role == "resident"])
     has_hidden = bool(case.summary_enc) or any(m.text_enc for m in view.messages)
     if revealed is not None:  # this response only: the page shows the texts as typed
         case.summary = revealed.summary or case.summary
@@ -92,21 +49,23 @@ async def _case_page(request: Request, actor: Actor, case_id: int, *, error: str
     pending = view.pending_transfer
     may_receive = bool(pending and not actor.read_only and (
         pending.to_staff_id == actor.id if pending.to_staff_id is not None else actor.scope.allows(pending.to_unit_code)))
-    units = await labels.unit_names()
-    tree_units = sorted(units.items())
-    return render(request, "console/case.html", {
-        "v": view, "case": case, "quick": quick, "colleagues": colleagues, "may_receive": may_receive,
-        "units": units, "unit_choices": tree_units, "event_zh": labels.EVENT_ZH, "msg_role": labels.ROLE_OF_MESSAGE,
-        "due_badge": labels.DUE_BADGE, "categories": labels.category_labels(), "is_owner": case.owner_id == actor.id,
-        "is_admin": actor.role == Role.DISTRICT_ADMIN, "notice": _notice(request), "error": error,
-        "reply_text": reply_text, "staff_names": {s.id: s.name for s in colleagues},
-        "has_hidden": has_hidden, "revealed_text": revealed is not None,
+    units = await unit_names()
+    return render(request, "cases/case.html", {
+        "v": view, "case": case, "quick": quick, "canned": await cases_service.list_canned(actor=actor),
+        "colleagues": colleagues, "may_receive": may_receive, "units": units, "unit_choices": sorted(units.items()),
+        "event_zh": EVENT_ZH, "msg_role": ROLE_OF_MESSAGE, "due_badge": DUE_BADGE, "categories": CATEGORY_ZH,
+        "delivery_zh": DELIVERY_ZH, "is_owner": case.owner_id == actor.id, "is_admin": actor.role == Role.DISTRICT_ADMIN,
+        "can": states.actions_for(case.status), "is_open": states.is_open(case.status),
+        "handles": view.handles and not actor.read_only,
+        "notice": notice or NOTICES.get(request.query_params.get("notice", ""), ""),
+        "error": error, "reply_text": reply_text, "staff_names": {s.id: s.name for s in colleagues},
+        "bind_code": bind_code, "has_hidden": has_hidden, "revealed_text": revealed is not None,
     }, status_code=status_code)
 
 
 @router.get("/console/cases/{case_id}")
 async def case_page(request: Request, case_id: int, actor: Staff) -> Response:
-    return await _case_page(request, actor, case_id)
+    return await case_page_for(request, actor, case_id)
 
 
 async def _act(request: Request, actor: Actor, case_id: int, notice: str, call: Callable[[], Awaitable[Any]],
@@ -117,12 +76,9 @@ async def _act(request: Request, actor: Actor, case_id: int, notice: str, call: 
     except NotFound:
         raise
     except FawuError as exc:
-        return await _case_page(request, actor, case_id, error=exc.message_zh, status_code=exc.status,
+        return await case_page_for(request, actor, case_id, error=exc.message_zh, status_code=exc.status,
                                 reply_text=reply_text)
     return RedirectResponse(f"/console/cases/{case_id}?notice={notice}", status_code=303)
-
-
-Text = Annotated[str, Form(max_length=4000)]
 
 
 @router.post("/console/cases/{case_id}/take")
@@ -181,18 +137,17 @@ async def reply(request: Request, case_id: int, actor: Staff, text: Text = "") -
 
 @router.post("/console/cases/{case_id}/note")
 async def note(request: Request, case_id: int, actor: Staff, text: Text = "") -> Response:
-    async def call() -> Any:
-        if not text.strip():
-            raise cases_service.InvalidCaseInput("备注内容不能为空。")
-        return await cases_service.add_note(actor=actor, case_id=case_id, text=text.strip())
-
-    return await _act(request, actor, case_id, "note", call)
+    return await _act(request, actor, case_id, "note", lambda: cases_service.add_note(
+        actor=actor, case_id=case_id, text=text))
 
 
 @router.post("/console/cases/{case_id}/result")
-async def give_result(request: Request, case_id: int, actor: Staff, text: Text = "") -> Response:
+async def give_result(request: Request, case_id: int, actor: Staff, text: Text = "",
+                      told: Annotated[str, Form(pattern="^(|wechat|phone|in_person)$")] = "") -> Response:
+    """The result: by WeChat when the resident is linked, else recorded as told by phone or in person."""
+    how = told if told in ("phone", "in_person") else None
     return await _act(request, actor, case_id, "result", lambda: cases_service.give_result(
-        actor=actor, case_id=case_id, text=text))
+        actor=actor, case_id=case_id, text=text, told=how))
 
 
 @router.post("/console/cases/{case_id}/close")
@@ -213,9 +168,35 @@ async def reveal_text(request: Request, case_id: int, actor: Staff,
     """The personal numbers typed in the case, in full, on this response only; audit-logged."""
     revealed = await cases_service.reveal_case_text(actor=actor, case_id=case_id, reason=reason,
                                                     ip=client_ip(request))
-    response = await _case_page(request, actor, case_id, revealed=revealed)
+    response = await case_page_for(request, actor, case_id, revealed=revealed)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@router.post("/console/cases/{case_id}/archive")
+async def archive(request: Request, case_id: int, actor: Staff) -> Response:
+    return await _act(request, actor, case_id, "archive", lambda: cases_service.archive(actor=actor, case_id=case_id))
+
+
+@router.post("/console/cases/{case_id}/category")
+async def recategorize(request: Request, case_id: int, actor: Staff,
+                       category: Annotated[str, Form(max_length=24)] = "", reason: Text = "") -> Response:
+    """Correct the category (written to the history with the old value)."""
+    return await _act(request, actor, case_id, "category", lambda: cases_service.recategorize(
+        actor=actor, case_id=case_id, category=category, reason=reason))
+
+
+@router.post("/console/cases/{case_id}/urgent")
+async def mark_urgent(request: Request, case_id: int, actor: Staff, reason: Text = "") -> Response:
+    return await _act(request, actor, case_id, "urgent", lambda: cases_service.mark_urgent(
+        actor=actor, case_id=case_id, reason=reason or "工作人员标记紧急"))
+
+
+@router.post("/console/cases/{case_id}/bind_code")
+async def bind_code(request: Request, case_id: int, actor: Staff) -> Response:
+    """A new code for the resident to link WeChat (shown once on the page)."""
+    code = await cases_service.case_bind_code(actor=actor, case_id=case_id)
+    return await case_page_for(request, actor, case_id, bind_code=code.code, notice=NOTICES["code"])
 
 
 # --- residents ---------------------------------------------------------------------------------
@@ -223,9 +204,8 @@ async def reveal_text(request: Request, case_id: int, actor: Staff,
 async def _resident_page(request: Request, actor: Actor, resident_id: int,
                          revealed: dict[str, str] | None = None) -> Response:
     view = await cases_service.get_resident_view(actor=actor, resident_id=resident_id)
-    return render(request, "console/resident.html", {
-        "r": view, "revealed": revealed or {}, "units": await labels.unit_names(),
-        "due_badge": labels.DUE_BADGE,
+    return render(request, "cases/resident.html", {
+        "r": view, "revealed": revealed or {}, "units": await unit_names(), "due_badge": DUE_BADGE,
     })
 
 
