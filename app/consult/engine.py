@@ -314,7 +314,8 @@ def _from_cache_or_build(folder: Path, laws_dir: Path | None) -> Engine:
                 eng.revive(folder)
                 return eng
         except Exception as exc:  # stale or truncated: build again
-            log.info("consult engine cache not usable (%s), rebuilding", type(exc).__name__)
+            metrics.caught("consult.engine_cache", log, "consult engine cache not usable (%s), rebuilding",
+                           type(exc).__name__, level=logging.INFO)
     eng = Engine.from_folder(folder, laws_dir=laws_dir)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 from app.consult.text import DATA_DIR, clean
 from app.consult.vectors import FastTfidf, decision, softmax
@@ -85,9 +87,6 @@ class IntentModel:
     base's questions (label "legal"); it backs the rules for the wordings they do not list."""
 
     def __init__(self, legal: Iterable[str] = ()) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-
         data = examples()
         texts = [clean(t) for _n, t in data]
         labels = [n for n, _t in data]

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+from sklearn.svm import LinearSVC
 
 from app.consult.kb import Entry
 from app.consult.paraphrase import variants
@@ -33,10 +37,6 @@ class Model:
     """Category classifier (linear SVM on TF-IDF) and entry similarity (nearest paraphrase, centroid)."""
 
     def __init__(self, entries: list[Entry]) -> None:
-        from scipy import sparse
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.svm import LinearSVC
-
         self.entries = entries
         sources = 1 + sum(len(e.asks) for e in entries) / max(1, len(entries))
         per = max(0, min(4, int(MAX_EXAMPLES / max(1, len(entries)) / sources) - 1))
@@ -91,6 +91,4 @@ class Model:
 
 
 def _l2(x: Any) -> Any:
-    from sklearn.preprocessing import normalize
-
     return normalize(x, norm="l2", copy=False)

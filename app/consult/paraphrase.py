@@ -12,6 +12,8 @@ import zlib
 from collections import defaultdict
 from functools import lru_cache
 
+from pypinyin import lazy_pinyin
+
 from app.consult.kb import Entry
 from app.consult.text import DATA_DIR, parse_lexicon
 
@@ -40,8 +42,6 @@ def colloquial() -> dict[str, list[str]]:
 @lru_cache(maxsize=1)
 def homophones() -> dict[str, list[str]]:
     """A character → common characters with the same toneless pinyin (for misspellings)."""
-    from pypinyin import lazy_pinyin
-
     common = ("工资钱款费房地车事人家老板公司单位合同离婚孩子父母赔偿法律律师借还欠打伤医院病保险交通"
               "邻居村委会政府申请办理怎么要给不能可以没有是的了吗我他她你们这那里说问题请帮忙")
     by: dict[str, list[str]] = defaultdict(list)

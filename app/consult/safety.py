@@ -16,7 +16,11 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from pypinyin import lazy_pinyin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
+from app.consult.intents import examples as intent_examples
 from app.consult.text import DATA_DIR, clean
 from app.consult.vectors import FastTfidf, decision, softmax
 
@@ -129,8 +133,6 @@ def _pinyin(text: str) -> str:
     for ch in text:
         py = _PINYIN.get(ch)
         if py is None:
-            from pypinyin import lazy_pinyin
-
             py = _PINYIN[ch] = (lazy_pinyin(ch) or [ch])[0].strip().lower()
         if py:
             out.append(py)
@@ -141,12 +143,7 @@ class Classifier:
     """Character 1–4-gram TF-IDF and a logistic regression over none + the five kinds of danger."""
 
     def __init__(self, negatives: Iterable[str] = ()) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-
         data = examples()
-        from app.consult.intents import examples as intent_examples  # greetings, thanks... are never danger
-
         data += [("none", t) for _n, t in intent_examples()]
         texts = [squeeze(t) for _k, t in data]
         labels = [k for k, _t in data]
@@ -247,6 +244,7 @@ def gate(negatives: Iterable[str] | None = None) -> SafetyGate:
 
 def detect_danger(text: str) -> Danger | None:
     """Danger to life or body in a message, or None (the loaded engine's gate; blocking if none yet)."""
+    # function-level: the engine builds the gate (engine imports this module)
     from app.consult.engine import get_engine
 
     return get_engine().gate.check(text)

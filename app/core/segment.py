@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+import jieba
+
 _lock = threading.Lock()
 _tokenizer: Any = None
 _words: dict[str, int] = {}
@@ -30,8 +32,6 @@ def warm() -> Any:
     global _tokenizer
     with _lock:
         if _tokenizer is None:
-            import jieba
-
             jieba.setLogLevel(logging.WARNING)
             tok = jieba.Tokenizer()
             tok.initialize()
