@@ -31,6 +31,10 @@ ALONE = 0.85  # the classifier alone raises it from here
 LEGAL_ALONE = 0.97  # ... or from here for a message that reads as a question about the law
 MAX_NEGATIVES = 2500
 ALONE_MIN_CHARS = 6  # a few characters carry too few n-grams for the classifier to alarm on its own
+# Told as past ("去年被打过", "以前想过轻生") with nothing that says it goes on or threatens now.
+_PAST = re.compile(r"以前|之前|去年|前年|上个月|上周|上次|那次|当时|曾经|几年前|小时候|那时|后来|过去|离婚前|年轻时")
+_NOW = re.compile(r"现在|正在|还在|今晚|今天|马上|又|天天|经常|一直|总是|每天|刚才|刚刚|此刻|等我|要来|还说要|威胁|扬言|"
+                  r"怕|害怕|不敢|救|快")
 # A question about the law rather than a cry for help (强奸罪判几年, 起火的车要赔吗): weak phrases need more.
 _LEGAL_SHAPE = re.compile(r"罪|判(几|多|刑|轻|重)|追诉|赔偿|赔多少|要赔|谁赔|赔吗|赔不赔|理赔|保险|起诉|告他|合法吗|违法吗|犯法吗|"
                           r"要还吗|还吗|负责吗|担责|自首|坐牢|医药费|抚养权|离婚|律师|援助|立案|"
@@ -212,6 +216,8 @@ class SafetyGate:
         if not t:
             return None
         strong, weak = phrase_hits(t)
+        if strong and _PAST.search(t) and not _NOW.search(t):
+            strong, weak = set(), weak | strong  # told as past, nothing says it goes on: the classifier decides
         p, probs = self.score(text)
         kinds: set[str] = set(strong)
         if weak and p >= (LEGAL_WITH if _LEGAL_SHAPE.search(t) else WEAK_WITH):
