@@ -57,6 +57,8 @@ NON_LEGAL = re.compile(
 LEGAL_WORDS = re.compile(
     r"赔|退|投诉|起诉|告|合同|违法|犯法|合法|法律|律师|欠|债|工资|离婚|纠纷|维权|骗|责任|押金|报警|判|罚|"
     r"侵权|受伤|事故|继承|遗产|房|地|工伤|补偿|权益|仲裁|调解|公证|援助|钱|万|元|块|充值|孩子")
+# Words that ask for a person whatever else the message says (a long question ending "转人工").
+EXPLICIT_HANDOFF = re.compile(r"转人工|人工客服|人工服务|找人工|要人工|接人工|转接人工|找真人|要真人")
 QUESTION = re.compile(r"什么|怎么|吗|呢|[？?]|多少|哪|能不能|可不可以|要不要|是不是|需要|咋")
 TOPIC = re.compile(r"仲裁|复议|诉讼|起诉|法院|鉴定|工伤|离婚|判决|公证|调解书|执行")
 # Asking about lawyers (fees, finding one) is a legal question, not a request for a person.
@@ -118,7 +120,8 @@ def detect_intent(text: str, model: IntentModel | None = None) -> Intent | None:
     for name, pattern in RULES:
         if not pattern.search(t):
             continue
-        if name in ("handoff", "advisor", "progress", "abuse") and not short and LEGAL_WORDS.search(t):
+        if name in ("handoff", "advisor", "progress", "abuse") and not short and LEGAL_WORDS.search(t) \
+                and not (name == "handoff" and EXPLICIT_HANDOFF.search(t)):
             continue
         if name == "handoff" and ABOUT_LAWYERS.search(t):
             continue

@@ -76,3 +76,9 @@ async def test_a_person_in_any_words_and_the_advisor_through_the_callback(client
     assert "《" not in card
     hello = (await s.text("o_int3", "你好")).text or ""
     assert "转人工" in hello and "《" not in hello
+
+
+def test_a_long_question_that_asks_for_a_person_hands_over() -> None:
+    got = detect_intent("老板拖欠工资三个月不给，我电话13912345678，转人工")
+    assert got is not None and got.name == "handoff"
+    assert detect_intent("老板拖欠工资三个月不给，能不能找律师打官司，要多少钱") is None
