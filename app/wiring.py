@@ -99,7 +99,7 @@ COMMAND_MODULES: list[str] = [
 # after the database, the matrix and the inbound handlers.
 STARTUP: list[str] = [
     "app.cases.tasks:on_startup",  # the working-day calendar, warnings on gaps, stale deadlines
-    "app.consult.tasks:on_startup",  # jieba and the knowledge base load in a background thread
+    "app.consult.tasks:on_startup",  # jieba, the KB engine and the safety gate, built (in a thread) before serving
 ]
 
 

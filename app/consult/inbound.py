@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from app.consult import service
-from app.consult.safety import detect_danger
+from app.consult.engine import current
 from app.core import metrics
 from app.core.ratelimit import RateLimited
 from app.laws import service as laws_service
@@ -26,6 +26,7 @@ log = logging.getLogger("fawu.consult")
 TEXT_KINDS = ("text", "voice", "miniprogram")
 STATE_CLARIFY = "consult:clarify"
 STATE_ANSWERED = "consult:answered"
+DETAIL_RE = re.compile(r"^\s*(详细|详情|全文|完整|看详细|展开|更多|详细点|具体点|具体说说)[的说点些一下吧啊呢！!。.\s]*$")
 UNHAPPY_RE = re.compile(r"^(没用|没有用|不对|不是|不是这个|听不懂|看不懂|没听懂|没看懂|不明白|答非所问|"
                         r"说的不对|什么玩意|没帮助|没有帮助|不满意|胡说|乱说|还是不懂|不懂)[啊呀吧的了！!。.，,\s]*$")
 PROMPT = "请直接输入您想咨询的法律问题，例如：“老板拖欠工资怎么办”“离婚孩子归谁”。也可以回复“转人工”。"
@@ -60,7 +61,7 @@ async def _ask(inbound: Inbound, text: str, **kw: object) -> service.Answer:
     return await service.ask(text, channel=inbound.channel, account_key=inbound.account_key,
                              community_code=w.community_code, township_code=w.township_code,
                              board_code=inbound.board_code, resident_id=inbound.resident_id,
-                             special_groups=w.special_groups, **kw)  # type: ignore[arg-type]
+                             special_groups=w.special_groups, openid=inbound.openid, **kw)  # type: ignore[arg-type]
 
 
 async def _hand_over(inbound: Inbound, *, text: str, category: str, urgent: bool = False) -> str:
@@ -77,10 +78,12 @@ async def _hand_over(inbound: Inbound, *, text: str, category: str, urgent: bool
 def _remember(inbound: Inbound, answer: service.Answer, text: str) -> None:
     if answer.clarify_codes:
         inbound.state.set(STATE_CLARIFY, {"q": text, "codes": answer.clarify_codes})
-    else:
-        related = [r.id for r in answer.answers[1:3]]
+    elif answer.answers:
+        related = [r.id for r in answer.answers[1:2]] if not answer.two_issues else []
         inbound.state.set(STATE_ANSWERED, {"q": text, "category": answer.category, "unhappy": 0,
-                                           "related": related})
+                                           "related": related, "top": answer.answers[0].id})
+    else:
+        inbound.state.clear()  # a greeting, thanks, the advisor card...
 
 
 async def _answer(inbound: Inbound, text: str, **kw: object) -> Reply:
@@ -89,10 +92,26 @@ async def _answer(inbound: Inbound, text: str, **kw: object) -> Reply:
     except RateLimited as exc:  # this resident asked too much too fast: say so (danger is never limited)
         return TextReply(exc.message_zh)
     if answer.handoff:
+        question, category = text, answer.category
+        data = inbound.state.data if (inbound.state.name or "").startswith("consult:") else {}
+        if answer.intent == "handoff" and data.get("q"):  # "找个真人" after a question: hand that one over
+            question, category = f"{data['q']}（{text}）", str(data.get("category") or category)
         inbound.state.clear()
-        extra = await _hand_over(inbound, text=text, category=answer.category, urgent=answer.urgent)
+        extra = await _hand_over(inbound, text=question, category=category, urgent=answer.urgent)
         return TextReply(f"{answer.reply}\n{extra}")
     _remember(inbound, answer, text)
+    return TextReply(answer.reply)
+
+
+async def _entry(inbound: Inbound, entry_id: str, question: str) -> Reply | None:
+    """The answer of one entry the resident picked (a related question, one of two close ones)."""
+    w = await _where(inbound)
+    answer = await service.answer_entry(entry_id, text=question, community_code=w.community_code,
+                                        township_code=w.township_code, special_groups=w.special_groups)
+    if answer is None:
+        return None
+    inbound.state.set(STATE_ANSWERED, {"q": question, "category": answer.category, "unhappy": 0,
+                                       "related": [], "top": entry_id})
     return TextReply(answer.reply)
 
 
@@ -106,7 +125,7 @@ def _text(inbound: Inbound) -> str | None:
 async def safety_first(inbound: Inbound) -> Reply | None:
     """Danger to life or body: emergency guidance and an urgent case, whatever else is asked."""
     text = _text(inbound)
-    if text is None or detect_danger(text) is None:
+    if text is None or (await current()).gate.check(text) is None:
         return None
     return await _answer(inbound, text)
 
@@ -127,7 +146,10 @@ async def consult_dialogue(inbound: Inbound) -> Reply | None:
                 inbound.state.clear()
                 return TextReply(await _hand_over(inbound, text=original, category="other"))
             if 1 <= n <= len(codes):
-                return await _answer(inbound, original, category=codes[n - 1])
+                code = codes[n - 1]
+                if code.startswith(service.ENTRY_CHOICE):
+                    return await _entry(inbound, code.removeprefix(service.ENTRY_CHOICE), original)
+                return await _answer(inbound, original, category=code)
             return TextReply(f"请回复 1 到 {len(codes)} 之间的数字，或回复“转人工”。")
         if service.HANDOFF_RE.search(text):
             return None  # the hand-over handler takes it
@@ -135,13 +157,13 @@ async def consult_dialogue(inbound: Inbound) -> Reply | None:
     related: list[str] = list(data.get("related") or []) if inbound.state.name == STATE_ANSWERED else []
     pick = re.fullmatch(r"\s*([1-9])\s*", text)
     if pick and 1 <= int(pick.group(1)) <= len(related):
+        return await _entry(inbound, related[int(pick.group(1)) - 1], str(data.get("q") or ""))
+    if inbound.state.name == STATE_ANSWERED and data.get("top") and DETAIL_RE.match(text):
         w = await _where(inbound)
-        answer = await service.answer_entry(related[int(pick.group(1)) - 1], text=str(data.get("q") or ""),
-                                            community_code=w.community_code, township_code=w.township_code,
-                                            special_groups=w.special_groups)
-        if answer is not None:
-            inbound.state.set(STATE_ANSWERED, {**data, "unhappy": 0})
-            return TextReply(answer.reply)
+        detail = await service.detail_reply(str(data["top"]), community_code=w.community_code,
+                                            township_code=w.township_code)
+        if detail is not None:
+            return TextReply(detail)
     if inbound.state.name == STATE_ANSWERED and UNHAPPY_RE.match(text):
         unhappy = int(data.get("unhappy", 0)) + 1
         question = str(data.get("q") or text)

@@ -74,6 +74,23 @@ def short_law_name(name: str) -> str:
     return name.replace(CN_PREFIX, "")
 
 
+_SPC = "最高人民法院关于"
+
+
+def display_law_name(name: str) -> str:
+    """The name a resident reads: judicial interpretations shortened the way lawyers say them
+    (最高人民法院关于审理民间借贷案件适用法律若干问题的规定 → 民间借贷规定)."""
+    if not name.startswith(_SPC):
+        return name
+    short = name[len(_SPC):]
+    short = re.sub(r"^审理", "", short)
+    short = re.sub(r"^适用《([^》]+)》", r"\1", short)
+    short = re.sub(r"^适用", "", short)
+    short = re.sub(r"(案件)?适用法律(若干)?问题的|案件的|若干问题的|的(?=解释|规定)", "", short)
+    short = short.replace("有关担保制度", "担保制度").replace("确定民事侵权", "").replace("民事案件适用", "")
+    return short or name
+
+
 @dataclass(frozen=True)
 class Statute:
     law: str
@@ -81,6 +98,10 @@ class Statute:
 
     def cite(self) -> str:
         return f"《{self.law}》{self.article}"
+
+    def short_cite(self) -> str:
+        """The citation with a short law name (for a phone)."""
+        return f"《{display_law_name(self.law)}》{self.article}"
 
 
 @dataclass

@@ -1,83 +1,296 @@
-"""Danger to life or body (emergency guidance first) and the special groups of the legal-aid green channel."""
+"""The safety gate (danger to life or body: emergency guidance first) and the legal-aid green channel.
+
+Two parts, combined so that no danger is missed: a phrase lexicon (data/safety_lexicon.txt: strong
+phrases raise the alarm alone, weak ones with the classifier, guards blank out lookalikes such as
+杀价 or 保护令) and a character n-gram classifier trained on written examples
+(data/safety_examples.txt) plus the knowledge base's own questions as ordinary messages.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
-from app.consult.text import clean
+import numpy as np
+from pypinyin import lazy_pinyin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
-_VIOLENCE = re.compile(
-    r"(?<!别)打我(?!电话|手机|的电话)|家暴|家庭暴力|要杀|杀了我|杀人|砍我|要砍|砍人|拿刀|持刀|往死里打|掐我|打死我|要打死|"
-    r"打得我|把我打|被他打|被她打|被老公打|被丈夫打|被男人打|被婆娘打|被打得|威胁要|扬言要|要弄死|弄死我"
-)
-_SUICIDE = re.compile(r"不想活|活不下去|活着没意思|自杀|轻生|寻死|想死|跳楼|跳河|跳江|喝农药|吃安眠药|割腕|上吊|了结自己")
-_CRIME = re.compile(r"被绑|绑架|拐卖|拐走|被拐|正在(打|砸|抢|偷|追|砍|烧)|闯进|入室|抢劫|被困|关起来不让走|非法拘禁")
-_MINOR = re.compile(r"未成年|孩子|娃|学生|小学|初中|高中|[一二三四五六七八九十]{1,2}岁的|1[0-7]岁|[1-9]岁")
+from app.consult.intents import examples as intent_examples
+from app.consult.text import DATA_DIR, clean
+from app.consult.vectors import FastTfidf, decision, softmax
+
+KINDS = ("self_harm", "violence", "confinement", "child", "emergency")
+WEAK_WITH = 0.25  # a weak phrase raises the alarm when the classifier gives danger at least this
+LEGAL_WITH = 0.60  # ... and at least this when the message reads as a question about the law
+ALONE = 0.85  # the classifier alone raises it from here
+LEGAL_ALONE = 0.97  # ... or from here for a message that reads as a question about the law
+MAX_NEGATIVES = 2500
+ALONE_MIN_CHARS = 6  # a few characters carry too few n-grams for the classifier to alarm on its own
+# Told as past ("去年被打过", "以前想过轻生") with nothing that says it goes on or threatens now.
+_PAST = re.compile(r"以前|之前|去年|前年|上个月|上周|上次|那次|当时|曾经|几年前|小时候|那时|后来|过去|离婚前|年轻时")
+_NOW = re.compile(r"现在|正在|还在|今晚|今天|马上|又|天天|经常|一直|总是|每天|刚才|刚刚|此刻|等我|要来|还说要|威胁|扬言|"
+                  r"怕|害怕|不敢|救|快")
+# A question about the law rather than a cry for help (强奸罪判几年, 起火的车要赔吗): weak phrases need more.
+_LEGAL_SHAPE = re.compile(r"罪|判(几|多|刑|轻|重)|追诉|赔偿|赔多少|要赔|谁赔|赔吗|赔不赔|理赔|保险|起诉|告他|合法吗|违法吗|犯法吗|"
+                          r"要还吗|还吗|负责吗|担责|自首|坐牢|医药费|抚养权|离婚|律师|援助|立案|"
+                          r"有效吗|规定|第几条|法律|法条|责任|能退|退款|收费|申请|办理|材料|手续|多少钱")
 
 _ELDERLY = re.compile(r"老人|老年|年纪大|岁数大|[六七八九]十多岁|[6789]\d岁|退休|老大爷|老太|老奶奶|老爷爷|孤寡")
 _DISABLED = re.compile(r"残疾|残障|残疾证|聋|哑|盲人|失明|瘫痪|截肢|智力障碍|精神障碍")
 _MIGRANT = re.compile(r"农民工|民工|打工|工地|进城务工|务工|包工头|工头|建筑工")
-_DV = re.compile(r"家暴|家庭暴力|打老婆|打媳妇|老公打|丈夫打|男人打我|被老公|被丈夫")
+_DV = re.compile(r"家暴|家庭暴力|打老婆|打媳妇|老公打|丈夫打|男人打我|被老公|被丈夫|老公.{0,6}打我|丈夫.{0,6}打我|"
+                 r"打我妈|打我老婆|打我媳妇|婆婆.{0,4}打|公公.{0,4}打|前夫|男朋友.{0,6}打")
+_MINOR = re.compile(r"未成年|孩子|娃|小孩|学生|小学|初中|高中|女儿|儿子|(我|他|她)(才|今年)?(十[一二三四五六七]?|1[0-7]|[6-9])岁")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    strong: dict[str, re.Pattern[str]]
+    weak: dict[str, re.Pattern[str]]
+    guard: re.Pattern[str] | None
+    pinyin_strong: re.Pattern[str] | None = None
+    pinyin_weak: re.Pattern[str] | None = None
+
+
+def parse_lexicon(text: str) -> Lexicon:
+    """``[kind]`` sections of regular expressions; "~" marks a weak phrase; ``[guard]`` the lookalikes."""
+    strong: dict[str, list[str]] = {k: [] for k in KINDS}
+    weak: dict[str, list[str]] = {k: [] for k in KINDS}
+    guard: list[str] = []
+    pinyin: dict[bool, list[str]] = {True: [], False: []}
+    kind = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            kind = line[1:-1]
+            if kind not in KINDS and kind not in ("guard", "pinyin"):
+                raise ValueError(f"safety lexicon: unknown section {kind!r}")
+            continue
+        if kind == "guard":
+            guard.append(line)
+        elif kind == "pinyin":
+            pinyin[not line.startswith("~")].append(line.lstrip("~").strip())
+        elif line.startswith("~"):
+            weak[kind].append(line[1:].strip())
+        else:
+            strong[kind].append(line)
+
+    def compile_all(table: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
+        return {k: re.compile("|".join(f"(?:{p})" for p in v)) for k, v in table.items() if v}
+
+    def one(lines: list[str]) -> re.Pattern[str] | None:
+        return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in lines) + r")\b") if lines else None
+
+    return Lexicon(compile_all(strong), compile_all(weak),
+                   re.compile("|".join(f"(?:{p})" for p in guard)) if guard else None,
+                   one(pinyin[True]), one(pinyin[False]))
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    return parse_lexicon((DATA_DIR / "safety_lexicon.txt").read_text(encoding="utf-8"))
+
+
+def examples() -> list[tuple[str, str]]:
+    """(kind, text) training examples written for the classifier."""
+    out = []
+    for raw in (DATA_DIR / "safety_examples.txt").read_text(encoding="utf-8").splitlines():
+        if not raw.strip() or raw.startswith("#") or "\t" not in raw:
+            continue
+        kind, text = raw.split("\t", 1)
+        out.append((kind.strip(), text.strip()))
+    return out
+
+
+def squeeze(text: str) -> str:
+    return clean(text).replace(" ", "")
+
+
+def phrase_hits(text: str) -> tuple[set[str], set[str]]:
+    """(strong kinds, weak kinds) the lexicon finds in a squeezed text, lookalikes blanked out first."""
+    lex = lexicon()
+    t = lex.guard.sub("＿", text) if lex.guard is not None else text
+    strong = {k for k, p in lex.strong.items() if p.search(t)}
+    weak = {k for k, p in lex.weak.items() if p.search(t)} - strong
+    if not strong and (lex.pinyin_strong is not None or lex.pinyin_weak is not None):
+        spelled = _pinyin(t.replace("＿", " "))
+        if lex.pinyin_strong is not None and lex.pinyin_strong.search(spelled):
+            strong.add("sounds_like")
+        elif lex.pinyin_weak is not None and lex.pinyin_weak.search(spelled):
+            weak.add("sounds_like")
+    return strong, weak
+
+
+_PINYIN: dict[str, str] = {}
+
+
+def _pinyin(text: str) -> str:
+    """Toneless pinyin, one syllable per character (cached per character: a message costs lookups)."""
+    out = []
+    for ch in text:
+        py = _PINYIN.get(ch)
+        if py is None:
+            py = _PINYIN[ch] = (lazy_pinyin(ch) or [ch])[0].strip().lower()
+        if py:
+            out.append(py)
+    return " ".join(out)
+
+
+class Classifier:
+    """Character 1–4-gram TF-IDF and a logistic regression over none + the five kinds of danger."""
+
+    def __init__(self, negatives: Iterable[str] = ()) -> None:
+        data = examples()
+        data += [("none", t) for _n, t in intent_examples()]
+        texts = [squeeze(t) for _k, t in data]
+        labels = [k for k, _t in data]
+        # the knowledge base's questions are ordinary messages, except the few that describe danger
+        extra = sorted({t for t in map(squeeze, negatives) if not phrase_hits(t)[0]} - set(texts))[:MAX_NEGATIVES]
+        texts += extra
+        labels += ["none"] * len(extra)
+        self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1,
+                                          dtype=np.float32)
+        x = self.vectorizer.fit_transform(texts)
+        self.model = LogisticRegression(C=8.0, max_iter=300, class_weight="balanced")
+        self.model.fit(x, labels)
+        self.classes: list[str] = [str(c) for c in self.model.classes_]
+        self.fast = FastTfidf(self.vectorizer)
+        self.coef = np.ascontiguousarray(self.model.coef_, dtype=np.float32)
+        self.intercept = self.model.intercept_.astype(np.float32)
+
+    def probabilities(self, squeezed: str) -> dict[str, float]:
+        idx, val = self.fast.vector(squeezed)
+        p = softmax(decision(self.coef, self.intercept, idx, val))
+        return {c: float(v) for c, v in zip(self.classes, p, strict=True)}
 
 
 @dataclass(frozen=True)
 class Danger:
-    violence: bool
-    suicide: bool
-    crime: bool
-    minor: bool
-    domestic: bool
+    kinds: frozenset[str]
+    domestic: bool = False
+    minor: bool = False
+    score: float = 1.0
+    why: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def suicide(self) -> bool:
+        return "self_harm" in self.kinds
 
     def guidance(self) -> str:
-        """The emergency lines to give first (Chinese)."""
-        lines = ["【紧急提示】如果您或家人现在有危险，请立即拨打 110 报警；有人受伤请拨打 120 急救。"]
-        if self.domestic:
-            lines.append("遭受家庭暴力可拨打 12338 妇女维权热线，可向派出所报警并要求出具告诫书，"
-                         "也可向法院申请人身安全保护令（《反家庭暴力法》第二十三条）。")
+        """The emergency lines, first and alone (Chinese)."""
+        lines = ["【紧急提示】如果您或家人现在有危险，请立即拨打 110 报警；有人受伤或病危请拨打 120 急救"
+                 + ("；着火、燃气泄漏、被困请拨打 119" if "emergency" in self.kinds else "") + "。"]
         if self.suicide:
-            lines.append("如果您现在很难受、有轻生的念头，请拨打 12356 心理援助热线，或马上告诉身边信任的人。"
-                         "您不是一个人，我们会安排工作人员尽快联系您。")
-        if self.minor:
-            lines.append("涉及未成年人的，可拨打 12355 青少年服务热线。")
+            lines.append("如果您现在很难受、有轻生的念头，请拨打 12356 心理援助热线，或马上告诉身边信任的人，"
+                         "不要一个人待着。您不是一个人。")
+        if self.domestic or ("violence" in self.kinds and not self.minor):
+            lines.append("遭受家庭暴力可拨打 12338 妇女维权热线，先到安全的地方，报警后可要求出具告诫书，"
+                         "也可向法院申请人身安全保护令。")
+        if self.minor or "child" in self.kinds:
+            lines.append("涉及未成年人的，请拨打 12355 青少年服务热线，或直接报警。")
+        if "confinement" in self.kinds:
+            lines.append("被限制自由时，能打电话就直接拨 110，也可发短信到 12110 报警，说清楚位置。")
+        lines.append("我们已把您的情况转给工作人员优先处理。")
         return "\n".join(lines)
 
 
+class SafetyGate:
+    """The lexicon and the classifier together; ``check`` is the only entry point."""
+
+    def __init__(self, negatives: Iterable[str] = ()) -> None:
+        self.classifier = Classifier(negatives)
+
+    def score(self, text: str) -> tuple[float, dict[str, float]]:
+        probs = self.classifier.probabilities(squeeze(text))
+        return 1.0 - probs.get("none", 0.0), probs
+
+    def check(self, text: str) -> Danger | None:
+        t = squeeze(text)
+        if not t:
+            return None
+        strong, weak = phrase_hits(t)
+        if strong and _PAST.search(t) and not _NOW.search(t):
+            strong, weak = set(), weak | strong  # told as past, nothing says it goes on: the classifier decides
+        p, probs = self.score(text)
+        kinds: set[str] = set(strong)
+        if weak and p >= (LEGAL_WITH if _LEGAL_SHAPE.search(t) else WEAK_WITH):
+            kinds |= weak
+        if not kinds and len(t) >= ALONE_MIN_CHARS and p >= (LEGAL_ALONE if _LEGAL_SHAPE.search(t) else ALONE):
+            kinds.add(str(max((k for k in probs if k != "none"), key=lambda k: probs[k])))
+        if "sounds_like" in kinds:  # a misspelt phrase: the classifier names the kind
+            kinds.discard("sounds_like")
+            kinds.add(str(max((k for k in probs if k != "none"), key=lambda k: probs[k])))
+        if not kinds:
+            return None
+        return Danger(frozenset(kinds), domestic=bool(_DV.search(t)), minor=bool(_MINOR.search(t)),
+                      score=round(p, 3), why=tuple(sorted(strong | weak)))
+
+
+_gate: SafetyGate | None = None
+_gate_lock = threading.Lock()
+
+
+def gate(negatives: Iterable[str] | None = None) -> SafetyGate:
+    """The process's gate (built once; the engine passes the knowledge base's questions as negatives)."""
+    global _gate
+    if _gate is not None and negatives is None:
+        return _gate
+    with _gate_lock:
+        if _gate is None or negatives is not None:
+            _gate = SafetyGate(negatives or ())
+        return _gate
+
+
 def detect_danger(text: str) -> Danger | None:
-    """Danger to life or body in a message, or None."""
-    t = clean(text).replace(" ", "")
-    violence = bool(_VIOLENCE.search(t))
-    suicide = bool(_SUICIDE.search(t))
-    crime = bool(_CRIME.search(t))
-    if not (violence or suicide or crime):
-        return None
-    return Danger(violence=violence, suicide=suicide, crime=crime, minor=bool(_MINOR.search(t)),
-                  domestic=bool(_DV.search(t)) or (violence and bool(re.search(r"老公|丈夫|男人|老婆|媳妇|婆娘|家里", t))))
+    """Danger to life or body in a message, or None (the loaded engine's gate; blocking if none yet)."""
+    # function-level: the engine builds the gate (engine imports this module)
+    from app.consult.engine import get_engine
+
+    return get_engine().gate.check(text)
 
 
 # Categories where legal aid commonly applies (法律援助法 第三十一条、第三十二条).
 AID_CATEGORIES = frozenset({"labor", "marriage_family", "inheritance", "traffic", "medical", "tort_neighbour",
                             "administrative", "legal_aid", "criminal", "debt_contract", "property_land"})
+# Whose side gets the legal-aid note: not the one who caused the harm or owes the duty.
+NO_AID_SIDES = frozenset({"offender", "employer", "landlord", "business", "seller", "official", "borrower"})
 
 
-def green_channel(text: str, category: str) -> str | None:
-    """The legal-aid green-channel notice for a resident of a special group whose matter fits."""
-    t = clean(text).replace(" ", "")
+def green_channel(text: str, category: str, *, side: str = "any") -> str | None:
+    """The legal-aid green-channel note for a resident of a special group claiming a right.
+
+    Never for the side that caused the harm or owes the duty (the rider who hit a pedestrian, a
+    child refusing to support a parent): ``side`` is the resident's side as understood.
+    """
+    if side in NO_AID_SIDES:
+        return None
+    t = squeeze(text)
     notes: list[str] = []
     if _MIGRANT.search(t) and category in ("labor", "legal_aid"):
-        notes.append("农民工讨要工资、工伤赔偿是法律援助的重点对象，凭相关材料免予核查经济困难状况"
+        notes.append("农民工讨要工资、工伤赔偿，免予核查经济困难状况"
                      "（《法律援助法》第四十二条、《保障农民工工资支付条例》第四十五条）")
     if _DV.search(t) and category in ("marriage_family", "legal_aid", "criminal"):
-        notes.append("家庭暴力受害人申请法律援助不受经济困难条件限制（《法律援助法》第三十二条、"
-                     "《反家庭暴力法》第十九条）")
-    if category in AID_CATEGORIES:
+        notes.append("家庭暴力受害人主张相关权益，不受经济困难条件限制（《法律援助法》第三十二条）")
+    if category in AID_CATEGORIES and side != "child":
         if _ELDERLY.search(t):
-            notes.append("老年人可享受法律援助优先、上门等便利服务（《法律援助法》第四十五条、"
-                         "《老年人权益保障法》第五十六条）")
+            notes.append("经济困难的老年人可申请法律援助，并享受优先、上门等便利（《法律援助法》第四十五条）")
         if _DISABLED.search(t):
-            notes.append("残疾人可享受法律援助无障碍和优先服务（《法律援助法》第四十五条）")
-        if re.search(r"未成年|孩子被|娃被|学生被|[1-9]岁|1[0-7]岁", t) and category != "marriage_family":
-            notes.append("未成年人的案件可申请法律援助（《未成年人保护法》第一百零四条）")
+            notes.append("经济困难的残疾人可申请法律援助，并享受无障碍和优先服务（《法律援助法》第四十五条）")
     if not notes:
         return None
-    return "【法律援助绿色通道】" + "；".join(dict.fromkeys(notes)) + "。可到法律援助中心申请或拨打 12348。"
+    return "【法律援助绿色通道】" + "；".join(dict.fromkeys(notes)) + "。可拨打 12348 申请。"
+
+
+def snapshot(text: str) -> dict[str, Any]:
+    """What the gate saw (for the evaluation report): phrases, probability."""
+    t = squeeze(text)
+    strong, weak = phrase_hits(t)
+    p, _ = gate().score(text)
+    return {"strong": sorted(strong), "weak": sorted(weak), "p": round(p, 3)}

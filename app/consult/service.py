@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from app.config import get_settings
 from app.consult import llm
-from app.consult.engine import get_engine
+from app.consult.engine import Engine, current
 from app.consult.hours import when_text
-from app.consult.kb import CATEGORIES, SERVICES, Entry, SignoffRow, signoff_status
+from app.consult.intents import REPLIES, detect_intent
+from app.consult.kb import CATEGORIES, SERVICES, Entry, SignoffRow, Statute, signoff_status
 from app.consult.models import Consultation
 from app.consult.retrieval import Hit
-from app.consult.safety import detect_danger, green_channel
+from app.consult.safety import green_channel
 from app.core import events, metrics, pii, pii_text, ratelimit
 from app.core.clock import format_local, to_local, utcnow
 from app.core.scope import OrgScope
@@ -49,6 +50,7 @@ CHOICE_LABELS: dict[str, str] = {
 DEFAULT_CHOICES = ["labor", "marriage_family", "debt_contract", "traffic", "property_land", "inheritance",
                    "consumer", "tort_neighbour"]
 MAX_CHOICES = 6
+ENTRY_CHOICE = "entry:"  # a clarify code that names an entry (two close candidates) rather than a category
 HANDOFF_RE = re.compile(r"转人工|人工客服|人工服务|找人工|要人工|接人工|转接人工|真人|找工作人员|^\s*人工\s*$")
 
 
@@ -73,11 +75,15 @@ class Answer:
     clarify_codes: list[str] | None = None
     handoff_reason: str | None = None
     phrased: bool = False
+    intent: str | None = None  # danger, handoff, advisor, progress, greeting, thanks, ack, abuse, non_legal
+    two_issues: bool = False
     entries: list[Entry] = field(default_factory=list, repr=False)
+    statutes: list[Statute] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("entries", None)
+        d["statutes"] = [s.cite() for s in self.statutes]
         d["category_name"] = CATEGORIES.get(self.category, "")
         return d
 
@@ -114,8 +120,10 @@ def _fit(text: str, max_bytes: int) -> str:
     return out + "……"
 
 
-async def next_step(service: str, *, community_code: str | None, township_code: str | None) -> list[str]:
-    """The next step for the matter and the resident's community: service, advisor, station, 12348."""
+async def next_step(service: str, *, community_code: str | None, township_code: str | None,
+                    brief: bool = False) -> list[str]:
+    """The next step for the matter and the resident's community: service, advisor, station, 12348
+    (``brief``: the service and the advisor only, for a reply that must fit a phone screen)."""
     lines = [f"下一步：{SERVICES.get(service, SERVICES['hotline'])}。"]
     unit = community_code or township_code
     if unit:
@@ -126,16 +134,44 @@ async def next_step(service: str, *, community_code: str | None, township_code: 
                     a = advisors[0]
                     firm = f"（{a.firm}）" if a.firm else ""
                     lines.append(f"您所在村（社区）的法律顾问：{a.name}{firm}，电话 {a.phone}。")
-            points = await org_service.service_points_for(unit)
-            station = next((p for p in points if p.kind == "station"), None) or (points[0] if points else None)
-            if station is not None:
-                phone = f"，电话 {station.phone}" if station.phone else ""
-                lines.append(f"就近服务点：{station.name}（{station.address}{phone}）。")
+            if not brief:
+                points = await org_service.service_points_for(unit)
+                station = next((p for p in points if p.kind == "station"), None) or (points[0] if points else None)
+                if station is not None:
+                    phone = f"，电话 {station.phone}" if station.phone else ""
+                    lines.append(f"就近服务点：{station.name}（{station.address}{phone}）。")
         except Exception:  # the org tree is optional here (CLI without database): the hotline still shows
             metrics.caught("consult.next_step", log, "no org data for the next step", level=logging.DEBUG)
-    hotline = get_settings().hotline
-    lines.append(f"也可拨打 {hotline} 公共法律服务热线咨询。")
+    if not brief:
+        lines.append(f"也可拨打 {get_settings().hotline} 公共法律服务热线咨询。")
     return lines
+
+
+async def advisor_card(*, community_code: str | None, township_code: str | None = None) -> str:
+    """The resident's community legal advisor (as the welcome text promises), or how to find them."""
+    hotline = get_settings().hotline
+    if community_code:
+        try:
+            advisors = await org_service.advisors_of(community_code)
+            if advisors:
+                a = advisors[0]
+                firm = f"（{a.firm}）" if a.firm else ""
+                return (f"您所在村（社区）的法律顾问：{a.name}{firm}，电话 {a.phone}。可以直接打电话预约当面咨询；"
+                        f"也可以在这里直接问我，或拨打 {hotline}。")
+        except Exception:  # no org data (CLI without database): how to find the advisor instead
+            metrics.caught("consult.advisor", log, "no advisor found", level=logging.DEBUG)
+    return ("还不知道您所在的村（社区）。请扫一扫小区楼道或村务公开栏里“公共法律服务公示牌”上的二维码，"
+            f"我们会告诉您所在社区的法律顾问和电话；也可以拨打 {hotline} 公共法律服务热线。")
+
+
+async def progress_reply(*, resident_id: int | None, account_key: str | None, openid: str | None) -> str:
+    """"查进度": the front desk answers the event ``consult.progress_requested`` with the resident's
+    cases and their state; without an answer, the generic reply."""
+    for answer in await events.gather("consult.progress_requested", resident_id=resident_id,
+                                      account_key=account_key, openid=openid):
+        if isinstance(answer, dict) and answer.get("reply"):
+            return str(answer["reply"])
+    return REPLIES["progress"]
 
 
 def _pick(hits: list[Any], category: str, n: int = 3) -> list[Any]:
@@ -148,15 +184,54 @@ async def ask(text: str, *, channel: str = "wechat", account_key: str | None = N
               community_code: str | None = None, township_code: str | None = None,
               board_code: str | None = None, resident_id: int | None = None, record: bool = True,
               category: str | None = None, second_turn: bool = False, special_groups: list[str] | None = None,
-              now: datetime | None = None, client: str = "") -> Answer:
-    """Answer one resident question. ``category`` forces the category (after a clarifying choice);
-    ``second_turn`` marks the answer to a clarifying question (still unclear → hand over);
-    ``special_groups`` (the resident's, e.g. elderly, migrant_worker) bring the legal-aid green channel."""
+              now: datetime | None = None, openid: str | None = None, client: str = "") -> Answer:
+    """Answer one resident question: the safety gate first, then the intents (greeting, a person,
+    the advisor...), then the knowledge base. ``category`` forces the category (after a clarifying
+    choice); ``second_turn`` marks the answer to a clarifying question (still unclear → hand over);
+    ``special_groups`` (the resident's, e.g. elderly, migrant_worker) bring the legal-aid note."""
     settings = get_settings()
     text = (text or "").strip()
     if not text:
         raise EmptyQuestion()
-    engine = get_engine()
+    engine = await current()
+    answer = await _answer(engine, text, category=category, second_turn=second_turn,
+                           community_code=community_code, township_code=township_code,
+                           special_groups=special_groups, resident_id=resident_id, account_key=account_key,
+                           openid=openid, max_bytes=settings.wechat_max_text_bytes)
+    if not answer.urgent and record and resident_id is not None:
+        # one resident's questions are limited (each is stored and counted); a resident in danger never
+        await ratelimit.hit("consult_resident", "resident", str(resident_id))
+    if record:
+        await _record(text, answer, channel=channel, account_key=account_key, community_code=community_code,
+                      township_code=township_code, board_code=board_code, resident_id=resident_id, now=now,
+                      client=client)
+    return answer
+
+
+async def _answer(engine: Engine, text: str, *, category: str | None, second_turn: bool,
+                  community_code: str | None, township_code: str | None, special_groups: list[str] | None,
+                  resident_id: int | None, account_key: str | None, openid: str | None,
+                  max_bytes: int) -> Answer:
+    settings = get_settings()
+    danger = engine.gate.check(text)
+    if danger is not None:
+        u = engine.understand(text)
+        # emergency guidance first and alone: no menu, no article; staff see the category
+        return Answer(category=u.decision.category, answers=[], handoff=True, reply=danger.guidance(), urgent=True,
+                      confidence=u.decision.confidence, handoff_reason="urgent", intent="danger")
+    intent = None if (category or second_turn) else detect_intent(text, engine.intents)
+    if intent is not None:
+        answer = Answer(category="other", answers=[], handoff=False, reply="", confidence=1.0, intent=intent.name)
+        if intent.name == "handoff":
+            answer.handoff, answer.handoff_reason = True, "asked"
+            answer.reply = "好的，正在为您转人工服务。"
+        elif intent.name == "advisor":
+            answer.reply = await advisor_card(community_code=community_code, township_code=township_code)
+        elif intent.name == "progress":
+            answer.reply = await progress_reply(resident_id=resident_id, account_key=account_key, openid=openid)
+        else:
+            answer.reply = REPLIES[intent.name]
+        return answer
     u = engine.understand(text, limit=100 if category else 10)
     decided = category or u.decision.category
     confidence = 1.0 if category else u.decision.confidence
@@ -166,21 +241,7 @@ async def ask(text: str, *, channel: str = "wechat", account_key: str | None = N
     refs = [AnswerRef(h.entry.id, h.entry.question, round(h.score, 3)) for h in picked]
     answer = Answer(category=decided, answers=refs, handoff=False, reply="", confidence=confidence,
                     entries=[h.entry for h in picked])
-    danger = detect_danger(text)
-    if danger is None and record and resident_id is not None:
-        # one resident's questions are limited (each is stored and counted); a resident in danger never
-        await ratelimit.hit("consult_resident", "resident", str(resident_id))
-    if danger is not None:
-        answer.urgent = True
-        answer.handoff = True
-        answer.handoff_reason = "urgent"
-        extra = f"\n关于您的问题，可参考：{picked[0].entry.question}" if picked else ""
-        answer.reply = danger.guidance() + extra
-    elif HANDOFF_RE.search(text):
-        answer.handoff = True
-        answer.handoff_reason = "asked"
-        answer.reply = "好的，正在为您转人工服务。"
-    elif confidence < settings.consult_confidence_threshold or not picked:
+    if confidence < settings.consult_confidence_threshold or not picked:
         if second_turn:
             answer.handoff = True
             answer.handoff_reason = "unclear"
@@ -188,41 +249,113 @@ async def ask(text: str, *, channel: str = "wechat", account_key: str | None = N
         else:
             q, codes, labels = clarify_question(u.decision.ranking)
             answer.clarify, answer.clarify_codes, answer.reply = labels, codes, q
-    else:
-        answer.reply = await _compose(text, answer, community_code=community_code, township_code=township_code,
-                                      max_bytes=settings.wechat_max_text_bytes, special_groups=special_groups)
-    if record:
-        await _record(text, answer, channel=channel, account_key=account_key, community_code=community_code,
-                      township_code=township_code, board_code=board_code, resident_id=resident_id, now=now,
-                      client=client)
+            answer.answers, answer.entries = [], []  # nothing fits well enough to name
+        return answer
+    if u.close and not category and not second_turn:
+        a, b = picked[0].entry, picked[1].entry
+        answer.clarify = [a.question, b.question]
+        answer.clarify_codes = [ENTRY_CHOICE + a.id, ENTRY_CHOICE + b.id]
+        answer.reply = (f"您问的是哪一个？回复 1 看「{a.question}」；回复 2 看「{b.question}」。"
+                        "都不是请换个说法，或回复“转人工”。")
+        return answer
+    if u.second_issue is not None and not category:
+        other = u.second_issue.entry
+        answer.entries = [answer.entries[0], other, *(e for e in answer.entries[1:] if e.id != other.id)][:3]
+        answer.answers = [answer.answers[0], AnswerRef(other.id, other.question, u.second_issue.score),
+                          *(r for r in answer.answers[1:] if r.id != other.id)][:3]
+        answer.two_issues = True
+    side = picked[0].entry.side if picked[0].entry.side != "any" else (u.sides[0] if u.sides else "any")
+    if u.sides and u.sides[0] == "offender":
+        side = "offender"
+    answer.statutes = engine.decisive_articles(text, [Hit(e, 0.0) for e in answer.entries])
+    answer.reply = await _compose(text, answer, community_code=community_code, township_code=township_code,
+                                  max_bytes=max_bytes, special_groups=special_groups, side=side,
+                                  exists=engine.article_exists)
     return answer
 
 
 GROUP_WORDS = {"elderly": "老年人", "disabled": "残疾人", "migrant_worker": "农民工", "minor": "未成年人",
                "domestic_violence": "家暴"}
+GIST_CHARS = 150
+REPLY_CHARS = 600
+
+
+def gist_of(entry: Entry) -> str:
+    """The decisive point: the entry's gist, else its answer's first sentences up to 150 characters."""
+    if entry.gist:
+        return entry.gist
+    lead = ""
+    for sentence in re.split(r"(?<=[。！？；])", entry.answer.replace("\n", "")):
+        sentence = sentence.strip()
+        if not sentence:
+            continue
+        if lead and len(lead) + len(sentence) > GIST_CHARS:
+            break
+        lead += sentence
+        if len(lead) >= 60:
+            break
+    return lead[:GIST_CHARS].rstrip("，、") if len(lead) > GIST_CHARS else lead
+
+
+def cite_list(statutes: list[Statute]) -> str:
+    return "、".join(s.short_cite() for s in statutes[:3])
 
 
 async def _compose(text: str, answer: Answer, *, community_code: str | None, township_code: str | None,
-                   max_bytes: int, special_groups: list[str] | None = None) -> str:
+                   max_bytes: int, special_groups: list[str] | None = None, side: str = "any",
+                   exists: Callable[[str, str], bool] | None = None) -> str:
+    """A reply for a phone: the decisive point first, at most three articles, the next step, ≤ ~600 characters;
+    the whole answer on request ("详细")."""
     settings = get_settings()
     best = answer.entries[0]
+    statutes = answer.statutes or best.statutes[:3]
     body = None
     if settings.consult_llm_url:
-        body = await llm.phrase(text, answer.entries[:3], settings=settings)
-        answer.phrased = body is not None
+        phrased = await llm.phrase(text, answer.entries[:3], settings=settings, exists=exists)
+        if phrased is not None:
+            answer.phrased = True
+            if phrased.choice:  # the model re-ranked: its choice first
+                k = phrased.choice
+                answer.entries.insert(0, answer.entries.pop(k))
+                answer.answers.insert(0, answer.answers.pop(k))
+                best = answer.entries[0]
+            body = f"【{best.question}】\n{phrased.text}"
     if body is None:
-        cites = "、".join(s.cite() for s in best.statutes)
-        body = f"【{best.question}】\n{best.answer}" + (f"\n法律依据：{cites}" if cites else "")
-    tail = await next_step(best.service, community_code=community_code, township_code=township_code)
+        body = f"【{best.question}】\n{gist_of(best)}"
+        if answer.two_issues and len(answer.entries) > 1:
+            other = answer.entries[1]
+            body += f"\n另外，【{other.question}】{gist_of(other)}"
+        if statutes:
+            body += f"\n法律依据：{cite_list(statutes)}"
+    tail = await next_step(best.service, community_code=community_code, township_code=township_code, brief=True)
     hints = " ".join(GROUP_WORDS.get(g, "") for g in special_groups or [])
-    green = green_channel(f"{text} {hints}", answer.category)
+    green = green_channel(f"{text} {hints}", answer.category, side=side)
     if green:
-        tail.insert(0, green)
-    others = [e.question for e in answer.entries[1:3]]
+        tail.append(green)
+    more = "回复“详细”看完整解答"
+    others = [e.question for e in answer.entries[1:2]] if not answer.two_issues else []
     if others:
-        tail.append("相关问题：" + "；".join(f"回复 {i} 看「{q}」" for i, q in enumerate(others, start=1)))
+        more += "；相关问题：" + "；".join(f"回复 {i} 看「{q}」" for i, q in enumerate(others, start=1))
+    tail.append(f"{more}；回复“转人工”找工作人员，或拨打 {settings.hotline}。")
     tail_text = "\n".join(tail)
-    # the WeChat engine splits a long reply into parts; keep the whole to about two messages
+    room = min(REPLY_CHARS - len(tail_text) - 2, 2 * max_bytes // 3)
+    if len(body) > room:
+        body = body[:max(room - 2, 120)].rstrip("，、") + "……"
+    return body + "\n" + tail_text
+
+
+async def detail_reply(entry_id: str, *, community_code: str | None = None,
+                       township_code: str | None = None) -> str | None:
+    """The whole answer of an entry ("回复 详细"): answer, every article, next step and service point."""
+    engine = await current()
+    entry = engine.get(entry_id)
+    if entry is None:
+        return None
+    cites = "、".join(s.cite() for s in entry.statutes)
+    tail = await next_step(entry.service, community_code=community_code, township_code=township_code)
+    body = f"【{entry.question}】\n{entry.answer}" + (f"\n法律依据：{cites}" if cites else "")
+    max_bytes = get_settings().wechat_max_text_bytes
+    tail_text = "\n".join(tail)
     room = 2 * max_bytes - len(tail_text.encode("utf-8")) - 4
     return _fit(body, max(room, 300)) + "\n\n" + tail_text
 
@@ -255,11 +388,13 @@ async def answer_entry(entry_id: str, *, text: str = "", community_code: str | N
                        township_code: str | None = None, special_groups: list[str] | None = None) -> Answer | None:
     """The answer of one knowledge-base entry (a resident picked a related question); None if gone."""
     settings = get_settings()
-    entry = get_engine().get(entry_id)
+    engine = await current()
+    entry = engine.get(entry_id)
     if entry is None:
         return None
     answer = Answer(category=entry.category, answers=[AnswerRef(entry.id, entry.question, 0.0)], handoff=False,
                     reply="", confidence=1.0, entries=[entry])
+    answer.statutes = engine.decisive_articles(text or entry.question, [Hit(entry, 0.0)])
     answer.reply = await _compose(text or entry.question, answer, community_code=community_code,
                                   township_code=township_code, max_bytes=settings.wechat_max_text_bytes,
                                   special_groups=special_groups)
@@ -352,14 +487,14 @@ async def search_kb(query: str, *, limit: int = 5) -> list[KbHit]:
     """Knowledge-base entries for a query (staff quick replies)."""
     if not query.strip():
         return []
-    u = get_engine().understand(query, limit=limit)
+    u = (await current()).understand(query, limit=limit)
     return [KbHit(h.entry.id, h.entry.question, h.entry.answer, [s.cite() for s in h.entry.statutes],
                   h.entry.category, round(h.score, 3)) for h in u.hits[:limit]]
 
 
 async def kb_signoff_status() -> list[SignoffRow]:
     """Per category, the entries a lawyer has signed off and those still awaiting a sign-off."""
-    engine = await asyncio.to_thread(get_engine)  # may (re)load the folder: off the event loop
+    engine = await current()  # built or checked in a thread, never on the event loop
     return signoff_status(engine.entries)
 
 

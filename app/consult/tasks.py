@@ -1,12 +1,13 @@
-"""Start-up of the consult domain: load jieba and the knowledge base in a background thread, so the
-first question does not wait (listed in app.wiring.STARTUP; nothing runs at import)."""
+"""Start-up of the consult domain: the segmenter, the knowledge base's engine (model, indexes, safety
+gate) built in a worker thread and awaited, so the process serves only once it is warm (listed in
+app.wiring.STARTUP; nothing runs at import)."""
 
 from __future__ import annotations
 
-import threading
+import asyncio
 
 from app.consult.engine import warm_up
 
 
 async def on_startup() -> None:
-    threading.Thread(target=warm_up, name="consult-warm-up", daemon=True).start()
+    await asyncio.to_thread(warm_up)

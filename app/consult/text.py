@@ -1,19 +1,19 @@
 """Chinese text understanding: normalisation (dialect, misspellings, colloquial → canonical) and tokens.
 
-jieba is loaded once, lazily, on a private ``Tokenizer`` (quiet, no global state touched); the
+Segmentation uses the process's one jieba tokenizer (``app.core.segment``, built at start-up); the
 dictionary files live in ``app/consult/data`` (lexicon.txt: canonical = variants; stopwords.txt).
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from app.core import segment
 
 DATA_DIR = Path(__file__).parent / "data"
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
@@ -68,6 +68,7 @@ def clean(text: str) -> str:
     return _NOISE.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=4096)
 def normalise(text: str, *, fix_typos: bool = True) -> str:
     """Clean the text and replace every colloquial/dialect/misspelt variant by its canonical term
     (``fix_typos=False`` skips the homophone pass: for the knowledge base's own, reviewed text)."""
@@ -158,39 +159,20 @@ def fix_homophones(text: str) -> str:
     return "".join(out)
 
 
-_tok_lock = threading.Lock()
-_tokenizer: Any = None
-_extra_words: set[str] = set()
-
-
 def tokenizer() -> Any:
-    """The jieba tokenizer, initialised once (about a second the first time, quiet)."""
-    global _tokenizer
-    if _tokenizer is not None:
-        return _tokenizer
-    with _tok_lock:
-        if _tokenizer is None:
-            # function-level: jieba loads once, in the warm-up thread or on the first question
-            import jieba
+    """The process's jieba tokenizer (app.core.segment) with the lexicon's canonical terms added."""
+    _teach_lexicon()
+    return segment.segmenter()
 
-            jieba.setLogLevel(logging.WARNING)
-            tok = jieba.Tokenizer()
-            tok.initialize()
-            for word in lexicon().canonicals:
-                tok.add_word(word, freq=200000)
-            for word in _extra_words:
-                tok.add_word(word, freq=50000)
-            _tokenizer = tok
-    return _tokenizer
+
+@lru_cache(maxsize=1)
+def _teach_lexicon() -> None:
+    segment.add_words(lexicon().canonicals, freq=200000)
 
 
 def add_words(words: list[str]) -> None:
     """Teach the segmenter domain words (knowledge-base keywords); cheap, may be called again."""
-    new = {w for w in words if 2 <= len(w) <= 12 and w not in _extra_words}
-    _extra_words.update(new)
-    if _tokenizer is not None:
-        for w in new:
-            _tokenizer.add_word(w, freq=50000)
+    segment.add_words(words)
 
 
 def words(normalised: str) -> list[str]:

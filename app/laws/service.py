@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +11,12 @@ from pathlib import Path
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from app.core import segment
 from app.core.clock import utcnow
 from app.errors import FawuError, InvalidInput, NotFound
+from app.laws.index import ArticleIndex
+from app.laws.index import article_index as _article_index
+from app.laws.index import article_words as _article_words
 from app.laws.models import Article, Law
 from app.laws.parse import CN_NUM, article_label, cn_to_int, parse_article_label, parse_folder, short_name
 
@@ -212,13 +215,9 @@ _STOP = set("的了吗呢吧啊我你他是在有和与及或就都也还怎么�
 
 
 def terms(query: str) -> list[str]:
-    """Search words of a query (jieba, loaded quietly once)."""
-    # function-level: the segmenter loads on the first law search
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
+    """Search words of a query (the process's one segmenter, app.core.segment)."""
     out = []
-    for w in jieba.lcut(re.sub(r"[^\u4e00-\u9fff0-9a-zA-Z]+", " ", query)):
+    for w in segment.cut(re.sub(r"[^\u4e00-\u9fff0-9a-zA-Z]+", " ", query)):
         w = w.strip()
         if len(w) >= 2 and not all(ch in _STOP for ch in w):
             out.append(w)
@@ -261,3 +260,13 @@ async def lookup(*, query: str, limit: int = 5) -> LookupResult:
     words = await asyncio.to_thread(terms, query)  # jieba: off the event loop
     views = await search(words=words or [query], limit=limit)
     return LookupResult(views, "" if views else f"没有找到与“{query}”有关的条文。")
+
+
+def article_words(text: str) -> list[str]:
+    """The words article-level retrieval searches with (the corpus's own segmentation)."""
+    return _article_words(text)
+
+
+def article_index(folder: Path, *, repealed: frozenset[str] = frozenset()) -> ArticleIndex:
+    """Article-level retrieval over a corpus folder (no database; built once, off the event loop)."""
+    return _article_index(folder, repealed=repealed)

@@ -43,7 +43,7 @@ async def test_clarify_answer_then_handoff_after_two_complaints(client: httpx.As
     from app.cases.models import CaseMessage
 
     s = sim(client)
-    first = (await s.text("o_c1", "你好，有个事情想问问")).text or ""
+    first = (await s.text("o_c1", "有个事情想问问")).text or ""
     assert "回复数字：1 " in first
     number = first.split("回复数字：")[1].split()
     labour = number[number.index("劳动工资") - 1]
@@ -57,7 +57,7 @@ async def test_clarify_answer_then_handoff_after_two_complaints(client: httpx.As
     case = cases[0]
     assert case.type == "consultation" and case.category == "labor" and not case.urgent
     texts = [m.text for m in await CaseMessage.filter(case_id=case.id).order_by("id")]
-    assert "你好，有个事情想问问" in texts and "没用" in texts
+    assert "有个事情想问问" in texts and "没用" in texts
 
 
 async def test_voice_message_about_danger_opens_an_urgent_case(client: httpx.AsyncClient) -> None:

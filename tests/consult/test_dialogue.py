@@ -50,7 +50,7 @@ async def test_clarify_then_choice_then_answer(db: None, handlers: None) -> None
     from app.consult.models import Consultation
 
     r = Resident()
-    first = await r.say("你好 我有个事想问问")
+    first = await r.say("我有个事想问问")
     assert "回复数字：1 " in first
     assert r.state.name == "consult:clarify"
     codes = r.state.data["codes"]
@@ -101,7 +101,7 @@ async def test_dissatisfaction_once_then_twice(db: None, handlers: None) -> None
 
 async def test_danger_comes_first_even_inside_a_dialogue(db: None, handlers: None) -> None:
     r = Resident()
-    await r.say("你好 我有个事想问问")
+    await r.say("我有个事想问问")
     out = await r.say("他又打我了 我不想活了")
     assert out.startswith("【紧急提示】") and "110" in out and "12356" in out
 

@@ -56,10 +56,10 @@ async def test_questions_are_understood(fixture_kb: Path, text: str, category: s
 async def test_unclear_question_asks_with_numbered_choices(fixture_kb: Path) -> None:
     from app.consult import service
 
-    a = await service.ask("你好在吗", record=False)
+    a = await service.ask("我有个事情想问问", record=False)
     assert a.clarify and a.clarify_codes and len(a.clarify) == len(a.clarify_codes) <= 6
     assert "回复数字：1 " in a.reply
-    again = await service.ask("你好在吗 有个事", record=False, second_turn=True)
+    again = await service.ask("我有个事情想问问 有个事", record=False, second_turn=True)
     assert again.handoff and again.handoff_reason == "unclear"
 
 
@@ -161,6 +161,7 @@ service = "mediation"
 reviewer = "测试"
 review_date = 2026-11-20
 ''', encoding="utf-8")
+        await engine.refresh()  # the folder is checked (and the engine rebuilt) in a thread, off the loop
         a = await service.ask("宅基地被邻居占了", record=False)
         assert a.category == "property_land" and a.answers[0].id == "property-homestead-occupied"
     finally:

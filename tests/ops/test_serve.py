@@ -34,7 +34,9 @@ def test_serve_fresh_install_then_graceful_shutdown(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
+        # the process reports ready only once the consultation engine is built (issue 16): on a fresh
+        # install (no var/cache) that is model training, ~25 s CPU, minutes on a loaded 2-core machine
+        deadline = time.monotonic() + 240
         while True:
             try:
                 r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -43,7 +45,7 @@ def test_serve_fresh_install_then_graceful_shutdown(tmp_path: Path) -> None:
             except httpx.HTTPError:
                 pass
             assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            assert time.monotonic() < deadline, "server did not start within 60 s"
+            assert time.monotonic() < deadline, "server did not start within 240 s"
             time.sleep(0.3)
         home = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
         assert "云溪区" in home.text and "锦绣社区" in home.text

@@ -1,0 +1,78 @@
+"""Intents before retrieval: each gets a short fitting reply and never a statute; a person in any
+words hands over; the advisor card; the progress hook; through the service and the callback."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from typing import Any
+
+import httpx
+import pytest
+
+from app.consult.intents import detect_intent
+from tests.conftest import ROOT
+
+DEV = tomllib.loads((ROOT / "tests" / "consult" / "dev" / "intents.toml").read_text(encoding="utf-8"))
+CASES = [(t, name) for name, texts in DEV.items() for t in texts]
+
+
+@pytest.mark.parametrize("text,name", CASES)
+def test_dev_intents(text: str, name: str) -> None:
+    got = detect_intent(text)
+    assert got is not None and got.name == name
+
+
+@pytest.mark.parametrize("text", ["老板拖欠工资怎么办", "请个律师要多少钱", "你好，我有个事情想问问",
+                                  "饭店吃饭食物中毒怎么赔", "孩子偷偷给游戏充了两万", "需要个人信息吗",
+                                  "他偷偷把存款转给他妈了 要离婚了"])
+def test_legal_questions_are_not_intents(text: str) -> None:
+    assert detect_intent(text) is None
+
+
+@pytest.mark.parametrize("text", ["附近哪家火锅好吃", "帮我写一份年终工作总结", "谢谢，我周一过去", "好的", "傻逼"])
+async def test_no_statute_for_an_intent(fixture_kb: Any, text: str) -> None:
+    from app.consult import service
+
+    a = await service.ask(text, record=False)
+    assert a.intent and not a.answers and "法律依据" not in a.reply and "《" not in a.reply
+    assert len(a.reply) <= 120
+
+
+async def test_progress_asks_the_front_desk_for_the_residents_cases(fixture_kb: Any, demo_org: Any) -> None:
+    """"查进度" goes through the event the front desk answers (cases.subscribers.progress_of)."""
+    from app.consult import service
+    from tests.factories import make_case, make_resident
+
+    resident = await make_resident()
+    case = await make_case(resident_id=resident.id)
+    a = await service.ask("查进度", record=False, resident_id=resident.id)
+    assert a.intent == "progress" and case.number in a.reply, a.reply
+    a = await service.ask("我的事项办得怎么样了", record=False, resident_id=resident.id + 1000)
+    assert a.intent == "progress" and case.number not in a.reply
+
+
+async def test_a_person_in_any_words_and_the_advisor_through_the_callback(client: httpx.AsyncClient) -> None:
+    from app.emulator.simulator import CallbackSimulator
+    from app.matrix.service import get_matrix
+    from app.org.models import Advisor, Board
+
+    s = CallbackSimulator(get_matrix().get("yx_jiedao"), base_url=str(client.base_url).rstrip("/"), client=client)
+    reply = (await s.text("o_int1", "我想找个真人问问")).text or ""
+    assert re.search(r"编号 [A-Z]+\d{8}-\d+", reply)
+    board = await Board.all().prefetch_related("community").first()
+    assert board is not None
+    advisor = await Advisor.filter(community_id=board.community_id, active=True).order_by("code").first()
+    await s.event("o_int2", "SCAN", f"board:{board.code}", Ticket="t")
+    card = (await s.text("o_int2", "顾问")).text or ""
+    if advisor is not None:
+        assert advisor.name in card and advisor.phone in card
+    assert "《" not in card
+    hello = (await s.text("o_int3", "你好")).text or ""
+    assert "转人工" in hello and "《" not in hello
+
+
+def test_a_long_question_that_asks_for_a_person_hands_over() -> None:
+    got = detect_intent("老板拖欠工资三个月不给，我电话13912345678，转人工")
+    assert got is not None and got.name == "handoff"
+    assert detect_intent("老板拖欠工资三个月不给，能不能找律师打官司，要多少钱") is None

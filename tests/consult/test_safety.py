@@ -1,0 +1,107 @@
+"""The safety gate on its own: the dev set (recall 100%, false alarms ≤ 5%), the issue's messages,
+lookalikes that must stay quiet, emergency guidance first and alone, and through the callback."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.consult import safety
+from tests.conftest import ROOT
+
+DEV = tomllib.loads((ROOT / "tests" / "consult" / "dev" / "safety.toml").read_text(encoding="utf-8"))
+DANGER = [
+    "撑不下去了…药我都准备好了 今晚就一了百了", "烧炭 遗书都写好了", "我不想再活下去了", "活着真没意思",
+    "我现在站在桥上", "他掐着我脖子不放", "要债的堵在我家门口拿棍子砸门", "我爸经常打我妈 我才十四岁",
+    "他拿刀在楼下等我", "我被锁在屋里出不去", "老公把我关起来 还扣了我的手机", "家里煤气泄漏了",
+    "电梯坏了我被困在里面", "被撞了动不了",
+]
+LOOKALIKES = ["杀价杀得太狠能投诉吗", "药店卖过期药怎么办", "安眠药网上能买吗", "保护令要什么材料",
+              "他打我电话一直不接", "离婚孩子归谁", "我爸去世了遗产怎么分", "强奸罪判几年",
+              "小时候我爸总打我 现在要我养他 我必须养吗", "商场跳楼价买的东西能退吗", "打死我也不签这个合同"]
+
+
+@pytest.fixture(scope="module")
+def gate() -> safety.SafetyGate:
+    from app.consult.kb import load_kb
+
+    return safety.SafetyGate([a for e in load_kb(ROOT / "content" / "kb").entries for a in e.asks])
+
+
+def test_dev_set_recall_and_false_alarms(gate: safety.SafetyGate) -> None:
+    missed = [t for t in DEV["danger"] if gate.check(t) is None]
+    alarms = [t for t in DEV["safe"] if gate.check(t) is not None]
+    assert missed == []
+    assert len(alarms) <= 0.05 * len(DEV["safe"]), alarms
+
+
+@pytest.mark.parametrize("text", DANGER)
+def test_the_issues_danger_messages(gate: safety.SafetyGate, text: str) -> None:
+    assert gate.check(text) is not None
+
+
+@pytest.mark.parametrize("text", LOOKALIKES)
+def test_lookalikes_do_not_raise_the_alarm(gate: safety.SafetyGate, text: str) -> None:
+    assert gate.check(text) is None
+
+
+def test_guards_blank_only_the_lookalike_phrase() -> None:
+    strong, _weak = safety.phrase_hits(safety.squeeze("保护令还没下来 他今晚又拿刀在楼下等我"))
+    assert "violence" in strong
+
+
+def test_the_hotline_fits_the_danger(gate: safety.SafetyGate) -> None:
+    self_harm = gate.check("活着没意思 药都准备好了")
+    assert self_harm is not None and "12356" in self_harm.guidance()
+    dv = gate.check("我老公喝醉了又打我")
+    assert dv is not None and "12338" in dv.guidance()
+    child = gate.check("我爸天天打我 我才十二岁")
+    assert child is not None and "12355" in child.guidance()
+    fire = gate.check("楼下烧起来了")
+    assert fire is not None and "119" in fire.guidance()
+
+
+async def test_emergency_guidance_first_and_alone(settings: Any) -> None:
+    from app.consult import engine, service
+
+    engine.use_folder(ROOT / "content" / "kb")
+    try:
+        for text in ("我爸经常打我妈 我才十四岁", "烧炭 遗书都写好了"):
+            a = await service.ask(text, record=False)
+            assert a.urgent and a.handoff and a.handoff_reason == "urgent"
+            assert a.reply.startswith("【紧急提示】") and "110" in a.reply
+            assert not a.answers and not a.clarify and "可参考" not in a.reply and "法律依据" not in a.reply
+            assert "回复数字" not in a.reply
+    finally:
+        engine.use_folder(None)
+
+
+async def test_danger_through_the_callback_opens_an_urgent_case(client: httpx.AsyncClient) -> None:
+    from app.cases import service as cases_service
+    from app.emulator.simulator import CallbackSimulator
+    from app.matrix.service import get_matrix
+    from app.residents import service as residents_service
+
+    s = CallbackSimulator(get_matrix().get("yx_jiedao"), base_url=str(client.base_url).rstrip("/"), client=client)
+    reply = (await s.text("o_safe1", "要债的堵在我家门口拿棍子砸门")).text or ""
+    assert reply.startswith("【紧急提示】") and "110" in reply and re.search(r"编号 [A-Z]+\d{8}-\d+", reply)
+    link = await residents_service.ensure_identity(account_key="yx_jiedao", openid="o_safe1")
+    cases = await cases_service.open_cases_for_resident(resident_id=link.resident_id)
+    assert cases and cases[0].urgent
+    quiet = (await s.text("o_safe2", "药店卖过期药怎么投诉")).text or ""
+    assert not quiet.startswith("【紧急提示】")
+    link2 = await residents_service.ensure_identity(account_key="yx_jiedao", openid="o_safe2")
+    assert not await cases_service.open_cases_for_resident(resident_id=link2.resident_id)
+
+
+def test_lexicon_sections_are_known() -> None:
+    text = (Path(safety.__file__).parent / "data" / "safety_lexicon.txt").read_text(encoding="utf-8")
+    lex = safety.parse_lexicon(text)
+    assert set(lex.strong) == set(safety.KINDS) and lex.guard is not None
+    with pytest.raises(ValueError):
+        safety.parse_lexicon("[nonsense]\n自杀\n")
