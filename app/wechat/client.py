@@ -100,8 +100,12 @@ class WeChatClient(MessagesAPI, ContentAPI):
         except httpx.ConnectError as exc:  # nothing was sent: safe to retry like -1
             metrics.wechat_api_errors.labels(account_key, endpoint, "network").inc()
             raise SystemBusy(-1, f"cannot connect: {exc}", endpoint=endpoint, account_key=account_key) from exc
-        except httpx.TransportError as exc:  # the request may have arrived: never retried
+        except httpx.TransportError as exc:
             metrics.wechat_api_errors.labels(account_key, endpoint, "network").inc()
+            if method == "GET":  # a read (user info, a GET token): safe to ask again like -1
+                raise SystemBusy(-1, f"network error: {type(exc).__name__}", endpoint=endpoint,
+                                 account_key=account_key) from exc
+            # a write may have arrived (a send, a QR code, a menu): never retried
             raise WeChatAPIError(-3, f"network error: {type(exc).__name__}", endpoint=endpoint,
                                  account_key=account_key) from exc
         ctype = resp.headers.get("content-type", "")
