@@ -6,9 +6,10 @@ import click
 import uvicorn
 
 from app.commandkit import fail, settings_or_exit
-from app.config import ConfigError
+from app.config import ConfigError, Settings
 from app.core.logs import setup_logging
 from app.emulator.server import create_emulator_app
+from app.emulator.state import EmulatorState
 
 
 def register(cli: click.Group) -> None:
@@ -26,6 +27,22 @@ def register(cli: click.Group) -> None:
         except ConfigError as exc:
             fail(str(exc))
             return
+        if settings.demo:
+            for account_key, template_id in seed_demo_templates(app.state.emu, settings):
+                click.echo(f"演示：模板 {template_id} 已加入公众号 {account_key}")
         h, p = host or settings.emulator_host, port or settings.emulator_port
         click.echo(f"模拟微信接口 (fake WeChat) http://{h}:{p}  控制接口 /_control/")
         uvicorn.run(app, host=h, port=p, log_config=None, timeout_graceful_shutdown=2)
+
+
+def seed_demo_templates(state: EmulatorState, settings: Settings) -> list[tuple[str, str]]:
+    """The demo district's accounts have added the template messages fawu is configured to send (a real
+    district adds them in the official account's back office and copies the ids into the config)."""
+    wanted = [(settings.case_alert_account, settings.case_alert_template_id)]
+    added = []
+    for account_key, template_id in wanted:
+        acc = state.by_key(account_key)
+        if acc is not None and template_id:
+            acc.templates.add(template_id)
+            added.append((account_key, template_id))
+    return added

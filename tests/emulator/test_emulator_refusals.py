@@ -234,3 +234,14 @@ async def test_showqrcode_is_a_jpeg(client, emulator) -> None:
         img = await wx.get("/cgi-bin/showqrcode", params={"ticket": qr["ticket"]})
     assert img.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(img.content)).format == "JPEG"
+
+
+async def test_the_demo_emulator_is_seeded_with_the_case_alert_template(wx, emulator, settings) -> None:
+    from app.emulator.commands import seed_demo_templates
+    p = await _token(wx, emulator, settings.case_alert_account)
+    f = emulator.add_follower(emulator.by_key(settings.case_alert_account))
+    body = {"touser": f.openid, "template_id": settings.case_alert_template_id,
+            "data": {"thing1": {"value": "紧急事项"}}}
+    assert await _code(wx, "/cgi-bin/message/template/send", p, body) == 40037  # not added: refused, as live
+    assert seed_demo_templates(emulator, settings) == [(settings.case_alert_account, settings.case_alert_template_id)]
+    assert await _code(wx, "/cgi-bin/message/template/send", p, body) == 0
