@@ -29,6 +29,9 @@ ROUTER_MODULES: list[str] = [
     "app.console.dashboard_views",
     "app.console.staff_views",
     "app.emulator.views",
+    "app.catalog.views",
+    "app.catalog.console_views",
+    "app.catalog.routes",
 ]
 
 # Modules that register handlers on app.wechat.router.router when imported (order = priority of
@@ -76,6 +79,8 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     # the bot hands a resident over to staff: a case is opened, its id and number answered
     ("consult.handed_over", "app.cases.subscribers:open_handed_over"),
     ("consult.progress_requested", "app.cases.subscribers:progress_of"),
+    # `fawu catalog check` asks which service codes each domain uses: {source label: [codes]}
+    ("catalog.references_requested", "app.cases.subscribers:service_references"),
 ]
 
 # Modules exposing ``register(cli: click.Group) -> None`` for the ``fawu`` command.
@@ -92,6 +97,7 @@ COMMAND_MODULES: list[str] = [
     "app.cases.commands",
     "app.console.commands",
     "app.push.commands",
+    "app.catalog.commands",
 ]
 
 
