@@ -106,6 +106,7 @@ class CaseInput:
         data = case_fields(meta, body, categories=categories, name="案例", first_line=1, errors=errors)
         if data is None or errors:
             raise BadCase("；".join(errors))
+        data.pop("author", None)  # the staff member writing it, set by the service
         return data
 
 
