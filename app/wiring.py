@@ -42,6 +42,7 @@ INBOUND_MODULES: list[str] = [
     "app.boards.inbound",
     "app.cases.inbound",
     "app.push.inbound",  # MASSSENDJOBFINISH counts onto the push send
+    "app.catalog.inbound",  # "查案例 欠薪": typical cases of the library
     "app.consult.inbound",
 ]
 
@@ -81,6 +82,8 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("consult.progress_requested", "app.cases.subscribers:progress_of"),
     # `fawu catalog check` asks which service codes each domain uses: {source label: [codes]}
     ("catalog.references_requested", "app.cases.subscribers:service_references"),
+    # the consultation's full answer asks for links to add to the next step (catalogue guide)
+    ("consult.next_step_links_requested", "app.catalog.subscribers:service_guide"),
 ]
 
 # Modules exposing ``register(cli: click.Group) -> None`` for the ``fawu`` command.

@@ -142,7 +142,12 @@ async def next_step(service: str, *, community_code: str | None, township_code: 
                     lines.append(f"就近服务点：{station.name}（{station.address}{phone}）。")
         except Exception:  # the org tree is optional here (CLI without database): the hotline still shows
             metrics.caught("consult.next_step", log, "no org data for the next step", level=logging.DEBUG)
-    if not brief:
+    if not brief:  # the full answer also links the catalogue's guide to the service (catalog subscribes)
+        try:
+            for extra in await events.gather("consult.next_step_links_requested", service=service):
+                lines.extend(extra or [])
+        except events.NotWired:  # the engine alone (fawu ask): no other domain to ask
+            pass
         lines.append(f"也可拨打 {get_settings().hotline} 公共法律服务热线咨询。")
     return lines
 
