@@ -66,3 +66,19 @@ async def test_unknown_and_bad_input_answer_in_chinese_never_500(catalog: Any, c
     assert long.status_code in (400, 422) and long.status_code < 500
     odd = await client.get("/catalog/providers", params={"township": "<b>", "speciality": "算命"}, headers=HTML)
     assert odd.status_code == 200 and "没有找到" in odd.text and "<b>" not in odd.text.split("没有找到")[0][-200:]
+
+
+async def test_searches_are_rate_limited_per_client(catalog: Any, app: Any, settings: Any) -> None:
+    import httpx
+
+    from app.config import set_settings
+    from app.core import ratelimit
+
+    set_settings(settings.model_copy(update={"rate_limits": {**settings.rate_limits, "search": "3/minute"}}))
+    ratelimit.reset()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("10.9.9.9", 1)),
+                                 base_url="http://testserver") as c:
+        codes = [(await c.get("/api/catalog/cases", params={"q": "欠薪"})).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        page = await c.get("/catalog/providers", headers=HTML)
+        assert page.status_code == 429 and "retry-after" in page.headers
