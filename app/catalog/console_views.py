@@ -4,7 +4,7 @@ administrator other than the author publishes), and practice records (add, revok
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -20,6 +20,7 @@ from app.errors import FawuError
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Actor, Depends(require_staff)]
 Admin = Annotated[Actor, Depends(require_role(Role.DISTRICT_ADMIN))]
+Reader = Annotated[Actor, Depends(require_role(Role.DISTRICT_ADMIN, Role.SUPERVISOR))]
 Line = Annotated[str, Form(max_length=500)]
 Body = Annotated[str, Form(max_length=8000)]
 
@@ -31,10 +32,10 @@ def _go(path: str, *, notice: str = "", error: str = "") -> RedirectResponse:
 
 @router.get("/console/catalog", response_class=HTMLResponse)
 async def index(request: Request, actor: Staff, status: str = "", notice: str = "") -> Response:
-    rows = await service.console_cases(status=status if status in service.STATUS_ZH else "")
+    rows = await service.console_cases(actor=actor, status=status if status in service.STATUS_ZH else "")
     return render(request, "catalog/console_cases.html", {
         "rows": rows, "status": status, "status_zh": service.STATUS_ZH, "notice": notice,
-        "labels": consult_service.category_labels(), "is_admin": actor.role == Role.DISTRICT_ADMIN})
+        "labels": consult_service.category_labels(), "is_admin": actor.role in (Role.DISTRICT_ADMIN, Role.SUPERVISOR)})
 
 
 def _input(title: str, category: str, tags: str, laws: str, pseudonyms: str, facts: str, dispute: str,
@@ -70,57 +71,66 @@ async def create_case(request: Request, actor: Staff, title: Line = "", category
     try:
         row = await service.create_case(actor=actor, data=data, categories=consult_service.category_labels())
     except FawuError as exc:
-        return await _editor(request, actor, data, error=exc.message_zh, status_code=exc.status)
+        return await _editor(request, actor, data, error=exc.message_zh)
     return _go(f"/console/catalog/cases/{row.id}", notice="草稿已保存")
 
 
-@router.get("/console/catalog/cases/{case_id}", response_class=HTMLResponse)
-async def edit_case(request: Request, actor: Staff, case_id: int, notice: str = "", error: str = "") -> Response:
-    row = await service.get_case_by_id(case_id)
+@router.get("/console/catalog/cases/{study_id}", response_class=HTMLResponse)
+async def edit_case(request: Request, actor: Staff, study_id: int, notice: str = "", error: str = "") -> Response:
+    row = await service.get_case_for(actor, study_id)
     return await _editor(request, actor, service.as_input(row), case=row, notice=notice, error=error,
                          problems=await service.anonymity_problems(row))
 
 
-@router.post("/console/catalog/cases/{case_id}", response_class=HTMLResponse)
-async def save_case(request: Request, actor: Staff, case_id: int, title: Line = "", category: Line = "",
+@router.post("/console/catalog/cases/{study_id}", response_class=HTMLResponse)
+async def save_case(request: Request, actor: Staff, study_id: int, title: Line = "", category: Line = "",
                     tags: Line = "", laws: Body = "", pseudonyms: Line = "", facts: Body = "", dispute: Body = "",
                     resolution: Body = "", law_text: Body = "", lesson: Body = "") -> Response:
     data = _input(title, category, tags, laws, pseudonyms, facts, dispute, resolution, law_text, lesson)
-    row = await service.get_case_by_id(case_id)
+    row = await service.get_case_for(actor, study_id)  # another's draft: not found (404), outside the form's errors
     try:
-        await service.update_case(actor=actor, case_id=case_id, data=data, categories=consult_service.category_labels())
+        await service.update_case(actor=actor, case_id=study_id, data=data,
+                                  categories=consult_service.category_labels())
     except FawuError as exc:
-        return await _editor(request, actor, data, case=row, error=exc.message_zh, status_code=exc.status)
-    return _go(f"/console/catalog/cases/{case_id}", notice="已保存为草稿，需重新提交审核")
+        return await _editor(request, actor, data, case=row, error=exc.message_zh)
+    return _go(f"/console/catalog/cases/{study_id}", notice="已保存为草稿，需重新提交审核")
 
 
-@router.post("/console/catalog/cases/{case_id}/{action}", response_class=HTMLResponse)
-async def case_action(request: Request, actor: Staff, case_id: int, action: str, comment: Line = "") -> Response:
-    steps = {"submit": ("已提交审核", service.submit_case), "approve": ("已审核发布", service.approve_case)}
+async def _step(actor: Actor, study_id: int, done: str, step: Any) -> RedirectResponse:
+    await service.get_case_for(actor, study_id)  # another's draft: not found (404)
     try:
-        if action == "return":
-            await service.return_case(actor=actor, case_id=case_id, comment=comment)
-            done = "已退回作者"
-        elif action in steps:
-            done, fn = steps[action]
-            await fn(actor=actor, case_id=case_id)
-        else:
-            return _go(f"/console/catalog/cases/{case_id}", error="未知操作")
+        await step()
     except FawuError as exc:
-        return _go(f"/console/catalog/cases/{case_id}", error=exc.message_zh)
-    return _go(f"/console/catalog/cases/{case_id}", notice=done)
+        return _go(f"/console/catalog/cases/{study_id}", error=exc.message_zh)
+    return _go(f"/console/catalog/cases/{study_id}", notice=done)
+
+
+@router.post("/console/catalog/cases/{study_id}/submit", response_class=HTMLResponse)
+async def submit_case(request: Request, actor: Staff, study_id: int) -> Response:
+    return await _step(actor, study_id, "已提交审核", lambda: service.submit_case(actor=actor, case_id=study_id))
+
+
+@router.post("/console/catalog/cases/{study_id}/approve", response_class=HTMLResponse)
+async def approve_case(request: Request, actor: Staff, study_id: int) -> Response:
+    return await _step(actor, study_id, "已审核发布", lambda: service.approve_case(actor=actor, case_id=study_id))
+
+
+@router.post("/console/catalog/cases/{study_id}/return", response_class=HTMLResponse)
+async def return_case(request: Request, actor: Staff, study_id: int, comment: Line = "") -> Response:
+    return await _step(actor, study_id, "已退回作者",
+                       lambda: service.return_case(actor=actor, case_id=study_id, comment=comment))
 
 
 # ---- practice records (执业信息披露): district administrators ----
 
 @router.get("/console/catalog/records", response_class=HTMLResponse)
-async def records(request: Request, actor: Admin, provider: str = "", notice: str = "", error: str = "") -> Response:
+async def records(request: Request, actor: Reader, provider: str = "", notice: str = "", error: str = "") -> Response:
     rows = await service.record_history(provider_code=provider[:32])
     providers = await service.search_providers(limit=1000)
     return render(request, "catalog/console_records.html", {
         "rows": rows, "types": await service.record_types(), "providers": providers, "provider": provider,
         "names": {p.code: p.name for p in providers}, "notice": notice, "error": error,
-        "is_visible": service.is_visible, "today": service.local_today()})
+        "is_visible": service.is_visible, "today": service.local_today(), "can_change": not actor.read_only})
 
 
 def _date(v: str) -> dt.date | None:

@@ -27,7 +27,7 @@ async def test_write_refuse_fix_review_publish(catalog: Any, client: Any, new_cl
     csrf = await session_csrf(client)
     bad_law = await client.post("/console/catalog/cases/new", headers=HTML,
                                 data={**FORM, "laws": "民法典二百八十八", "csrf_token": csrf})
-    assert bad_law.status_code == 400 and "所引法条第1行格式不对" in bad_law.text
+    assert bad_law.status_code == 200 and "所引法条第1行格式不对" in bad_law.text  # the form again, with the error
     res = await client.post("/console/catalog/cases/new", headers=HTML, data={**FORM, "csrf_token": csrf})
     assert res.status_code == 303
     case_id = int(res.headers["location"].split("/")[-1].split("?")[0])
@@ -47,6 +47,11 @@ async def test_write_refuse_fix_review_publish(catalog: Any, client: Any, new_cl
     own = await client.post(f"/console/catalog/cases/{case_id}/approve", headers=HTML, data={"csrf_token": csrf})
     assert "error=" in own.headers["location"]  # a lawyer cannot publish
     slug = (await CaseStudy.get(id=case_id)).slug
+    await make_staff(username="case-other", role=Role.LAWYER, unit_codes=["TYC"])
+    other = new_client()
+    await login(other, "case-other")
+    assert (await other.get(f"/console/catalog/cases/{case_id}", headers=HTML)).status_code == 404  # another's draft
+    assert FORM["title"] not in (await other.get("/console/catalog", headers=HTML)).text
     assert (await client.get(f"/catalog/cases/{slug}")).status_code == 404  # not public while pending
 
     admin = new_client()

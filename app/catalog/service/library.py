@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app.catalog import anonymise
@@ -129,6 +130,19 @@ async def create_case(*, actor: Actor, data: CaseInput, categories: dict[str, st
     return row
 
 
+def can_see(actor: Actor, c: CaseStudy) -> bool:
+    """Drafts are the author's and the district's (reviewers, supervisors); published cases everyone's."""
+    return actor.is_district or c.author_id == actor.id or c.status == "published"
+
+
+async def get_case_for(actor: Actor, case_id: int) -> CaseStudy:
+    """A case the staff member may see (another's draft is not found)."""
+    row = await get_case_by_id(case_id)
+    if not can_see(actor, row):
+        raise CaseNotFound()
+    return row
+
+
 def can_edit(actor: Actor, c: CaseStudy) -> bool:
     if actor.read_only:
         return False
@@ -139,7 +153,7 @@ async def update_case(*, actor: Actor, case_id: int, data: CaseInput, categories
     """Edit a case: it goes back to draft (a published case leaves the public pages until approved again)."""
     fields_ = data.parse(categories)
     async with in_transaction():
-        row = await get_case_by_id(case_id)
+        row = await get_case_for(actor, case_id)
         if not can_edit(actor, row):
             raise ReviewNotAllowed("只有作者或区管理员可以修改这个案例。")
         for k, v in fields_.items():
@@ -158,7 +172,7 @@ async def _refuse_personal_data(row: CaseStudy) -> None:
 
 async def submit_case(*, actor: Actor, case_id: int) -> CaseStudy:
     """Ask for review; refused while the text holds personal data."""
-    row = await get_case_by_id(case_id)
+    row = await get_case_for(actor, case_id)
     if not can_edit(actor, row):
         raise ReviewNotAllowed("只有作者或区管理员可以提交这个案例。")
     await _refuse_personal_data(row)
@@ -172,7 +186,7 @@ async def submit_case(*, actor: Actor, case_id: int) -> CaseStudy:
 
 async def approve_case(*, actor: Actor, case_id: int) -> CaseStudy:
     """A district administrator other than the author publishes a submitted case (checked again)."""
-    row = await get_case_by_id(case_id)
+    row = await get_case_for(actor, case_id)
     if actor.role != Role.DISTRICT_ADMIN:
         raise ReviewNotAllowed("案例须由区管理员审核发布。")
     if row.author_id == actor.id:
@@ -189,7 +203,7 @@ async def approve_case(*, actor: Actor, case_id: int) -> CaseStudy:
 
 
 async def return_case(*, actor: Actor, case_id: int, comment: str) -> CaseStudy:
-    row = await get_case_by_id(case_id)
+    row = await get_case_for(actor, case_id)
     if actor.role != Role.DISTRICT_ADMIN or row.status != "pending":
         raise ReviewNotAllowed("只有区管理员可以退回待审核的案例。")
     if not comment.strip():
@@ -202,10 +216,13 @@ async def return_case(*, actor: Actor, case_id: int, comment: str) -> CaseStudy:
     return row
 
 
-async def console_cases(*, status: str = "") -> list[CaseStudy]:
+async def console_cases(*, actor: Actor, status: str = "") -> list[CaseStudy]:
+    """The cases a staff member may see (can_see), newest change first."""
     qs = CaseStudy.all()
     if status:
         qs = qs.filter(status=status)
+    if not actor.is_district:
+        qs = qs.filter(Q(author_id=actor.id) | Q(status="published"))
     return list(await qs.order_by("-updated_at"))
 
 
