@@ -32,4 +32,5 @@ async def test_the_full_answer_links_the_catalogue_guide(catalog: Any, small_kb:
     reply = await consult_service.detail_reply("legal-aid-apply", community_code="JXSQ", township_code="YXJD")
     assert reply is not None and "办事指南（法律援助（民事、行政案件）：材料、时限、地点）" in reply
     assert "/catalog/services/legal_aid_civil" in reply
+    assert "典型案例：独居老人申请法律援助" in reply  # a case of the entry's category (legal_aid)
     _ran_once(calls, "consult.next_step_links_requested")
