@@ -49,7 +49,7 @@ async def _editor(request: Request, actor: Actor, data: service.CaseInput, *, ca
     return render(request, "catalog/console_case.html", {
         "d": data, "c": case, "labels": consult_service.category_labels(), "error": error, "notice": notice,
         "problems": problems or [], "status_zh": service.STATUS_ZH, "sections": service.CASE_SECTIONS,
-        "can_edit": case is None or service.can_edit(actor, case),  # type: ignore[arg-type]
+        "can_edit": not actor.read_only and (case is None or service.can_edit(actor, case)),  # type: ignore[arg-type]
         "may_review": actor.role == Role.DISTRICT_ADMIN and case is not None
         and getattr(case, "author_id", None) != actor.id}, status_code=status_code)
 
