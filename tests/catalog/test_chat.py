@@ -29,3 +29,8 @@ async def test_board_landing_links_the_catalogue_and_the_advisor_page(catalog: A
     assert 'href="/catalog/providers/LY-ADV001?board=JXSQ01"' in page.text  # 徐志强, the community's advisor
     advisor = await client.get("/catalog/providers/LY-ADV001?board=JXSQ01", headers=HTML)
     assert "徐志强" in advisor.text and 'href="/s/JXSQ01"' in advisor.text  # back to the community page
+
+
+async def test_the_portal_links_the_catalogue(catalog: Any, client: httpx.AsyncClient) -> None:
+    page = await client.get("/", headers=HTML)
+    assert page.status_code == 200 and 'href="/catalog"' in page.text
