@@ -29,6 +29,7 @@ MODEL_MODULES: list[str] = [
     "app.cases.models",
     "app.push.models",
     "app.console.kit.models",
+    "app.catalog.models",
 ]
 
 

@@ -26,6 +26,12 @@ GROUPS: dict[tuple[str, str], str] = {
     ("GET", "/s/{board_code}/consult"): "landing",
     ("GET", "/s/{board_code}/follow.png"): "landing",
     ("GET", "/api/boards/{board_code}"): "landing",
+    ("GET", "/catalog"): "search",
+    ("GET", "/catalog/providers"): "search",
+    ("GET", "/catalog/cases"): "search",
+    ("GET", "/api/catalog/services"): "search",
+    ("GET", "/api/catalog/providers"): "search",
+    ("GET", "/api/catalog/cases"): "search",
     ("GET", "/"): "anonymous",
     ("GET", "/console/login"): "anonymous",
 }

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__, db, edge, wiring
+from app.catalog import service as catalog_service
 from app.config import Settings, get_settings, set_settings
 from app.core import metrics
 from app.core.logs import request_id_var, setup_logging
@@ -99,6 +100,9 @@ async def startup(settings: Settings, *, init_database: bool = True) -> None:
         if settings.demo and settings.demo_autoload and not await push_service.has_articles():
             push_report = await push_service.import_library()
             log.info("article library loaded: %s articles", push_report.created)
+        if settings.demo and settings.demo_autoload and not await catalog_service.known_refs():
+            catalog_report = await catalog_service.import_folder()
+            log.info("service catalogue loaded: %s", catalog_report.summary_zh())
         if settings.demo:
             await load_demo_staff()
     known = None

@@ -29,6 +29,9 @@ ROUTER_MODULES: list[str] = [
     "app.console.dashboard_views",
     "app.console.staff_views",
     "app.emulator.views",
+    "app.catalog.views",
+    "app.catalog.console_views",
+    "app.catalog.routes",
 ]
 
 # Modules that register handlers on app.wechat.router.router when imported (order = priority of
@@ -39,6 +42,7 @@ INBOUND_MODULES: list[str] = [
     "app.boards.inbound",
     "app.cases.inbound",
     "app.push.inbound",  # MASSSENDJOBFINISH counts onto the push send
+    "app.catalog.inbound",  # "查案例 欠薪": typical cases of the library
     "app.consult.inbound",
 ]
 
@@ -76,6 +80,10 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     # the bot hands a resident over to staff: a case is opened, its id and number answered
     ("consult.handed_over", "app.cases.subscribers:open_handed_over"),
     ("consult.progress_requested", "app.cases.subscribers:progress_of"),
+    # `fawu catalog check` asks which service codes each domain uses: {source label: [codes]}
+    ("catalog.references_requested", "app.cases.subscribers:service_references"),
+    # the consultation's full answer asks for links to add to the next step (catalogue guide)
+    ("consult.next_step_links_requested", "app.catalog.subscribers:service_guide"),
 ]
 
 # Modules exposing ``register(cli: click.Group) -> None`` for the ``fawu`` command.
@@ -92,6 +100,7 @@ COMMAND_MODULES: list[str] = [
     "app.cases.commands",
     "app.console.commands",
     "app.push.commands",
+    "app.catalog.commands",
 ]
 
 

@@ -398,3 +398,12 @@ def status_labels() -> dict[str, str]:
 def type_labels() -> dict[str, str]:
     """Case type code → its Chinese label."""
     return dict(TYPE_ZH)
+
+
+# Case types that are not a service residents ask for (a complaint, a bad review's rectification, other).
+NOT_SERVICES = frozenset({"complaint", "bad_review", "other"})
+
+
+def service_case_types() -> list[str]:
+    """The case types that are public legal services of the catalogue (法律咨询, 法律援助, 调解, 公证)."""
+    return [t for t in TYPE_ZH if t not in NOT_SERVICES]

@@ -5,6 +5,7 @@
 - ``residents.retention_due``: clear case chat text older than the cutoff.
 - ``boards.followups_requested``: cases opened after a board scan, by board code.
 - ``consult.handed_over``: open a case for staff with the conversation attached, or join the open one.
+- ``catalog.references_requested``: the case types that must have a catalogue entry.
 - ``consult.progress_requested``: the resident's cases and the "查进度" reply (the consultation's
   progress intent; app.cases.inbound also answers "查进度" itself ahead of the consultation).
 """
@@ -57,3 +58,8 @@ async def progress_of(*, resident_id: int | None = None, account_key: str | None
     """A resident asked how their matters stand (查进度/我的事项)."""
     cases = await service.resident_cases(resident_id=resident_id, account_key=account_key, openid=openid)
     return {"cases": cases, "reply": service.progress_text(cases)}
+
+
+async def service_references(**_: Any) -> dict[str, list[str]]:
+    """The case types that are public legal services (the catalogue must have an entry for each)."""
+    return {"事项类型": service.service_case_types()}

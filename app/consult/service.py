@@ -121,7 +121,7 @@ def _fit(text: str, max_bytes: int) -> str:
 
 
 async def next_step(service: str, *, community_code: str | None, township_code: str | None,
-                    brief: bool = False) -> list[str]:
+                    brief: bool = False, category: str | None = None) -> list[str]:
     """The next step for the matter and the resident's community: service, advisor, station, 12348
     (``brief``: the service and the advisor only, for a reply that must fit a phone screen)."""
     lines = [f"下一步：{SERVICES.get(service, SERVICES['hotline'])}。"]
@@ -142,7 +142,13 @@ async def next_step(service: str, *, community_code: str | None, township_code: 
                     lines.append(f"就近服务点：{station.name}（{station.address}{phone}）。")
         except Exception:  # the org tree is optional here (CLI without database): the hotline still shows
             metrics.caught("consult.next_step", log, "no org data for the next step", level=logging.DEBUG)
-    if not brief:
+    if not brief:  # the full answer also links the catalogue's guide to the service (catalog subscribes)
+        try:
+            for extra in await events.gather("consult.next_step_links_requested", service=service,
+                                             category=category):
+                lines.extend(extra or [])
+        except events.NotWired:  # the engine alone (fawu ask): no other domain to ask
+            pass
         lines.append(f"也可拨打 {get_settings().hotline} 公共法律服务热线咨询。")
     return lines
 
@@ -352,7 +358,8 @@ async def detail_reply(entry_id: str, *, community_code: str | None = None,
     if entry is None:
         return None
     cites = "、".join(s.cite() for s in entry.statutes)
-    tail = await next_step(entry.service, community_code=community_code, township_code=township_code)
+    tail = await next_step(entry.service, community_code=community_code, township_code=township_code,
+                           category=entry.category)
     body = f"【{entry.question}】\n{entry.answer}" + (f"\n法律依据：{cites}" if cites else "")
     max_bytes = get_settings().wechat_max_text_bytes
     tail_text = "\n".join(tail)

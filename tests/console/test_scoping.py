@@ -66,7 +66,15 @@ async def world(app: Any) -> dict[str, Any]:
                                  run_at=article.created_at)
     canned = await cases_service.add_canned(actor=actor, title="石桥常用", text="石桥镇的常用回复")
     alert = await CaseNotice.get(case_id=case.id, staff_id=sqz.id)
+    from app.catalog import service as catalog_service
+    from app.consult import service as consult_service
+
+    study = await catalog_service.create_case(actor=actor, data=catalog_service.CaseInput(  # a draft typical case
+        title="石桥镇宅基地边界纠纷", category="property_land", tags="", laws="民法典 第二百八十八条", pseudonyms="",
+        facts="草稿", dispute="草稿", resolution="草稿", law_text="草稿", lesson="草稿"),
+        categories=consult_service.category_labels())
     return {
+        "study_id": study.id, "record_id": 1,
         "article_id": article.id, "send_id": send.id,
         "case_id": case.id, "resident_id": resident.id, "transfer_id": tr.id, "board_code": "SQSQ01",
         "code": "SQSQ01", "unit_code": "SQZ", "township_code": "SQZ", "community_code": "SQSQ",

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from app.boards.service.scenes import (
     landing_url,
 )
+from app.catalog import service as catalog_service
 from app.config import get_settings
 from app.org import service as org
 
@@ -19,6 +20,7 @@ class AdvisorInfo:
     phone: str
     firm: str = ""
     duty_hours: str = ""
+    directory_url: str = ""  # the advisor's page in the catalog's provider directory, when listed
 
 
 @dataclass
@@ -68,7 +70,9 @@ async def community_card(*, community_code: str, board_code: str | None = None) 
     units = await org.tree()
     township = units.get(info.township_code or "")
     district = units.get(info.district_code or "")
-    advisors = [AdvisorInfo(a.name, a.phone, a.firm, a.duty_hours) for a in await org.advisors_of(community_code)]
+    rows = await org.advisors_of(community_code)
+    links = await catalog_service.advisor_links([a.code for a in rows])
+    advisors = [AdvisorInfo(a.name, a.phone, a.firm, a.duty_hours, links.get(a.code, "")) for a in rows]
     points = await org.service_points_for(community_code)
     nearest = _point(points[0]) if points else None
     station_row = next((p for p in points if p.unit.code == info.township_code), None) or next(

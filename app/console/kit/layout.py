@@ -20,6 +20,7 @@ NAV: list[tuple[str, str]] = [
     ("/console/boards", "公示牌分析"),
     ("/console/push", "普法推送"),
     ("/console/export", "数据导出"),
+    ("/console/catalog", "案例与名录"),
 ]
 # Shown to district-level administrators and supervisors only.
 DISTRICT_NAV: list[tuple[str, str]] = [("/console/staff", "人员与审计"), ("/console/kb/signoff", "知识库签核")]
