@@ -63,6 +63,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
               "reminder_interval_seconds", "case_pause_types"),
     "boards": ("qr_kind", "poster_dir"),
     "push": ("push_approvals", "push_quiet_hours", "push_max_image_bytes"),
+    "analytics": ("analytics_min_residents", "analytics_rollup_hours", "analytics_history_weeks",
+                  "analytics_alert_alpha", "analytics_alert_min_residents", "analytics_alert_min_ratio",
+                  "analytics_baseline_weeks", "analytics_cluster_min_residents", "analytics_cluster_days"),
 }
 
 
@@ -167,6 +170,18 @@ class Settings(BaseModel):
         default_factory=lambda: ["township", "district"])  # type: ignore[arg-type]
     push_quiet_hours: str = "21:00-08:00"  # local; a scheduled send waits until the end of quiet hours
     push_max_image_bytes: int = Field(2 * 1024 * 1024, ge=10 * 1024, le=10 * 1024 * 1024)
+    # analytics (docs/analytics.md): no figure from fewer residents than this (shown, exported)
+    analytics_min_residents: int = Field(5, ge=2, le=100)
+    analytics_rollup_hours: float = Field(24.0, gt=0, le=24 * 7)  # how often the rollup runs
+    analytics_history_weeks: int = Field(60, ge=4, le=260)  # how far back the rollup fills missing periods
+    # early warning: a surge fires when P(X >= observed | baseline) < alpha (conditional binomial test)
+    analytics_alert_alpha: float = Field(1e-4, gt=0, lt=0.05)
+    analytics_alert_min_residents: int = Field(5, ge=1)  # and at least this many residents that week
+    analytics_alert_min_ratio: float = Field(2.0, ge=1.0)  # and at least this many times the expected
+    analytics_baseline_weeks: int = Field(8, ge=2, le=52)  # the weeks before that form the baseline
+    # a cluster: at least this many residents naming the same employer, site or building within the days
+    analytics_cluster_min_residents: int = Field(3, ge=2)
+    analytics_cluster_days: int = Field(30, ge=1, le=120)
 
     @model_validator(mode="before")
     @classmethod

@@ -32,6 +32,7 @@ ROUTER_MODULES: list[str] = [
     "app.catalog.views",
     "app.catalog.console_views",
     "app.catalog.routes",
+    "app.analytics.views",
 ]
 
 # Modules that register handlers on app.wechat.router.router when imported (order = priority of
@@ -55,6 +56,7 @@ JOB_MODULES: list[str] = [
     "app.cases.tasks",
     "app.console.tasks",
     "app.push.tasks",
+    "app.analytics.tasks",
 ]
 
 # Who does what when a domain publishes an event (app.core.events): (event, "module:function"), run
@@ -101,6 +103,7 @@ COMMAND_MODULES: list[str] = [
     "app.console.commands",
     "app.push.commands",
     "app.catalog.commands",
+    "app.analytics.commands",
 ]
 
 

@@ -241,3 +241,41 @@ async def export_rows(*, actor: Actor) -> list[dict[str, Any]]:
             "评价": c.rating or "", "紧急": "是" if c.urgent else "",
         })
     return out
+
+
+CASE_GROUPABLE = ("township_code", "community_code", "category", "channel", "type", "rating")
+
+
+async def case_counts(*, since: datetime, until: datetime, by: tuple[str, ...],
+                      time_field: str = "opened_at") -> list[dict[str, Any]]:
+    """Cases whose ``time_field`` (opened_at, or rated: result_at) falls in [since, until), grouped by
+    ``by`` (of CASE_GROUPABLE; () for the total) by the database, for the analytics rollup: ``cases`` and ``residents``
+    (distinct residents; a case without a known resident counts as one of its own). Missing codes: ""."""
+
+    if any(f not in CASE_GROUPABLE for f in by) or time_field not in ("opened_at", "result_at"):
+        raise ValueError(f"group by some of {CASE_GROUPABLE}, got {by!r} / {time_field!r}")
+    qs = (Case.filter(**{f"{time_field}__gte": since, f"{time_field}__lt": until})
+          .annotate(n=Count("id"), distinct_residents=Count("resident_id", distinct=True),
+                    unknown=Count("id", _filter=Q(resident_id__isnull=True))))
+    rows = await (qs.group_by(*by) if by else qs).values(*by, "n", "distinct_residents", "unknown")
+    return [{**{f: (r[f] or "") for f in by}, "cases": int(r["n"]),
+             "residents": int(r["distinct_residents"] or 0) + int(r["unknown"] or 0)} for r in rows if r["n"]]
+
+
+async def case_summaries(*, since: datetime, until: datetime, category: str | None = None,
+                         township_code: str | None = None, community_code: str | None = None,
+                         limit: int = 20) -> list[dict[str, Any]]:
+    """The cases behind a figure (the evidence of an early warning), newest first: number, channel,
+    place and the stored summary (personal numbers masked; the original stays encrypted)."""
+    qs = Case.filter(opened_at__gte=since, opened_at__lt=until)
+    if category:
+        qs = qs.filter(category=category)
+    if township_code:
+        qs = qs.filter(township_code=township_code)
+    if community_code:
+        qs = qs.filter(community_code=community_code)
+    rows = await qs.order_by("-opened_at", "-id").limit(limit).values(
+        "number", "summary", "channel", "township_code", "community_code", "opened_at")
+    return [{"ref": r["number"], "question": r["summary"], "channel": r["channel"],
+             "township_code": r["township_code"] or "", "community_code": r["community_code"] or "",
+             "created_at": r["opened_at"]} for r in rows]

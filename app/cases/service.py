@@ -374,6 +374,8 @@ from app.cases.privacy import (  # noqa: E402,F401  re-exported for callers
 from app.cases.queries import (  # noqa: E402,F401  re-exported for callers
     CasePage,
     CaseView,
+    case_counts,
+    case_summaries,
     count_tabs,
     dashboard_figures,
     export_rows,

@@ -10,6 +10,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.expressions import Q
+from tortoise.functions import Count
+
 from app.config import get_settings
 from app.consult import llm
 from app.consult.engine import Engine, current
@@ -545,6 +548,51 @@ async def count_by_board(*, board_codes: list[str] | None = None, since: datetim
         if board:
             who.setdefault(board, set()).add(client or f"#{row_id}")
     return {board: len(clients) for board, clients in who.items()}
+
+
+GROUPABLE = ("township_code", "community_code", "category", "channel")
+
+
+async def topic_counts(*, since: datetime, until: datetime, by: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Consultations in [since, until) grouped by ``by`` (of GROUPABLE; () for the total), counted by the database (for the
+    analytics rollup): ``consultations`` (rows) and ``residents`` (distinct clients; a row without a
+    client counts as one resident of its own). Missing codes come back as ""."""
+
+    if any(f not in GROUPABLE for f in by):
+        raise ValueError(f"group by some of {GROUPABLE}, got {by!r}")
+    qs = (Consultation.filter(created_at__gte=since, created_at__lt=until)
+          .annotate(n=Count("id"), distinct_clients=Count("client", distinct=True),
+                    anonymous=Count("id", _filter=Q(client=""))))
+    rows = await (qs.group_by(*by) if by else qs).values(*by, "n", "distinct_clients", "anonymous")
+    out = []
+    for r in rows:
+        if not r["n"]:
+            continue
+        anon = int(r["anonymous"] or 0)
+        # COUNT(DISTINCT client) counts "" once when anonymous rows exist: they count one each instead
+        residents = int(r["distinct_clients"] or 0) - (1 if anon else 0) + anon
+        out.append({**{f: (r[f] or "") for f in by}, "consultations": int(r["n"]), "residents": residents})
+    return out
+
+
+async def questions_for(*, since: datetime, until: datetime, category: str | None = None,
+                        township_code: str | None = None, community_code: str | None = None,
+                        limit: int = 20) -> list[dict[str, Any]]:
+    """The (masked) questions behind a figure, newest first: the evidence of an early warning. The text
+    is the stored masked form (personal numbers hidden); erased or purged questions read as such.
+    ``client`` is the keyed hash that counts one client once (never a name or an openid)."""
+
+    qs = Consultation.filter(created_at__gte=since, created_at__lt=until)
+    if category:
+        qs = qs.filter(category=category)
+    if township_code:
+        qs = qs.filter(township_code=township_code)
+    if community_code:
+        qs = qs.filter(community_code=community_code)
+    rows = await qs.order_by("-created_at", "-id").limit(limit).values(
+        "id", "question", "category", "township_code", "community_code", "channel", "client", "created_at")
+    return [{**r, "township_code": r["township_code"] or "", "community_code": r["community_code"] or ""}
+            for r in rows]
 
 
 async def questions_of(*, resident_id: int) -> list[dict[str, Any]]:

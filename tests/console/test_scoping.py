@@ -73,12 +73,20 @@ async def world(app: Any) -> dict[str, Any]:
         title="石桥镇宅基地边界纠纷", category="property_land", tags="", laws="民法典 第二百八十八条", pseudonyms="",
         facts="草稿", dispute="草稿", resolution="草稿", law_text="草稿", lesson="草稿"),
         categories=consult_service.category_labels())
+    from app.analytics.models import EarlyWarning
+    from app.core.clock import utcnow
+
+    warning = await EarlyWarning.create(township_code="SQZ", category="property_land", week_start=utcnow().date(),
+                                        observed=9, expected=1.5, baseline=10, p_value=1e-6, rule="测试",
+                                        evidence=[{"text": "石桥镇宅基地边界纠纷"}], created_at=utcnow(),
+                                        updated_at=utcnow())
     return {
         "study_id": study.id, "record_id": 1,
         "article_id": article.id, "send_id": send.id,
         "case_id": case.id, "resident_id": resident.id, "transfer_id": tr.id, "board_code": "SQSQ01",
         "code": "SQSQ01", "unit_code": "SQZ", "township_code": "SQZ", "community_code": "SQSQ",
         "staff_id": sqz.id, "number": case.number, "canned_id": canned.id, "notice_id": alert.id,
+        "warning_id": warning.id,
     }
 
 

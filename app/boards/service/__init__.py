@@ -7,6 +7,7 @@ Split by subject; everything public is re-exported here (``from app.boards impor
 
 from __future__ import annotations
 
+from app.boards.posters.fonts import CJKFontMissing, find_cjk_font  # the CJK font other domains' PDFs embed
 from app.boards.service.analytics import (
     CSV_HEADER,
     FOLLOWUPS,
@@ -83,6 +84,8 @@ from app.boards.service.scenes import (
 )
 
 __all__ = [
+    "CJKFontMissing",
+    "find_cjk_font",
     "BoardsError",
     "UnknownBoard",
     "InvalidBoardCode",

@@ -1,0 +1,1 @@
+"""What the district learns: consultation and case figures (rollups), early warnings, the three rates."""
