@@ -63,6 +63,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
               "reminder_interval_seconds", "case_pause_types"),
     "boards": ("qr_kind", "poster_dir"),
     "push": ("push_approvals", "push_quiet_hours", "push_max_image_bytes"),
+    "surveys": ("survey_valid_days", "survey_correction_minutes", "survey_resident_gap_hours",
+                "survey_template_id", "survey_link_days"),
 }
 
 
@@ -167,6 +169,14 @@ class Settings(BaseModel):
         default_factory=lambda: ["township", "district"])  # type: ignore[arg-type]
     push_quiet_hours: str = "21:00-08:00"  # local; a scheduled send waits until the end of quiet hours
     push_max_image_bytes: int = Field(2 * 1024 * 1024, ge=10 * 1024, le=10 * 1024 * 1024)
+    # surveys (好差评): how long an invitation may be answered; the mis-tap correction window; at most
+    # one invitation per resident in this many hours; the subscription-message template of the
+    # invitation (service accounts, residents who allowed it); how long a survey link stays valid
+    survey_valid_days: int = Field(7, ge=1, le=90)
+    survey_correction_minutes: int = Field(10, ge=0, le=60)
+    survey_resident_gap_hours: int = Field(24, ge=0, le=24 * 30)
+    survey_template_id: str = "fawu-survey-invite"
+    survey_link_days: int = Field(7, ge=1, le=90)
 
     @model_validator(mode="before")
     @classmethod
