@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app.cases import notices, states
@@ -170,7 +171,9 @@ async def offer_survey(*, case: Case, conn: Any = None) -> str:
         status = "enqueued"
     else:
         status = "pending"
-    await Case.filter(id=case.id).using_db(conn).update(survey_status=status)
+    # never over the survey domain's own outcome (sent, queued, skipped, answered) when the hook runs again
+    await Case.filter(Q(survey_status__isnull=True) | Q(survey_status__in=("pending", "enqueued")),
+                      id=case.id).using_db(conn).update(survey_status=status)
     return status
 
 
