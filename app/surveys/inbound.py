@@ -29,7 +29,7 @@ OPT_OUT_RE = re.compile(r"^\s*(不再评价|不要评价|退订评价|别再让�
 OPT_IN_RE = re.compile(r"^\s*(恢复评价|开启评价)\s*[。.!！]?\s*$")
 SOLVED_RE = re.compile(r"^\s*(问题)?(已经|已)?解决(了)?(问题)?[了啊呀吧，,。.!！\s]*(谢谢|多谢|感谢)?[！!。.\s]*$")
 TEXT_KINDS = ("text", "voice", "miniprogram")
-STATE_COMMENT = "surveys:comment"
+STATE_COMMENT = "surveys:comment"  # after a bad rating: its reason
 THANKS = {1: "感谢您的好评！我们会继续努力。", 2: "感谢您的评价！", 3: "感谢您的评价，我们会做得更好。"}
 SORRY = ("很抱歉这次没有让您满意。您的评价已转交负责人核实整改，将在15个工作日内答复您。\n"
          "如愿意，请直接回复不满意的原因（可不填）。")
@@ -48,6 +48,19 @@ def level_of(text: str) -> int | None:
         return int(m.group(1).translate(str.maketrans("１２３４５", "12345")))
     m = WORD_RE.match(text)
     return WORDS[m.group(1)] if m else None
+
+
+TAP_RE = re.compile(r"^\s*[1-5]\s*(非常满意|满意|基本满意|不满意|非常不满意)(（.{1,4}）)?\s*$")
+
+
+@router.before_all
+async def tapped(inbound: Inbound) -> Reply | None:
+    """A quick reply of the invitation ("1 非常满意") is unambiguous: it is a rating whatever dialogue is
+    open (a bare digit is not: an open dialogue, e.g. the consultation's related questions, goes first)."""
+    text = _text(inbound)
+    if text is None or not TAP_RE.match(text):
+        return None
+    return await rate(inbound)
 
 
 @router.on_text(RATE_RE.pattern + "|" + WORD_RE.pattern, priority=3)
@@ -82,9 +95,13 @@ async def rate(inbound: Inbound) -> Reply | None:
 
 @router.on_dialogue("surveys:")
 async def comment(inbound: Inbound) -> Reply | None:
-    """After a bad rating: the next words are its reason (a digit is a correction: declined here)."""
+    """Right after an invitation a digit is its rating; after a bad rating the next words are its reason."""
     text = _text(inbound)
-    if text is None or level_of(text) is not None:
+    if text is None:
+        return None
+    if level_of(text) is not None:
+        return await rate(inbound)
+    if inbound.state.name != STATE_COMMENT:
         return None
     inv_id = int((inbound.state.data or {}).get("invitation_id") or 0)
     inbound.state.clear()
@@ -131,6 +148,8 @@ async def solved(inbound: Inbound) -> Reply | None:
         channel=inbound.channel if inbound.channel in ("wechat", "miniprogram") else "wechat")
     text = await service.invite_in_reply(ref)
     state.clear()
+    if text:
+        state.set(service.STATE_RATE, {}, ttl_minutes=60)
     return TextReply("很高兴能帮到您！" + (f"\n{text}" if text else ""))
 
 

@@ -25,12 +25,15 @@ from app.errors import Forbidden, NotFound
 from app.surveys import definitions
 from app.surveys.models import SurveyContact, SurveyInvitation
 from app.wechat import delivery, windows
+from app.wechat import service as wechat_service
 from app.wechat.client import get_client
 from app.wechat.errors import WeChatAPIError
+from app.wechat.router import DialogueState
 
 log = logging.getLogger("fawu.surveys")
 
 ENDED = ("sent", "queued", "skipped")
+STATE_RATE = "surveys:rate"  # the resident's dialogue right after an invitation: a bare digit rates
 TYPE_ZH = {"case": "事项", "consultation": "法律咨询", "appointment": "预约服务"}
 
 
@@ -256,6 +259,9 @@ async def deliver(inv: SurveyInvitation, *, ref_reason: str = "") -> SurveyInvit
             on_delivered="surveys.delivered", on_delivered_payload={"invitation_id": inv.id}, ref=f"survey:{inv.id}")
         if outcome == "sent":
             await _end(inv, "sent", "已通过客服消息发送评价邀请", via="custom", sent=True)
+            state = DialogueState()
+            state.set(STATE_RATE, {}, ttl_minutes=60)  # a bare "1" now rates (ahead of an older dialogue)
+            await wechat_service.save_dialogue(account_key=inv.account_key, openid=inv.openid, state=state)
         else:
             await _end(inv, "queued", f"超出48小时客服消息窗口（{sub_reason}），将在居民下次互动时送达", via="next")
     except Exception:

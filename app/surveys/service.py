@@ -18,6 +18,7 @@ from app.surveys.definitions import (  # noqa: F401  re-exported
 )
 from app.surveys.figures import COLUMNS, GROUPS, Row, compute, csv_rows, shown, tile  # noqa: F401  re-exported
 from app.surveys.invitations import (  # noqa: F401  re-exported
+    STATE_RATE,
     InvitationNotFound,
     ServiceRef,
     TokenRefused,
