@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('opted_out_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('subscribe_consent', fields.CharField(default='', max_length=8)),
             ],
-            options={'table': 'surveys_contact', 'app': 'fawu', 'pk_attr': 'id', 'table_description': "A resident's survey contact: the last invitation (at most one per 24 h), opt-out, consent to the"},
+            options={'table': 'surveys_contact', 'app': 'fawu', 'pk_attr': 'id', 'table_description': 'The survey contact of one resident: the last invitation (at most one per 24 h), opt-out, consent to'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('body', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'surveys_definition', 'app': 'fawu', 'unique_together': (('key', 'version'),), 'pk_attr': 'id', 'table_description': 'One version of a survey as first used (a copy of content/surveys); never changed afterwards.'},
+            options={'table': 'surveys_definition', 'app': 'fawu', 'unique_together': (('key', 'version'),), 'pk_attr': 'id', 'table_description': 'One version of a survey as first used (a copy of content/surveys), never changed afterwards.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -9,7 +9,7 @@ from tortoise.models import Model
 
 
 class SurveyDefinition(Model):
-    """One version of a survey as first used (a copy of content/surveys); never changed afterwards."""
+    """One version of a survey as first used (a copy of content/surveys), never changed afterwards."""
 
     id = fields.IntField(primary_key=True)
     key = fields.CharField(max_length=32)
@@ -103,8 +103,8 @@ class SurveyResponse(Model):
 
 
 class SurveyContact(Model):
-    """A resident's survey contact: the last invitation (at most one per 24 h), opt-out, consent to the
-    survey's subscription message. Keyed by the resident (``r:<id>``) or the WeChat identity."""
+    """The survey contact of one resident: the last invitation (at most one per 24 h), opt-out, consent to
+    the subscription message of the survey. Keyed by the resident (``r:<id>``) or the WeChat identity."""
 
     id = fields.IntField(primary_key=True)
     contact_key = fields.CharField(max_length=100, unique=True)

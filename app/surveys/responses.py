@@ -4,7 +4,7 @@ a default; a bad review opens its rectification case at once; one 追评 after i
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -42,8 +42,6 @@ class RatingLocked(Conflict):
 
 
 def _aware(dt: datetime) -> datetime:
-    from datetime import UTC
-
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
