@@ -163,7 +163,8 @@ async def tile(*, actor: Actor) -> dict[str, Any]:
     return {"rate": total.satisfaction, "shown": shown(total.satisfied, total.counted),
             "response": shown(total.responded, total.invited), "bad_open": total.bad_open,
             "bad_overdue": total.bad_overdue,
-            "bars": [(r.label, float(r.satisfaction)) for r in rows if r.satisfaction is not None]}
+            "bars": [(f"{r.label}（{r.satisfied}/{r.counted}）", float(r.satisfaction)) for r in rows
+                     if r.satisfaction is not None]}
 
 
 def csv_rows(rows: list[Row], total: Row) -> list[list[str]]:

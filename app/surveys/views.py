@@ -114,7 +114,8 @@ async def landing_code(request: Request, code: Annotated[str, Form(max_length=12
 @router.get("/console/surveys")
 async def figures_page(request: Request, actor: Staff, by: str = "township") -> Response:
     rows, total = await service.compute(actor=actor, by=by)
-    bars = [(r.label, float(r.satisfaction)) for r in rows if r.satisfaction is not None]
+    bars = [(f"{r.label}（{r.satisfied}/{r.counted}）", float(r.satisfaction)) for r in rows
+            if r.satisfaction is not None]
     return render(request, "surveys/figures.html", {
         "rows": rows, "total": total, "by": by if by in service.GROUPS else "township", "groups": service.GROUPS,
         "shown": service.shown, "chart": charts.bar_chart(bars, unit="%", color="#7e57c2"),

@@ -35,6 +35,8 @@ async def test_close_without_survey_with_a_reason(client: httpx.AsyncClient, emu
                                          township_code="YXJD", account_key=PLAIN, openid="o_nosurvey")
     await cases_service.take(actor=clerk, case_id=case.id)
     await login(client, "desk1")
+    page = await client.get(f"/console/cases/{case.id}", headers=HTML)
+    assert "no-survey-form" in page.text
     token = await session_csrf(client)
     r = await client.post(f"/console/cases/{case.id}/no-survey", headers=HTML,
                           data={"csrf_token": token, "reason": "居民明确表示不愿接受回访"})
@@ -45,7 +47,7 @@ async def test_close_without_survey_with_a_reason(client: httpx.AsyncClient, emu
     assert inv.status == "skipped" and "居民明确表示不愿接受回访" in inv.reason and "李四" in inv.reason
     assert await _invited(emu, "o_nosurvey") == 0
     page = await client.get(f"/console/cases/{case.id}", headers=HTML)
-    assert "不发起评价：居民明确表示不愿接受回访" in page.text
+    assert "不发起评价：居民明确表示不愿接受回访" in page.text and "no-survey-form" not in page.text
 
 
 async def test_one_invitation_per_resident_per_24_hours(client: httpx.AsyncClient, emu: httpx.AsyncClient,
