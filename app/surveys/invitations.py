@@ -367,8 +367,9 @@ async def record_consent(*, account_key: str, openid: str, template_id: str, sta
 
 
 async def latest_for(*, account_key: str, openid: str) -> SurveyInvitation | None:
-    """The resident's newest invitation that reached (or is on its way to) them and may still be answered."""
-    return await SurveyInvitation.filter(account_key=account_key, openid=openid, status__in=("sent", "queued"),
+    """The resident's newest invitation that reached them and may still be answered (a queued one has not:
+    a digit typed before it arrives is not its rating)."""
+    return await SurveyInvitation.filter(account_key=account_key, openid=openid, status="sent",
                                          expires_at__gt=utcnow()).order_by("-created_at", "-id").first()
 
 
