@@ -120,3 +120,20 @@ async def test_no_default_rating(client: httpx.AsyncClient, emu: httpx.AsyncClie
     with pytest.raises(service.RatingInvalid):
         await service.answer(invitation_id=inv.id, level="", via="web")
     assert not await SurveyResponse.filter(invitation_id=inv.id).exists()
+
+
+async def test_an_invitation_left_pending_by_a_crash_is_finished_once(client: httpx.AsyncClient,
+                                                                      emu: httpx.AsyncClient) -> None:
+    from app.surveys import invitations
+
+    await follower(emu, PLAIN, "o_crash")
+    await sim(client, PLAIN).text("o_crash", "你好")
+    ref = service.ServiceRef(service_key="booking:crash", service_type="appointment", account_key=PLAIN,
+                             openid="o_crash", township_code="YXJD")
+    inv, created = await invitations.create(ref)  # the process died before deciding and sending
+    assert created and inv.status == "pending"
+    assert await service.resume_pending() == 0  # too fresh: another process may still be sending it
+    await SurveyInvitation.filter(id=inv.id).update(created_at=clock.utcnow() - timedelta(minutes=5))
+    assert await asyncio.gather(service.resume_pending(), service.resume_pending()) in ([1, 1], [1, 0], [0, 1])
+    assert (await SurveyInvitation.get(id=inv.id)).status == "sent"
+    assert len(await _invitations(emu, "o_crash")) == 1
