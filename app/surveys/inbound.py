@@ -71,13 +71,15 @@ async def rate(inbound: Inbound) -> Reply | None:
         return None
     try:
         open_followup = await service.open_followup_for(account_key=inbound.account_key, openid=inbound.openid)
-        if open_followup is not None:
+        inv = await service.latest_for(account_key=inbound.account_key, openid=inbound.openid)
+        before = await service.response_of(invitation_id=inv.id) if inv is not None else None
+        newer_invitation = (inv is not None and before is None and inv.sent_at is not None and open_followup is not None
+                            and open_followup.answered_at is not None and inv.sent_at > open_followup.answered_at)
+        if open_followup is not None and not newer_invitation:
             await service.followup(invitation_id=open_followup.invitation_id, level=level)
             return TextReply(f"已记录您的追评：{service.LEVELS[level]}。感谢您的监督！")
-        inv = await service.latest_for(account_key=inbound.account_key, openid=inbound.openid)
         if inv is None:
             return None
-        before = await service.response_of(invitation_id=inv.id)
         if before is not None and not service.in_correction_window(before):
             return None  # an old rating is not changed by a digit typed for something else
         resp, result = await service.answer(invitation_id=inv.id, level=level, via="chat")

@@ -177,6 +177,8 @@ async def open_bad_review(*, response_id: int) -> int | None:
         else "wechat", summary=summary, township_code=inv.township_code, community_code=inv.community_code,
         account_key=inv.account_key, openid=inv.openid, source="bad_review", source_ref=f"survey:{resp.id}")
     await SurveyResponse.filter(id=resp.id, bad_case_id__isnull=True).update(bad_case_id=case.id)
+    if case.status == "closed":  # withdrawn by a correction, then corrected back to a bad review
+        case = await cases_service.reopen(actor=SYSTEM, case_id=case.id, reason="居民在更正时限内再次评价为差评")
     if case.owner_id is None and inv.provider_id is not None:
         lead = await staff_service.supervisor_of(inv.provider_id)
         if lead is not None:
@@ -229,11 +231,13 @@ async def response_of(*, invitation_id: int) -> SurveyResponse | None:
 
 
 async def open_followup_for(*, account_key: str, openid: str) -> SurveyResponse | None:
-    """The resident's put-right bad review that may still take its one 追评 (the newest)."""
+    """The resident's put-right bad review that may still take its one 追评 (the newest, answered within
+    ``survey_valid_days``)."""
     ids = await SurveyInvitation.filter(account_key=account_key, openid=openid).values_list("id", flat=True)
     if not ids:
         return None
-    return await SurveyResponse.filter(invitation_id__in=list(ids), answered_at__isnull=False,
+    since = utcnow() - timedelta(days=get_settings().survey_valid_days)  # the answer invites it for a week
+    return await SurveyResponse.filter(invitation_id__in=list(ids), answered_at__gte=since,
                                        followup_level__isnull=True).order_by("-answered_at").first()
 
 

@@ -101,13 +101,16 @@ async def test_a_mis_tap_is_corrected_within_ten_minutes_then_never(client: http
     resp = await SurveyResponse.get(id=resp.id)
     assert resp.level == 1 and [h["level"] for h in resp.history] == [5]  # the first value kept
     assert (await Case.get(id=resp.bad_case_id)).status == "closed"  # the bad review withdrawn at once
+    reply = (await s.text("o_mistap", "5 非常不满意")).text or ""  # and back again: the same case, reopened
+    assert "已将您的评价更正为：非常不满意" in reply
+    assert (await Case.get(id=resp.bad_case_id)).status in ("accepted", "in_progress")
     await aged(11)
     with pytest.raises(service.RatingLocked):
         await service.answer(invitation_id=resp.invitation_id, level=4)
     reply = (await s.text("o_mistap", "4")).text or ""
     assert "已收到您的评价" not in reply and "更正为" not in reply  # the digit is no longer a rating
     resp = await SurveyResponse.get(id=resp.id)
-    assert resp.level == 1 and len(resp.history) == 1
+    assert resp.level == 5 and [h["level"] for h in resp.history] == [5, 1]
 
 
 async def test_no_default_rating(client: httpx.AsyncClient, emu: httpx.AsyncClient, drain_jobs: Any) -> None:
