@@ -26,7 +26,7 @@ SERVICE_ZH = {"consultation": "法律咨询", "legal_aid": "法律援助", "medi
               "complaint": "投诉", "bad_review": "差评整改", "other": "其他", "appointment": "预约服务"}
 CHANNEL_ZH = {"wechat": "公众号", "miniprogram": "小程序", "walk_in": "窗口", "hotline": "热线", "web": "网络"}
 COLUMNS = ["分组", "邀请送达", "评价数", "参评率", "计入满意度", "满意（前三级）", "满意率", "差评", "差评未整改", "差评超期",
-           "差评已整改", "申诉复核中"]
+           "差评已整改", "申诉复核中", "差评已回访"]
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -53,6 +53,7 @@ class Row:
     bad_overdue: int = 0
     bad_done: int = 0
     appealing: int = 0
+    called_back: int = 0  # bad reviews with a recorded call-back (回访; local rules want 100%)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -66,11 +67,12 @@ class Row:
     def csv(self) -> list[str]:
         return [self.label, str(self.invited), str(self.responded), shown(self.responded, self.invited),
                 str(self.counted), str(self.satisfied), shown(self.satisfied, self.counted), str(self.bad),
-                str(self.bad_open), str(self.bad_overdue), str(self.bad_done), str(self.appealing)]
+                str(self.bad_open), str(self.bad_overdue), str(self.bad_done), str(self.appealing),
+                shown(self.called_back, self.bad)]
 
     def add(self, other: Row) -> None:
         for name in ("invited", "responded", "counted", "satisfied", "bad", "bad_open", "bad_overdue", "bad_done",
-                     "appealing"):
+                     "appealing", "called_back"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -144,6 +146,8 @@ async def compute(*, actor: Actor, by: str = "township", since: datetime | None 
             target.satisfied += 1
         else:
             target.bad += 1
+            if r.callback_at is not None:
+                target.called_back += 1
             if r.answered_at is not None:
                 target.bad_done += 1
             else:

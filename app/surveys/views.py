@@ -117,7 +117,7 @@ async def figures_page(request: Request, actor: Staff, by: str = "township") -> 
     bars = [(f"{r.label}（{r.satisfied}/{r.counted}）", float(r.satisfaction)) for r in rows
             if r.satisfaction is not None]
     return render(request, "surveys/figures.html", {
-        "rows": rows, "total": total, "by": by if by in service.GROUPS else "township", "groups": service.GROUPS,
+        "rows": rows, "total": total, "columns": service.COLUMNS, "by": by if by in service.GROUPS else "township", "groups": service.GROUPS,
         "shown": service.shown, "chart": charts.bar_chart(bars, unit="%", color="#7e57c2"),
         "ring": charts.ring(total.satisfaction, label="满意率"), "generated_at": utcnow()})
 

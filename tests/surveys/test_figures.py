@@ -64,6 +64,7 @@ async def test_figures_by_hand(demo_org: None) -> None:
     assert (ty.invited, ty.responded, ty.counted, ty.satisfied, ty.bad, ty.bad_open, ty.appealing) == (2, 2, 2, 1, 1, 1, 1)
     assert yx.csv()[6] == "66.7%（2/3）" and ty.csv()[6] == "50.0%（1/2）" and yx.csv()[3] == "75.0%（3/4）"
     assert total.csv()[6] == "60.0%（3/5）" and total.csv()[3] == "83.3%（5/6）"
+    assert total.csv()[12] == "0.0%（0/2）"  # no call-back recorded yet for the two bad reviews
     # the district is the sum of its townships, exactly
     [district], _ = await service.compute(actor=SYSTEM, by="district")
     assert district.csv()[1:] == total.csv()[1:]
