@@ -6,7 +6,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('fawu', '0005_cases_front_desk')]
+    dependencies = [('fawu', '0006_catalog')]
 
     initial = False
 
