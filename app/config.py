@@ -66,6 +66,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "analytics": ("analytics_min_residents", "analytics_rollup_hours", "analytics_history_weeks",
                   "analytics_alert_alpha", "analytics_alert_min_residents", "analytics_alert_min_ratio",
                   "analytics_baseline_weeks", "analytics_cluster_min_residents", "analytics_cluster_days"),
+    "surveys": ("survey_valid_days", "survey_correction_minutes", "survey_resident_gap_hours",
+                "survey_template_id", "survey_link_days"),
 }
 
 
@@ -182,6 +184,14 @@ class Settings(BaseModel):
     # a cluster: at least this many residents naming the same employer, site or building within the days
     analytics_cluster_min_residents: int = Field(3, ge=2)
     analytics_cluster_days: int = Field(30, ge=1, le=120)
+    # surveys (好差评): how long an invitation may be answered; the mis-tap correction window; at most
+    # one invitation per resident in this many hours; the subscription-message template of the
+    # invitation (service accounts, residents who allowed it); how long a survey link stays valid
+    survey_valid_days: int = Field(7, ge=1, le=90)
+    survey_correction_minutes: int = Field(10, ge=0, le=60)
+    survey_resident_gap_hours: int = Field(24, ge=0, le=24 * 30)
+    survey_template_id: str = "fawu-survey-invite"
+    survey_link_days: int = Field(7, ge=1, le=90)
 
     @model_validator(mode="before")
     @classmethod

@@ -28,6 +28,7 @@ MODEL_MODULES: list[str] = [
     "app.consult.models",
     "app.cases.models",
     "app.push.models",
+    "app.surveys.models",
     "app.console.kit.models",
     "app.catalog.models",
     "app.analytics.models",

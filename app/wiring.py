@@ -25,6 +25,7 @@ ROUTER_MODULES: list[str] = [
     "app.cases.routes",
     "app.cases.views",
     "app.push.views",
+    "app.surveys.views",
     "app.console.views",
     "app.console.dashboard_views",
     "app.console.staff_views",
@@ -42,6 +43,7 @@ INBOUND_MODULES: list[str] = [
     "app.wechat.quotas",  # matches MASSSENDJOBFINISH to its mass send
     "app.boards.inbound",
     "app.cases.inbound",
+    "app.surveys.inbound",  # ratings ("1"…"5"), 追评, 不再评价, "解决了": ahead of the consultation
     "app.push.inbound",  # MASSSENDJOBFINISH counts onto the push send
     "app.catalog.inbound",  # "查案例 欠薪": typical cases of the library
     "app.consult.inbound",
@@ -57,6 +59,7 @@ JOB_MODULES: list[str] = [
     "app.console.tasks",
     "app.push.tasks",
     "app.analytics.tasks",
+    "app.surveys.tasks",
 ]
 
 # Who does what when a domain publishes an event (app.core.events): (event, "module:function"), run
@@ -86,6 +89,9 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("catalog.references_requested", "app.cases.subscribers:service_references"),
     # the consultation's full answer asks for links to add to the next step (catalogue guide)
     ("consult.next_step_links_requested", "app.catalog.subscribers:service_guide"),
+    # a booking's appointment was served (checked in): its satisfaction invitation (one per booking)
+    ("booking.checked_in", "app.surveys.subscribers:invite_after_check_in"),
+    ("residents.erased", "app.surveys.subscribers:erase_resident"),
 ]
 
 # Modules exposing ``register(cli: click.Group) -> None`` for the ``fawu`` command.
@@ -104,6 +110,7 @@ COMMAND_MODULES: list[str] = [
     "app.push.commands",
     "app.catalog.commands",
     "app.analytics.commands",
+    "app.surveys.commands",
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app.cases import notices, states
@@ -170,8 +171,23 @@ async def offer_survey(*, case: Case, conn: Any = None) -> str:
         status = "enqueued"
     else:
         status = "pending"
-    await Case.filter(id=case.id).using_db(conn).update(survey_status=status)
+    # never over the survey domain's own outcome (sent, queued, skipped, answered) when the hook runs again
+    await Case.filter(Q(survey_status__isnull=True) | Q(survey_status__in=("pending", "enqueued")),
+                      id=case.id).using_db(conn).update(survey_status=status)
     return status
+
+
+async def record_survey(*, case_id: int, status: str, reason: str = "", detail: dict[str, Any] | None = None) -> bool:
+    """For the survey domain: how the case's survey invitation ended (sent, queued, skipped, answered),
+    shown on the case with its reason (``survey_status`` and a history row). False if no such case."""
+    async with in_transaction() as conn:
+        case = await Case.filter(id=case_id).using_db(conn).first()
+        if case is None:
+            return False
+        await Case.filter(id=case_id).using_db(conn).update(survey_status=status[:12])
+        await _event(case, "survey", None, conn=conn, reason=reason[:200], actor_name="系统",
+                     detail={"status": status, **(detail or {})})
+    return True
 
 
 async def mark_rated(*, case_id: int, rating: str) -> Case:

@@ -335,6 +335,7 @@ from app.cases.feedback import (  # noqa: E402,F401  re-exported for callers
     mark_rated,
     offer_survey,
     record_first_response,
+    record_survey,
     refresh_deliveries,
     reply,
     send_staff_message,

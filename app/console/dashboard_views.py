@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from markupsafe import Markup, escape
 
 from app.boards import service as boards_service
 from app.cases import service as cases_service
@@ -21,6 +22,7 @@ from app.consult import service as consult_service
 from app.core.actor import Actor
 from app.core.clock import to_local, utcnow
 from app.staff import service as staff_service
+from app.surveys import service as surveys_service
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Actor, Depends(require_staff)]
@@ -55,7 +57,7 @@ async def dashboard(request: Request, actor: Staff) -> Response:
     by_township = [(units.get(k, "未定地区") if k else "未定地区", float(v))
                    for k, v in sorted(figures.get("by_township", {}).items())]
     rate, answered = figures["on_time_rate"], figures["answered"]
-    satisfaction = [(k, float(v)) for k, v in sorted(figures["by_rating"].items(), key=lambda kv: -kv[1])]
+    tile = await surveys_service.tile(actor=actor)  # 好差评: the rate always with its denominator
     busiest = await _busiest_boards(actor)
     hot = await _hot_topics(actor)
     return render(request, "console/dashboard.html", {
@@ -66,7 +68,10 @@ async def dashboard(request: Request, actor: Staff) -> Response:
             "township": charts.bar_chart(by_township, unit="件", color="#1476d2"),
             "type": charts.bar_chart(by_type, unit="件"),
             "boards": charts.bar_chart(busiest, unit="次", color="#2fa36b"),
-            "satisfaction": charts.bar_chart(satisfaction, unit="件", color="#7e57c2"),
+            "satisfaction": charts.ring(tile["rate"], label="满意率") + Markup(
+                f'<p class="muted" id="satisfaction-denominator">满意率 {escape(tile["shown"])} · 参评率 '
+                f'{escape(tile["response"])} · 差评未整改 {tile["bad_open"]}（超期 {tile["bad_overdue"]}）'
+                ' · <a href="/console/surveys">详情</a></p>') + charts.bar_chart(tile["bars"], unit="%", color="#7e57c2"),
             "hot": charts.bar_chart(hot, unit="次", color="#f5a623"),
             "rate": charts.ring(rate, label="按时办结率"),
         },

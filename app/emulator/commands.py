@@ -45,4 +45,9 @@ def seed_demo_templates(state: EmulatorState, settings: Settings) -> list[tuple[
         if acc is not None and template_id:
             acc.templates.add(template_id)
             added.append((account_key, template_id))
+    # the satisfaction survey's subscription message, on the service accounts that may send it
+    for acc in state.accounts.values():
+        if acc.account.kind == "service" and settings.survey_template_id:
+            acc.sub_templates.add(settings.survey_template_id)
+            added.append((acc.account.key, settings.survey_template_id))
     return added

@@ -70,13 +70,13 @@ async def test_legal_aid_lifecycle_with_calendar_days_over_national_day_2025(tea
     assert await drain_jobs() >= 1
     case = await Case.get(id=case.id)
     assert case.result_delivery == "queued"  # no open customer-service window: delivered at next interaction
-    assert case.survey_status == "pending"  # no survey handler yet: the invitation waits
+    assert case.survey_status == "queued"  # the survey invitation (app.surveys) waits for the next interaction too
     case = await service.archive(actor=team.clerk, case_id=case.id)
     assert case.status == "archived"
     actions = [(e.action, e.from_status, e.to_status) for e in await history(case.id)]
     assert actions == [
         ("open", None, "accepted"), ("take", "accepted", "assigned"), ("start", "assigned", "in_progress"),
-        ("give_result", "in_progress", "result_given"), ("result_delivery", None, None),
+        ("give_result", "in_progress", "result_given"), ("result_delivery", None, None), ("survey", None, None),
         ("archive", "result_given", "archived"),
     ]
     events = await history(case.id)

@@ -80,8 +80,14 @@ async def world(app: Any) -> dict[str, Any]:
                                         observed=9, expected=1.5, baseline=10, p_value=1e-6, rule="测试",
                                         evidence=[{"text": "石桥镇宅基地边界纠纷"}], created_at=utcnow(),
                                         updated_at=utcnow())
+    from app.surveys import service as surveys_service
+
+    inv = await surveys_service.invite(surveys_service.ServiceRef(
+        service_key="booking:sqz1", service_type="appointment", township_code="SQZ", community_code="SQSQ",
+        provider="石桥经办"))
+    review, _ = await surveys_service.answer(invitation_id=inv.id, level=5, via="board")  # a Shiqiao bad review
     return {
-        "study_id": study.id, "record_id": 1,
+        "response_id": review.id, "study_id": study.id, "record_id": 1,
         "article_id": article.id, "send_id": send.id,
         "case_id": case.id, "resident_id": resident.id, "transfer_id": tr.id, "board_code": "SQSQ01",
         "code": "SQSQ01", "unit_code": "SQZ", "township_code": "SQZ", "community_code": "SQSQ",

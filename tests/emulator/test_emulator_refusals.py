@@ -243,5 +243,7 @@ async def test_the_demo_emulator_is_seeded_with_the_case_alert_template(wx, emul
     body = {"touser": f.openid, "template_id": settings.case_alert_template_id,
             "data": {"thing1": {"value": "紧急事项"}}}
     assert await _code(wx, "/cgi-bin/message/template/send", p, body) == 40037  # not added: refused, as live
-    assert seed_demo_templates(emulator, settings) == [(settings.case_alert_account, settings.case_alert_template_id)]
+    seeded = seed_demo_templates(emulator, settings)
+    assert seeded[0] == (settings.case_alert_account, settings.case_alert_template_id)
+    assert (settings.case_alert_account, settings.survey_template_id) in seeded  # the survey's subscription message
     assert await _code(wx, "/cgi-bin/message/template/send", p, body) == 0

@@ -22,6 +22,7 @@ EVENT_ZH = {
     "archive": "归档", "recategorize": "更正分类", "mark_urgent": "标记紧急", "handover_again": "居民再次请求人工",
     "remind": "期限提醒", "escalate": "超期督办", "delivered": "消息已送达", "delivery_failed": "消息未能送达",
     "bind_wechat": "居民绑定微信", "resident_erased": "居民个人信息已删除",
+    "survey": "满意度评价",
 }
 NOTICES = {
     "take": "已接办，您是该案件的负责人。", "assign": "已分派。", "transfer": "已发起转办，等待对方接收。",

@@ -20,6 +20,7 @@ NAV: list[tuple[str, str]] = [
     ("/console/boards", "公示牌分析"),
     ("/console/push", "普法推送"),
     ("/console/analytics", "统计分析"),
+    ("/console/surveys", "满意度评价"),
     ("/console/export", "数据导出"),
     ("/console/catalog", "案例与名录"),
 ]

@@ -1,0 +1,1 @@
+"""Satisfaction surveys (好差评)."""

@@ -1,0 +1,66 @@
+"""Satisfaction surveys (好差评): the domain's public face. Other domains, the console and the CLI call
+``surveys_service.*`` only; the rules live in invitations (once, restraint, delivery), responses (one
+rating, the correction window, 追评, the bad review's case), rectification (putting it right, 申诉复核)
+and figures (满意率 with its denominator)."""
+
+from __future__ import annotations
+
+from app.surveys.definitions import (  # noqa: F401  re-exported
+    BAD,
+    LEVELS,
+    SATISFIED,
+    Survey,
+    SurveyFileInvalid,
+    SurveyVersionChanged,
+    check_files,
+    current,
+    used,
+)
+from app.surveys.figures import COLUMNS, GROUPS, Row, compute, csv_rows, shown, tile  # noqa: F401  re-exported
+from app.surveys.invitations import (  # noqa: F401  re-exported
+    STATE_RATE,
+    InvitationNotFound,
+    ServiceRef,
+    TokenRefused,
+    by_receipt_code,
+    delivered,
+    for_case,
+    invitation_for_token,
+    invite,
+    invite_case,
+    invite_in_reply,
+    latest_for,
+    make_token,
+    record_consent,
+    resume_pending,
+    set_opt_out,
+    skip_case,
+)
+from app.surveys.rectification import (  # noqa: F401  re-exported
+    APPEAL_ZH,
+    FINDINGS,
+    Review,
+    ReviewForbidden,
+    ReviewNotFound,
+    answer_resident,
+    decide_appeal,
+    list_bad,
+    record_callback,
+    rectify,
+    request_appeal,
+    verify,
+)
+from app.surveys.rectification import get as get_review  # noqa: F401  re-exported
+from app.surveys.responses import (  # noqa: F401  re-exported
+    RatingClosed,
+    RatingInvalid,
+    RatingLocked,
+    add_comment,
+    answer,
+    followup,
+    followup_open,
+    in_correction_window,
+    open_bad_review,
+    open_followup_for,
+    response_of,
+)

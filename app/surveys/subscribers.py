@@ -1,0 +1,32 @@
+"""What the survey domain does when another domain's event happens (subscriptions listed in app/wiring.py).
+
+- ``booking.checked_in``: the appointment was served; its invitation is enqueued (one per booking),
+  inside the publisher's transaction. Payload: ``booking_id`` and the resident and service's plain values.
+- ``residents.erased``: the resident's WeChat identity and free-text answers leave the survey rows
+  (ratings stay, anonymous, in the figures).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.jobs import service as jobs
+from app.surveys import privacy
+
+
+async def invite_after_check_in(*, booking_id: int, resident_id: int | None = None, account_key: str | None = None,
+                                openid: str | None = None, township_code: str | None = None,
+                                community_code: str | None = None, service: str = "appointment",
+                                provider: str = "", provider_id: int | None = None, channel: str = "wechat",
+                                **_: Any) -> dict[str, Any]:
+    payload = {"service_key": f"booking:{booking_id}", "service_type": "appointment", "service": service,
+               "resident_id": resident_id, "account_key": account_key, "openid": openid,
+               "township_code": township_code, "community_code": community_code, "provider": provider,
+               "provider_id": provider_id, "channel": channel}
+    job = await jobs.enqueue("surveys.invite_service", payload, dedupe_key=f"surveys.invite:booking:{booking_id}")
+    return {"survey_job": job.id if job is not None else None}
+
+
+async def erase_resident(*, resident_id: int, accounts: list[list[str]] | None = None, **_: Any) -> dict[str, int]:
+    return {"survey_rows": await privacy.erase(resident_id=resident_id,
+                                               accounts=[(a, o) for a, o in accounts or []])}
