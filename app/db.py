@@ -28,6 +28,7 @@ MODEL_MODULES: list[str] = [
     "app.consult.models",
     "app.cases.models",
     "app.push.models",
+    "app.booking.models",
     "app.console.kit.models",
     "app.catalog.models",
 ]

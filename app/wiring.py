@@ -32,6 +32,8 @@ ROUTER_MODULES: list[str] = [
     "app.catalog.views",
     "app.catalog.console_views",
     "app.catalog.routes",
+    "app.booking.routes",
+    "app.booking.views",
 ]
 
 # Modules that register handlers on app.wechat.router.router when imported (order = priority of
@@ -43,6 +45,7 @@ INBOUND_MODULES: list[str] = [
     "app.cases.inbound",
     "app.push.inbound",  # MASSSENDJOBFINISH counts onto the push send
     "app.catalog.inbound",  # "查案例 欠薪": typical cases of the library
+    "app.booking.inbound",  # before consult: "预约" and the booking dialogue
     "app.consult.inbound",
 ]
 
@@ -55,6 +58,7 @@ JOB_MODULES: list[str] = [
     "app.cases.tasks",
     "app.console.tasks",
     "app.push.tasks",
+    "app.booking.tasks",
 ]
 
 # Who does what when a domain publishes an event (app.core.events): (event, "module:function"), run
@@ -84,6 +88,8 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("catalog.references_requested", "app.cases.subscribers:service_references"),
     # the consultation's full answer asks for links to add to the next step (catalogue guide)
     ("consult.next_step_links_requested", "app.catalog.subscribers:service_guide"),
+    # a resident checked in at the desk (surveys and cases may subscribe); bookings per board for the scan analytics
+    ("boards.followups_requested", "app.booking.subscribers:count_followups"),
 ]
 
 # Modules exposing ``register(cli: click.Group) -> None`` for the ``fawu`` command.
@@ -101,6 +107,7 @@ COMMAND_MODULES: list[str] = [
     "app.console.commands",
     "app.push.commands",
     "app.catalog.commands",
+    "app.booking.commands",
 ]
 
 
@@ -109,6 +116,7 @@ COMMAND_MODULES: list[str] = [
 STARTUP: list[str] = [
     "app.cases.tasks:on_startup",  # the working-day calendar, warnings on gaps, stale deadlines
     "app.consult.tasks:on_startup",  # jieba, the KB engine and the safety gate, built (in a thread) before serving
+    "app.booking.tasks:on_startup",  # the services (and the demo's weekly plans) from content/booking
 ]
 
 
