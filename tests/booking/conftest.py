@@ -13,7 +13,7 @@ from app.core import clock
 from app.core.clock import LOCAL_TZ
 from tests.factories import make_booking_plan
 
-NOW = datetime(2026, 12, 7, 8, 0, tzinfo=LOCAL_TZ)
+NOW = datetime(2026, 12, 7, 8, 0, tzinfo=LOCAL_TZ).astimezone(UTC)
 POINT, SERVICE = "SP-TYZ", "notary"
 SLOT = "2026-12-08T09:00"  # Tuesday
 SLOT_AT = datetime(2026, 12, 8, 9, 0, tzinfo=LOCAL_TZ).astimezone(UTC)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -177,7 +177,7 @@ async def book(*, point_code: str, service_code: str, starts_at: datetime, name:
                now: datetime | None = None) -> Confirmation:
     """Book one place. Idempotent on ``request_key`` (and per person and slot): a repeated submission
     answers the first one's booking. SlotFull (with the next free slots) when no place is left."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     name = clean_name(name)
     phone = pii.normalize_phone(phone)
     description = " ".join((description or "").split())[:300]
@@ -289,7 +289,7 @@ async def cancel(*, booking_id: int, by_staff: str | None = None, reason: str = 
     # function-level: waitlist imports this module (a cycle)
     from app.booking.service import waitlist
 
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     b = await get(booking_id)
     if b.status not in HOLDING:
         raise NotChangeable()
@@ -325,7 +325,7 @@ async def move(*, booking_id: int, starts_at: datetime, by_staff: str | None = N
     # function-level: waitlist imports this module (a cycle)
     from app.booking.service import waitlist
 
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     b = await get(booking_id)
     if b.status not in HOLDING:
         raise NotChangeable()
@@ -377,7 +377,7 @@ async def move(*, booking_id: int, starts_at: datetime, by_staff: str | None = N
 
 async def check_in(*, code: str, scope: Any, staff_name: str, now: datetime | None = None) -> Booking:
     """Check in by the code the resident reads out; publishes ``booking.checked_in`` (surveys, cases)."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     b = await Booking.filter(code=(code or "").strip().upper()).first()
     if b is None or not scope.allows(b.unit_code):
         raise BookingNotFound("没有找到该预约码（或不属于您的服务点）。")
@@ -400,7 +400,7 @@ async def check_in(*, code: str, scope: Any, staff_name: str, now: datetime | No
 
 async def mark_no_shows(*, now: datetime | None = None, grace_minutes: int = 30) -> int:
     """Bookings still "booked" after their end plus a grace period become "no_show" (place kept counted)."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     rows = await Booking.filter(status="booked", ends_at__lt=now - timedelta(minutes=grace_minutes)).values_list(
         "id", flat=True)
     n = 0

@@ -311,7 +311,7 @@ async def free_slots(*, point_code: str, service_code: str, now: datetime | None
                      days: list[date] | None = None, only_free: bool = True, limit: int | None = None,
                      after: datetime | None = None) -> list[FreeSlot]:
     """The slots the list offers (the same function the write path checks with), with places left."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     svc = await get_service(service_code)
     sch = await schedule(point_code=point_code, service_code=service_code)
     offered = slots.listing(now=now, point=point_code, service=service_code, sessions=sch.sessions,

@@ -5,7 +5,7 @@ quiet hours (a job due inside them waits until they end)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
@@ -28,7 +28,7 @@ def reminder_text(*, kind: str, service_name: str, point_name: str, address: str
 
 async def remind(*, booking_id: int, kind: str, starts_at: str, now: datetime | None = None) -> str:
     """Send one reminder; answers what happened: sent, skipped (why) or deferred (quiet hours)."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     b = await Booking.filter(id=booking_id).first()
     if b is None or b.status != "booked":
         return "skipped:status"

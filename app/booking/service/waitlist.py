@@ -4,7 +4,7 @@ counted in the slot's ``taken``); unclaimed holds expire (checked every 20 s) an
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -24,7 +24,7 @@ async def join(*, point_code: str, service_code: str, starts_at: datetime, name:
                resident_id: int | None = None, board_code: str | None = None,
                now: datetime | None = None) -> BookingWait:
     """Join the waiting list of an offered slot (once per person and slot)."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     name = clean_name(name)
     phone = pii.normalize_phone(phone)
     slot = await catalog.check_offered(point_code=point_code, service_code=service_code, starts_at=starts_at, now=now)
@@ -81,7 +81,7 @@ async def offer_next(*, slot_id: int, now: datetime) -> int | None:
 async def claim(*, wait_id: int | None = None, phone: str | None = None, openid: str | None = None,
                 now: datetime | None = None) -> Confirmation:
     """Turn a held offer into a booking (no new place is taken: the hold already counts)."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     qs = BookingWait.filter(status="offered", hold_until__gt=now)
     if wait_id is not None:
         qs = qs.filter(id=wait_id)
@@ -129,7 +129,7 @@ async def claim(*, wait_id: int | None = None, phone: str | None = None, openid:
 
 async def leave(*, wait_id: int, now: datetime | None = None) -> None:
     """Leave the list; a held place goes to the next one."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     async with in_transaction():
         w = await BookingWait.get(id=wait_id)
         if await BookingWait.filter(id=wait_id, status="waiting").update(status="left", wait_key=None):
@@ -141,7 +141,7 @@ async def leave(*, wait_id: int, now: datetime | None = None) -> None:
 
 async def expire_holds(*, now: datetime | None = None) -> int:
     """Offers past their hold: the place is freed and offered to the next waiting resident."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     n = 0
     for w in await BookingWait.filter(status="offered", hold_until__lte=now).order_by("hold_until"):
         async def attempt(w: BookingWait = w) -> bool:
