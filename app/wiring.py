@@ -34,6 +34,7 @@ ROUTER_MODULES: list[str] = [
     "app.catalog.routes",
     "app.booking.routes",
     "app.booking.views",
+    "app.booking.console_views",
 ]
 
 # Modules that register handlers on app.wechat.router.router when imported (order = priority of

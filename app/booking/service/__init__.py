@@ -45,6 +45,17 @@ from app.booking.service.catalog import (
     slot_label,
     update_service,
 )
+from app.booking.service.desk import (
+    DayRow,
+    booking_in_scope,
+    day_rows,
+    feed,
+    mark_no_show,
+    point_in_scope,
+    points_in_scope,
+    stats,
+    week,
+)
 from app.booking.service.errors import (
     BadPlan,
     BookingNotFound,
@@ -62,6 +73,8 @@ from app.booking.service.reminders import remind
 from app.booking.service.waitlist import claim, expire_holds, join, leave, offer_next, position
 
 __all__ = [
+    "DayRow", "booking_in_scope", "day_rows", "feed", "mark_no_show", "point_in_scope", "points_in_scope", "stats",
+    "week",
     "CHANNEL_ZH", "POINT_KIND_ZH", "STATUS_ZH", "WEEKDAY_ZH", "BadPlan", "BookingNotFound", "Confirmation",
     "FreeSlot", "NotChangeable", "NotYours", "OfferGone", "PointInfo", "SlotFull", "SlotNotOffered", "TooLate",
     "TooManyBookings", "UnknownPoint", "UnknownService", "add_day_change", "add_plan", "book", "cancel",

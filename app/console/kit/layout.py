@@ -19,6 +19,7 @@ NAV: list[tuple[str, str]] = [
     ("/console/dashboard", "数据看板"),
     ("/console/boards", "公示牌分析"),
     ("/console/push", "普法推送"),
+    ("/console/booking", "预约办事"),
     ("/console/export", "数据导出"),
     ("/console/catalog", "案例与名录"),
 ]
