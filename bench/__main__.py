@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench.callback", "bench.consult", "bench.posters", "bench.wechat_tokens", "bench.push"]
+BENCHES = ["bench.callback", "bench.consult", "bench.posters", "bench.wechat_tokens", "bench.push", "bench.booking"]
 
 
 def main() -> int:

@@ -153,15 +153,22 @@ async def _count_future(phone_hash: str, now: datetime) -> int:
     return await Booking.filter(phone_hash=phone_hash, status__in=HOLDING, starts_at__gt=now).count()
 
 
-async def _next_free(point_code: str, service_code: str, after: datetime, now: datetime) -> list[dict[str, Any]]:
-    free = await catalog.free_slots(point_code=point_code, service_code=service_code, now=now, after=after, limit=3)
+async def _next_free(point_code: str, service_code: str, after: datetime, now: datetime,
+                     svc: Any = None, sch: Any = None) -> list[dict[str, Any]]:
+    svc = svc or await catalog.get_service(service_code)
+    sch = sch or await catalog.schedule(point_code=point_code, service_code=service_code)
+    free = await catalog.free_slots(point_code=point_code, service_code=service_code, now=now, after=after, limit=3,
+                                    svc=svc, sch=sch)
     if not free:
-        free = await catalog.free_slots(point_code=point_code, service_code=service_code, now=now, limit=3)
+        free = await catalog.free_slots(point_code=point_code, service_code=service_code, now=now, limit=3,
+                                        svc=svc, sch=sch)
     return [{"slot": s.key, "label": s.label, "left": s.left} for s in free]
 
 
-async def full_error(point_code: str, service_code: str, starts_at: datetime, now: datetime) -> SlotFull:
-    nxt = await _next_free(point_code, service_code, starts_at, now)
+async def full_error(point_code: str, service_code: str, starts_at: datetime, now: datetime,
+                     svc: Any = None, sch: Any = None) -> SlotFull:
+    """"已约满" with the next free slots (the next ones after it, else the first ones listed)."""
+    nxt = await _next_free(point_code, service_code, starts_at, now, svc, sch)
     if nxt:
         options = "；".join(n["label"] for n in nxt)
         msg = f"已约满：{catalog.slot_label(starts_at)} 的名额已被约完。最近可约：{options}。"
@@ -188,11 +195,20 @@ async def book(*, point_code: str, service_code: str, starts_at: datetime, name:
             return await confirmation(earlier, created=False)
     svc = await catalog.get_service(service_code)
     point = await catalog.point(point_code)
-    slot = await catalog.check_offered(point_code=point.code, service_code=svc.code, starts_at=starts_at, now=now)
+    sch = await catalog.schedule(point_code=point.code, service_code=svc.code)
+    slot = await catalog.check_offered(point_code=point.code, service_code=svc.code, starts_at=starts_at, now=now,
+                                       svc=svc, sch=sch)
     if slot is None:
         raise SlotNotOffered()
     ticked = [c for c in (checklist or []) if c in svc.checklist]
     row = await store.slot_row(point_code=point.code, service_code=svc.code, starts_at=slot.starts_at)
+    same = await Booking.filter(active_key=f"{row.id}:{phone_hash}").first()
+    if same is not None:
+        return await confirmation(same, created=False)
+    if row.taken >= slot.capacity:
+        # already full when read: answer at once, without a transaction (only a shortcut: a place is
+        # ever taken only by the conditional UPDATE below)
+        raise await full_error(point.code, svc.code, slot.starts_at, now, svc, sch)
     await store.person_row(phone_hash)
     cap = get_settings().booking_max_per_resident
 
@@ -221,7 +237,7 @@ async def book(*, point_code: str, service_code: str, starts_at: datetime, name:
     try:
         b, created = await store.retrying(attempt)
     except SlotFull:
-        raise await full_error(point.code, svc.code, slot.starts_at, now) from None
+        raise await full_error(point.code, svc.code, slot.starts_at, now, svc, sch) from None
     except IntegrityError:
         # an identical submission committed first (request_key or person+slot): answer its booking
         again = None

@@ -309,11 +309,13 @@ def parse_slot_key(value: str) -> datetime:
 
 async def free_slots(*, point_code: str, service_code: str, now: datetime | None = None,
                      days: list[date] | None = None, only_free: bool = True, limit: int | None = None,
-                     after: datetime | None = None) -> list[FreeSlot]:
-    """The slots the list offers (the same function the write path checks with), with places left."""
+                     after: datetime | None = None, svc: BookingService | None = None,
+                     sch: Schedule | None = None) -> list[FreeSlot]:
+    """The slots the list offers (the same function the write path checks with), with places left.
+    ``svc`` and ``sch``: the service and schedule when the caller has just read them."""
     now = (now or utcnow()).astimezone(UTC)
-    svc = await get_service(service_code)
-    sch = await schedule(point_code=point_code, service_code=service_code)
+    svc = svc or await get_service(service_code)
+    sch = sch or await schedule(point_code=point_code, service_code=service_code)
     offered = slots.listing(now=now, point=point_code, service=service_code, sessions=sch.sessions,
                             closures=sch.closures, extras=sch.extras, rules=rules_for(svc), judge=judge, days=days)
     if after is not None:
@@ -335,11 +337,12 @@ async def free_slots(*, point_code: str, service_code: str, now: datetime | None
 
 
 async def check_offered(*, point_code: str, service_code: str, starts_at: datetime,
-                        now: datetime | None = None) -> slots.Slot | None:
+                        now: datetime | None = None, svc: BookingService | None = None,
+                        sch: Schedule | None = None) -> slots.Slot | None:
     """The write path's check: the slot if the list offers it at ``now`` (min notice, days ahead,
     calendar, plan, closures), else None."""
-    svc = await get_service(service_code)
-    sch = await schedule(point_code=point_code, service_code=service_code)
+    svc = svc or await get_service(service_code)
+    sch = sch or await schedule(point_code=point_code, service_code=service_code)
     return slots.offered(now=now or utcnow(), point=point_code, service=service_code, starts_at=starts_at,
                          sessions=sch.sessions, closures=sch.closures, extras=sch.extras, rules=rules_for(svc),
                          judge=judge)
