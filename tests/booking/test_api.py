@@ -114,3 +114,36 @@ async def test_concurrent_requests_on_one_slot_never_overbook(api: httpx.AsyncCl
 
     assert await Booking.filter(status="booked", starts_at=SLOT_AT).count() == 3
     assert (await BookingSlot.get(starts_at=SLOT_AT)).taken == 3
+
+
+async def test_every_write_path_fired_together_ends_at_capacity(api: httpx.AsyncClient) -> None:
+    """B1: API bookings, desk bookings, reschedules into the slot and a cancellation whose place goes to
+    the waiting list, all at once: the slot ends with exactly 3 places held."""
+    from app.booking import service
+    from app.booking.models import Booking, BookingSlot, BookingWait
+
+    held = [(await api.post("/api/booking/bookings", json=form(i))).json()["booking"]["code"] for i in range(3)]
+    for i in range(2):
+        await service.join(point_code=POINT, service_code=SERVICE, starts_at=SLOT_AT, name=f"候补{i}",
+                           phone=f"1310000000{i}")
+    movers = []
+    for i in range(5):
+        r = await api.post("/api/booking/bookings", json=form(20 + i, slot=f"2026-12-09T{9 + i // 3:02d}:00"))
+        movers.append(await service.find(code=r.json()["booking"]["code"], phone=f"139{20 + i:08d}"))
+    first = await service.find(code=held[0], phone="13900000000")
+
+    async def desk(i: int) -> Any:
+        return await service.book(point_code=POINT, service_code=SERVICE, starts_at=SLOT_AT, name=f"窗口{i}",
+                                  phone=f"1320000{i:04d}", channel="console")
+
+    calls = ([api.post("/api/booking/bookings", json=form(40 + i)) for i in range(20)]
+             + [desk(i) for i in range(5)]
+             + [service.move(booking_id=m.id, starts_at=SLOT_AT) for m in movers]
+             + [service.cancel(booking_id=first.id)])
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    unexpected = [r for r in results if isinstance(r, Exception) and not isinstance(r, service.SlotFull)]
+    assert unexpected == []
+    slot = await BookingSlot.get(starts_at=SLOT_AT)
+    booked = await Booking.filter(slot_id=slot.id, status="booked").count()
+    offered = await BookingWait.filter(slot_id=slot.id, status="offered").count()
+    assert slot.taken == booked + offered == 3, (slot.taken, booked, offered)
