@@ -19,6 +19,16 @@ SLOT = "2026-12-08T09:00"  # Tuesday
 SLOT_AT = datetime(2026, 12, 8, 9, 0, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """Each test has its own database: forget the services and points another test's database had."""
+    from app.booking.service import catalog
+
+    catalog.forget_cached()
+    yield
+    catalog.forget_cached()
+
+
 @pytest.fixture
 def frozen() -> Iterator[datetime]:
     clock.freeze(NOW)

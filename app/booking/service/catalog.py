@@ -3,6 +3,7 @@ weekly plans per provider and point, one-off closures and extra sessions, and th
 
 from __future__ import annotations
 
+import time
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -51,11 +52,26 @@ def _point_info(p: Any) -> PointInfo:
                      phone=p.phone, latitude=p.latitude, longitude=p.longitude)
 
 
+CACHE_SECONDS = 5.0  # services and points change rarely (console, org import): read at most this often
+_points: dict[str, tuple[float, PointInfo | None]] = {}
+_services: dict[str, tuple[float, BookingService | None]] = {}
+
+
+def forget_cached() -> None:
+    _points.clear()
+    _services.clear()
+
+
 async def point(code: str) -> PointInfo:
+    hit = _points.get(code)
+    if hit is not None and hit[1] is not None and time.monotonic() - hit[0] <= CACHE_SECONDS:
+        return hit[1]
     p = await org.service_point(code)
     if p is None:
         raise UnknownPoint()
-    return _point_info(p)
+    info = _point_info(p)
+    _points[code] = (time.monotonic(), info)
+    return info
 
 
 async def points_near(*, community_code: str | None = None) -> list[PointInfo]:
@@ -98,6 +114,7 @@ async def import_services(path: Path) -> int:
             updated = await BookingService.filter(code=code).update(**fields, sort=i)
             if not updated:
                 await BookingService.create(code=code, sort=i, **fields)
+    forget_cached()
     return len(rows)
 
 
@@ -134,9 +151,13 @@ async def services(*, active_only: bool = True) -> list[BookingService]:
 
 
 async def get_service(code: str) -> BookingService:
+    hit = _services.get(code)
+    if hit is not None and hit[1] is not None and time.monotonic() - hit[0] <= CACHE_SECONDS:
+        return hit[1]
     svc = await BookingService.filter(code=code, active=True).first()
     if svc is None:
         raise UnknownService()
+    _services[code] = (time.monotonic(), svc)
     return svc
 
 
@@ -146,6 +167,7 @@ async def update_service(*, code: str, values: dict[str, Any]) -> BookingService
         raise UnknownService()
     fields = _check_service(code, {"name": svc.name, **values})
     await BookingService.filter(id=svc.id).update(**fields)
+    forget_cached()
     await svc.refresh_from_db()
     return svc
 
