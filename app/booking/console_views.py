@@ -98,6 +98,7 @@ async def check_in(actor: Staff, point: Short = "", code: Short = "") -> Respons
 
 @router.post("/console/booking/{booking_id}/noshow")
 async def no_show(actor: Staff, booking_id: int, point: Short = "", day: Short = "") -> Response:
+    await service.booking_in_scope(actor.scope, booking_id)  # another unit's booking: 404
     try:
         await service.mark_no_show(scope=actor.scope, booking_id=booking_id)
     except FawuError as exc:
@@ -107,8 +108,8 @@ async def no_show(actor: Staff, booking_id: int, point: Short = "", day: Short =
 
 @router.post("/console/booking/{booking_id}/cancel")
 async def cancel(actor: Staff, booking_id: int, reason: Short = "", point: Short = "", day: Short = "") -> Response:
+    b = await service.booking_in_scope(actor.scope, booking_id)  # another unit's booking: 404
     try:
-        b = await service.booking_in_scope(actor.scope, booking_id)
         await service.cancel(booking_id=b.id, by_staff=actor.name, reason=reason)
     except FawuError as exc:
         return _back("/console/booking", point=point, day=day, error=exc.message_zh)
@@ -165,10 +166,7 @@ async def add_plan(actor: Staff, point: Short = "", svc: Short = "", weekdays: l
 
 @router.post("/console/booking/schedule/plan/{plan_id}/remove")
 async def remove_plan(actor: Staff, plan_id: int, point: Short = "") -> Response:
-    try:
-        await service.remove_plan(scope=actor.scope, plan_id=plan_id)
-    except FawuError as exc:
-        return _back("/console/booking/schedule", point=point, error=exc.message_zh)
+    await service.remove_plan(scope=actor.scope, plan_id=plan_id)  # unknown or another unit's: 404
     return _back("/console/booking/schedule", point=point,
                  notice="排班已停用（已约的预约保留，如需取消请在当日名单中逐个取消并说明原因）。")
 
@@ -188,8 +186,5 @@ async def add_change(actor: Staff, point: Short = "", kind: Short = "", day: Sho
 
 @router.post("/console/booking/schedule/change/{change_id}/remove")
 async def remove_change(actor: Staff, change_id: int, point: Short = "") -> Response:
-    try:
-        await service.remove_day_change(scope=actor.scope, change_id=change_id)
-    except FawuError as exc:
-        return _back("/console/booking/schedule", point=point, error=exc.message_zh)
+    await service.remove_day_change(scope=actor.scope, change_id=change_id)  # unknown or another unit's: 404
     return _back("/console/booking/schedule", point=point, notice="已删除。")

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from app.booking import slots
 from app.booking.models import BookingDayChange, BookingPlan, BookingService, BookingSlot
-from app.booking.service.errors import BadPlan, SlotNotOffered, UnknownPoint, UnknownService
+from app.booking.service.errors import BadPlan, PlanNotFound, SlotNotOffered, UnknownPoint, UnknownService
 from app.config import get_settings
 from app.core import calendar
 from app.core.clock import LOCAL_TZ, utcnow
@@ -217,7 +217,7 @@ async def add_plan(*, scope: OrgScope, point_code: str, service_code: str, weekd
 async def remove_plan(*, scope: OrgScope, plan_id: int) -> None:
     plan = await BookingPlan.filter(id=plan_id, active=True).first()
     if plan is None or not scope.allows(plan.unit_code):
-        raise BadPlan("没有找到该排班。")
+        raise PlanNotFound()
     await BookingPlan.filter(id=plan_id).update(active=False)
 
 
@@ -261,10 +261,10 @@ async def day_changes(*, point_code: str, since: date | None = None) -> list[Boo
 async def remove_day_change(*, scope: OrgScope, change_id: int) -> None:
     row = await BookingDayChange.filter(id=change_id).first()
     if row is None:
-        raise BadPlan("没有找到该记录。")
+        raise PlanNotFound("没有找到该记录。")
     p = await point(row.point_code)
     if not scope.allows(p.unit_code):
-        raise BadPlan("没有找到该记录。")
+        raise PlanNotFound("没有找到该记录。")
     await row.delete()
 
 

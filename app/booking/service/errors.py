@@ -60,3 +60,8 @@ class BadPlan(InvalidInput):
 class OfferGone(Conflict):
     code = "booking_offer_gone"
     message_zh = "为您保留的名额已过期或已被领取。"
+
+
+class PlanNotFound(NotFound):
+    code = "booking_plan_not_found"
+    message_zh = "没有找到该排班（或不属于您的服务点）。"
