@@ -24,7 +24,7 @@ from app.core import calendar
 from app.core.clock import LOCAL_TZ
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.mariadb_only
+pytestmark = [pytest.mark.mariadb_only, pytest.mark.db]  # db: selected by the MariaDB pass of make test (-m db)
 
 POINT, SERVICE = "SP-TYZ", "notary"
 PROCESSES = 3
