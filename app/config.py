@@ -40,6 +40,7 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     "search": "30/minute;600/hour",  # law search and articles, per client
     "landing": "60/minute;1000/hour",  # board pages /s/... and the board card API, per client
     "anonymous": "120/minute",  # any other page or API open without login, per client
+    "booking": "20/minute;200/day",  # booking writes (book, cancel, move, waiting list) from the web and the mini-program, per client
 }
 
 # Which TOML section each key belongs to (used for documentation and for error messages).
@@ -68,6 +69,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
                   "analytics_baseline_weeks", "analytics_cluster_min_residents", "analytics_cluster_days"),
     "surveys": ("survey_valid_days", "survey_correction_minutes", "survey_resident_gap_hours",
                 "survey_template_id", "survey_link_days"),
+    "booking": ("booking_min_notice_minutes", "booking_max_days_ahead", "booking_max_per_resident",
+                "booking_cancel_cutoff_minutes", "booking_hold_minutes", "booking_makeup_weekday",
+                "booking_quiet_hours"),
 }
 
 
@@ -192,6 +196,17 @@ class Settings(BaseModel):
     survey_resident_gap_hours: int = Field(24, ge=0, le=24 * 30)
     survey_template_id: str = "fawu-survey-invite"
     survey_link_days: int = Field(7, ge=1, le=90)
+    # booking (预约): minimum notice and the days ahead a slot is bookable, the cap of future bookings
+    # per resident (by phone), the resident's own cut-off for cancelling or moving, how long a freed
+    # place is held for the first on the waiting list, the weekday plan a make-up working weekend (调休)
+    # runs, and the hours no reminder is sent (local)
+    booking_min_notice_minutes: int = Field(120, ge=0, le=7 * 24 * 60)
+    booking_max_days_ahead: int = Field(14, ge=1, le=180)
+    booking_max_per_resident: int = Field(3, ge=1, le=50)
+    booking_cancel_cutoff_minutes: int = Field(120, ge=0, le=7 * 24 * 60)
+    booking_hold_minutes: int = Field(30, ge=1, le=24 * 60)
+    booking_makeup_weekday: int = Field(0, ge=0, le=4)
+    booking_quiet_hours: str = "21:00-08:00"
 
     @model_validator(mode="before")
     @classmethod
@@ -263,7 +278,7 @@ class Settings(BaseModel):
                 raise ValueError(f"{key}={value!r}: 紧急案件期限以小时计，如 4h")
         return v
 
-    @field_validator("push_quiet_hours")
+    @field_validator("push_quiet_hours", "booking_quiet_hours")
     @classmethod
     def _quiet_hours(cls, v: str) -> str:
         if v and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", v):

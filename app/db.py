@@ -29,6 +29,7 @@ MODEL_MODULES: list[str] = [
     "app.cases.models",
     "app.push.models",
     "app.surveys.models",
+    "app.booking.models",
     "app.console.kit.models",
     "app.catalog.models",
     "app.analytics.models",

@@ -32,6 +32,13 @@ GROUPS: dict[tuple[str, str], str] = {
     ("GET", "/api/catalog/services"): "search",
     ("GET", "/api/catalog/providers"): "search",
     ("GET", "/api/catalog/cases"): "search",
+    ("POST", "/api/booking/bookings"): "booking",
+    ("POST", "/api/booking/bookings/{code}/cancel"): "booking",
+    ("POST", "/api/booking/bookings/{code}/move"): "booking",
+    ("POST", "/api/booking/waitlist"): "booking",
+    ("POST", "/api/booking/waitlist/claim"): "booking",
+    ("POST", "/booking"): "booking",
+    ("POST", "/booking/manage"): "booking",
     ("GET", "/"): "anonymous",
     ("GET", "/console/login"): "anonymous",
 }

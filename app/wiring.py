@@ -34,6 +34,9 @@ ROUTER_MODULES: list[str] = [
     "app.catalog.console_views",
     "app.catalog.routes",
     "app.analytics.views",
+    "app.booking.routes",
+    "app.booking.views",
+    "app.booking.console_views",
 ]
 
 # Modules that register handlers on app.wechat.router.router when imported (order = priority of
@@ -46,6 +49,7 @@ INBOUND_MODULES: list[str] = [
     "app.surveys.inbound",  # ratings ("1"…"5"), 追评, 不再评价, "解决了": ahead of the consultation
     "app.push.inbound",  # MASSSENDJOBFINISH counts onto the push send
     "app.catalog.inbound",  # "查案例 欠薪": typical cases of the library
+    "app.booking.inbound",  # before consult: "预约" and the booking dialogue
     "app.consult.inbound",
 ]
 
@@ -60,6 +64,7 @@ JOB_MODULES: list[str] = [
     "app.push.tasks",
     "app.analytics.tasks",
     "app.surveys.tasks",
+    "app.booking.tasks",
 ]
 
 # Who does what when a domain publishes an event (app.core.events): (event, "module:function"), run
@@ -92,6 +97,8 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     # a booking's appointment was served (checked in): its satisfaction invitation (one per booking)
     ("booking.checked_in", "app.surveys.subscribers:invite_after_check_in"),
     ("residents.erased", "app.surveys.subscribers:erase_resident"),
+    # a resident checked in at the desk (surveys and cases may subscribe); bookings per board for the scan analytics
+    ("boards.followups_requested", "app.booking.subscribers:count_followups"),
 ]
 
 # Modules exposing ``register(cli: click.Group) -> None`` for the ``fawu`` command.
@@ -111,6 +118,7 @@ COMMAND_MODULES: list[str] = [
     "app.catalog.commands",
     "app.analytics.commands",
     "app.surveys.commands",
+    "app.booking.commands",
 ]
 
 
@@ -119,6 +127,7 @@ COMMAND_MODULES: list[str] = [
 STARTUP: list[str] = [
     "app.cases.tasks:on_startup",  # the working-day calendar, warnings on gaps, stale deadlines
     "app.consult.tasks:on_startup",  # jieba, the KB engine and the safety gate, built (in a thread) before serving
+    "app.booking.tasks:on_startup",  # the services (and the demo's weekly plans) from content/booking
 ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench.callback", "bench.consult", "bench.posters", "bench.wechat_tokens", "bench.push", "bench.analytics"]
+BENCHES = ["bench.callback", "bench.consult", "bench.posters", "bench.wechat_tokens", "bench.push", "bench.analytics",
+           "bench.booking"]
 
 
 def main() -> int:

@@ -45,3 +45,17 @@ async def make_case(**overrides: Any) -> Any:
                             "township_code": "YXJD", "community_code": "JXSQ"}
     spec.update(overrides)
     return await cases_service.open_case(**spec)
+
+
+async def make_booking_plan(*, point: str = "SP-YX", service: str = "consult", weekdays: tuple[int, ...] = (0, 1, 2, 3, 4),
+                            start: str = "09:00", end: str = "11:30", capacity: int = 3, provider: str = "值班律师") -> list[Any]:
+    """Weekly sessions through ``booking.service.add_plan`` (the services loaded from content/booking first)."""
+    from app.booking import service as booking_service
+    from app.config import get_settings
+    from app.core.scope import OrgScope
+
+    if not await booking_service.services():
+        await booking_service.import_services(get_settings().content_dir / "booking" / "services.toml")
+    return [await booking_service.add_plan(scope=OrgScope.everything(), point_code=point, service_code=service,
+                                           weekday=w, start=start, end=end, capacity=capacity, provider=provider)
+            for w in weekdays]

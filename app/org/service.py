@@ -214,3 +214,15 @@ async def service_points_for(unit_code: str) -> list[ServicePoint]:
     points = await ServicePoint.filter(unit__code__in=chain, active=True).prefetch_related("unit")
     rank = {c: i for i, c in enumerate(chain)}
     return sorted(points, key=lambda p: (rank.get(p.unit.code, 99), p.code))
+
+
+async def service_point(code: str) -> ServicePoint | None:
+    """One active service point by code, with its unit (None when unknown or inactive)."""
+    return await ServicePoint.filter(code=code, active=True).prefetch_related("unit").first()
+
+
+async def all_service_points() -> list[ServicePoint]:
+    """Every active service point with its unit: the centre, then stations, then workrooms."""
+    rank = {"centre": 0, "station": 1, "workroom": 2}
+    points = await ServicePoint.filter(active=True).prefetch_related("unit")
+    return sorted(points, key=lambda p: (rank.get(p.kind, 9), p.code))

@@ -86,8 +86,21 @@ async def world(app: Any) -> dict[str, Any]:
         service_key="booking:sqz1", service_type="appointment", township_code="SQZ", community_code="SQSQ",
         provider="石桥经办"))
     review, _ = await surveys_service.answer(invitation_id=inv.id, level=5, via="board")  # a Shiqiao bad review
+    from datetime import date, timedelta
+
+    from app.booking import service as booking_service
+    from tests.factories import make_booking_plan
+
+    plans = await make_booking_plan(point="SP-SQZ", service="notary", weekdays=(0, 1, 2, 3, 4, 5, 6))
+    change = await booking_service.add_day_change(scope=actor.scope, point_code="SP-SQZ", kind="closure",
+                                                  day=date.today() + timedelta(days=30), reason="石桥镇停诊")
+    slot = (await booking_service.free_slots(point_code="SP-SQZ", service_code="notary"))[0]
+    booked = await booking_service.book(point_code="SP-SQZ", service_code="notary", starts_at=slot.starts_at,
+                                        name="李四", phone="13911112222", channel="console")
+    booking = await booking_service.find(code=booked.code, phone="13911112222")
     return {
         "response_id": review.id, "study_id": study.id, "record_id": 1,
+        "booking_id": booking.id, "plan_id": plans[0].id, "change_id": change.id,
         "article_id": article.id, "send_id": send.id,
         "case_id": case.id, "resident_id": resident.id, "transfer_id": tr.id, "board_code": "SQSQ01",
         "code": "SQSQ01", "unit_code": "SQZ", "township_code": "SQZ", "community_code": "SQSQ",

@@ -116,7 +116,7 @@ async def test_scan_analytics_asks_every_counter_once(client: httpx.AsyncClient,
     rows = await boards_service.scan_stats()
     _ran_once(calls, "boards.followups_requested")
     board = next(r for r in rows if r.level == "board")
-    assert board.consulted == 0 and board.cases == 0 and board.booked is None  # nobody counts bookings yet
+    assert board.consulted == 0 and board.cases == 0 and board.booked == 0
 
 
 async def test_publishing_before_wiring_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:

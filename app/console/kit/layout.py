@@ -21,6 +21,7 @@ NAV: list[tuple[str, str]] = [
     ("/console/push", "普法推送"),
     ("/console/analytics", "统计分析"),
     ("/console/surveys", "满意度评价"),
+    ("/console/booking", "预约办事"),
     ("/console/export", "数据导出"),
     ("/console/catalog", "案例与名录"),
 ]

@@ -1,0 +1,190 @@
+"""Staff pages of booking (/console/booking): a point's day (check-in by code, no-show, cancel with a
+reason, book at the desk), its week, the printable morning list, the ICS feed, and the schedule
+(weekly plans per provider, closures and extra sessions), all limited to the staff member's OrgScope."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.booking import service
+from app.config import get_settings
+from app.console.kit.auth import require_staff
+from app.console.kit.layout import render
+from app.core.actor import Actor
+from app.core.clock import LOCAL_TZ, local_today
+from app.errors import FawuError, InvalidInput
+
+router = APIRouter(include_in_schema=False)
+Staff = Annotated[Actor, Depends(require_staff)]
+Short = Annotated[str, Form(max_length=200)]
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value) if value else local_today()
+    except ValueError as exc:
+        raise InvalidInput("日期格式应为 YYYY-MM-DD。") from exc
+
+
+def _back(path: str, **q: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?{urlencode({k: v for k, v in q.items() if v})}", status_code=303)
+
+
+async def _point(actor: Actor, code: str) -> service.PointInfo | None:
+    points = await service.points_in_scope(actor.scope)
+    if code:
+        return await service.point_in_scope(actor.scope, code)
+    return points[0] if points else None
+
+
+@router.get("/console/booking", response_class=HTMLResponse)
+async def day_page(request: Request, actor: Staff, point: str = "", day: str = "", notice: str = "",
+                   error: str = "") -> Response:
+    p = await _point(actor, point[:32])
+    d = _day(day[:10])
+    rows = await service.day_rows(scope=actor.scope, point_code=p.code, day=d) if p else []
+    services = await service.services()
+    return render(request, "booking/console_day.html", {
+        "points": await service.points_in_scope(actor.scope), "p": p, "day": d, "rows": rows,
+        "prev": d - timedelta(days=1), "next": d + timedelta(days=1), "services": services,
+        "notice": notice[:200], "error": error[:200], "today": local_today(),
+        "label": f"{d.month}月{d.day}日 {service.WEEKDAY_ZH[d.weekday()]}"})
+
+
+@router.get("/console/booking/week", response_class=HTMLResponse)
+async def week_page(request: Request, actor: Staff, point: str = "", start: str = "") -> Response:
+    p = await _point(actor, point[:32])
+    d = _day(start[:10])
+    d -= timedelta(days=d.weekday())
+    days = await service.week(scope=actor.scope, point_code=p.code, start=d) if p else []
+    return render(request, "booking/console_week.html", {
+        "points": await service.points_in_scope(actor.scope), "p": p, "days": days, "start": d,
+        "prev": d - timedelta(days=7), "next": d + timedelta(days=7)})
+
+
+@router.get("/console/booking/print", response_class=HTMLResponse)
+async def print_page(request: Request, actor: Staff, point: str = "", day: str = "") -> Response:
+    """The morning's list, for printing (no navigation)."""
+    p = await _point(actor, point[:32])
+    d = _day(day[:10])
+    rows = await service.day_rows(scope=actor.scope, point_code=p.code, day=d) if p else []
+    return render(request, "booking/console_print.html", {
+        "p": p, "rows": rows, "label": f"{d.year}年{d.month}月{d.day}日 {service.WEEKDAY_ZH[d.weekday()]}"})
+
+
+@router.get("/console/booking/ics")
+async def ics_feed(actor: Staff, point: str = "", provider: str = "") -> Response:
+    p = await _point(actor, point[:32])
+    if p is None:
+        raise InvalidInput("没有可查看的服务点。")
+    body = await service.feed(scope=actor.scope, point_code=p.code, provider=provider[:40])
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{p.code}.ics"'})
+
+
+@router.post("/console/booking/checkin")
+async def check_in(actor: Staff, point: Short = "", code: Short = "") -> Response:
+    try:
+        b = await service.check_in(code=code, scope=actor.scope, staff_name=actor.name)
+    except FawuError as exc:
+        return _back("/console/booking", point=point, error=exc.message_zh)
+    return _back("/console/booking", point=b.point_code, notice=f"{b.name}（{b.code}）已签到。")
+
+
+@router.post("/console/booking/{booking_id}/noshow")
+async def no_show(actor: Staff, booking_id: int, point: Short = "", day: Short = "") -> Response:
+    await service.booking_in_scope(actor.scope, booking_id)  # another unit's booking: 404
+    try:
+        await service.mark_no_show(scope=actor.scope, booking_id=booking_id)
+    except FawuError as exc:
+        return _back("/console/booking", point=point, day=day, error=exc.message_zh)
+    return _back("/console/booking", point=point, day=day, notice="已标为未到。")
+
+
+@router.post("/console/booking/{booking_id}/cancel")
+async def cancel(actor: Staff, booking_id: int, reason: Short = "", point: Short = "", day: Short = "") -> Response:
+    b = await service.booking_in_scope(actor.scope, booking_id)  # another unit's booking: 404
+    try:
+        await service.cancel(booking_id=b.id, by_staff=actor.name, reason=reason)
+    except FawuError as exc:
+        return _back("/console/booking", point=point, day=day, error=exc.message_zh)
+    return _back("/console/booking", point=point, day=day, notice="已取消，并已告知居民（有微信的通过微信）。")
+
+
+@router.post("/console/booking/book")
+async def desk_book(actor: Staff, point: Short = "", svc: Short = "", slot: Short = "", name: Short = "",
+                    phone: Short = "", description: Short = "") -> Response:
+    """Book on a resident's behalf at the desk or on the phone (the same write path as every other)."""
+    try:
+        p = await service.point_in_scope(actor.scope, point)
+        conf = await service.book(point_code=p.code, service_code=svc, starts_at=service.parse_slot_key(slot),
+                                  name=name, phone=phone, description=description, channel="console")
+    except FawuError as exc:
+        return _back("/console/booking", point=point, error=exc.message_zh)
+    day = conf.starts_at.astimezone(LOCAL_TZ).date().isoformat()
+    return _back("/console/booking", point=point, day=day,
+                 notice=f"已预约：{conf.when}，预约码 {conf.code}（请告知居民）。")
+
+
+# ---- the schedule ----
+
+@router.get("/console/booking/schedule", response_class=HTMLResponse)
+async def schedule_page(request: Request, actor: Staff, point: str = "", notice: str = "",
+                        error: str = "") -> Response:
+    p = await _point(actor, point[:32])
+    plans = await service.plans(scope=actor.scope, point_code=p.code) if p else []
+    changes = await service.day_changes(point_code=p.code, since=local_today()) if p else []
+    services = await service.services()
+    return render(request, "booking/console_schedule.html", {
+        "points": await service.points_in_scope(actor.scope), "p": p, "plans": plans, "changes": changes,
+        "services": services, "names": {s.code: s.name for s in services}, "weekdays": service.WEEKDAY_ZH,
+        "notice": notice[:200], "error": error[:200],
+        "makeup": service.WEEKDAY_ZH[get_settings().booking_makeup_weekday]})
+
+
+@router.post("/console/booking/schedule/plan")
+async def add_plan(actor: Staff, point: Short = "", svc: Short = "", weekdays: list[int] = Form([]),
+                   start: Short = "", end: Short = "", capacity: int = Form(1), provider: Short = "",
+                   valid_from: Short = "", valid_until: Short = "") -> Response:
+    try:
+        if not weekdays:
+            raise service.BadPlan("请至少选择一天。")
+        for wd in weekdays:
+            await service.add_plan(scope=actor.scope, point_code=point, service_code=svc, weekday=wd, start=start,
+                                   end=end, capacity=capacity, provider=provider,
+                                   valid_from=_day(valid_from) if valid_from else None,
+                                   valid_until=_day(valid_until) if valid_until else None, staff_id=actor.id)
+    except FawuError as exc:
+        return _back("/console/booking/schedule", point=point, error=exc.message_zh)
+    return _back("/console/booking/schedule", point=point, notice="排班已添加，新时段即刻可约。")
+
+
+@router.post("/console/booking/schedule/plan/{plan_id}/remove")
+async def remove_plan(actor: Staff, plan_id: int, point: Short = "") -> Response:
+    await service.remove_plan(scope=actor.scope, plan_id=plan_id)  # unknown or another unit's: 404
+    return _back("/console/booking/schedule", point=point,
+                 notice="排班已停用（已约的预约保留，如需取消请在当日名单中逐个取消并说明原因）。")
+
+
+@router.post("/console/booking/schedule/change")
+async def add_change(actor: Staff, point: Short = "", kind: Short = "", day: Short = "", svc: Short = "",
+                     start: Short = "", end: Short = "", capacity: int = Form(1), provider: Short = "",
+                     reason: Short = "") -> Response:
+    try:
+        await service.add_day_change(scope=actor.scope, point_code=point, kind=kind, day=_day(day),
+                                     service_code=svc, start=start, end=end, capacity=capacity, provider=provider,
+                                     reason=reason, staff_id=actor.id)
+    except FawuError as exc:
+        return _back("/console/booking/schedule", point=point, error=exc.message_zh)
+    return _back("/console/booking/schedule", point=point, notice="已保存。")
+
+
+@router.post("/console/booking/schedule/change/{change_id}/remove")
+async def remove_change(actor: Staff, change_id: int, point: Short = "") -> Response:
+    await service.remove_day_change(scope=actor.scope, change_id=change_id)  # unknown or another unit's: 404
+    return _back("/console/booking/schedule", point=point, notice="已删除。")

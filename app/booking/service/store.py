@@ -1,0 +1,91 @@
+"""The write path's database primitives: the per-slot quota row and its conditional UPDATEs, the
+per-person lock row, codes, and the retry of a transaction MariaDB chose as a deadlock victim.
+
+Never overbooked: a place is taken only by ``UPDATE booking_slot SET taken = taken + 1 WHERE id = ?
+AND taken < capacity`` inside the booking's transaction (one row lock, pretix's lock per quota). The
+capacity in the WHERE is computed from the schedule at write time by the same function that lists the
+slots. Lock order inside a transaction: the person row first, then slot rows by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TypeVar
+
+from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
+from tortoise.expressions import F
+
+from app.booking.models import BookingPerson, BookingSlot
+from app.core import metrics
+
+log = logging.getLogger("fawu.booking")
+T = TypeVar("T")
+CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # no 0/O, 1/I, 2/Z, 5/S, 8/B: read out at the desk
+RETRIES = 6
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+def _retryable(exc: BaseException) -> bool:
+    text = str(exc)
+    return any(s in text for s in ("1213", "Deadlock", "deadlock", "1205", "Lock wait timeout", "database is locked"))
+
+
+async def retrying(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run a transaction function again when the database picked it as a deadlock victim (MariaDB
+    1213) or a lock wait timed out: the whole transaction was rolled back, so running it again is safe."""
+    for attempt in range(RETRIES):
+        try:
+            return await fn()
+        except (OperationalError, TransactionManagementError) as exc:
+            if not _retryable(exc) or attempt == RETRIES - 1:
+                raise
+            metrics.caught("booking.retry", log, "transaction retried after %s", type(exc).__name__,
+                           level=logging.INFO)
+            await asyncio.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+async def slot_row(*, point_code: str, service_code: str, starts_at: datetime) -> BookingSlot:
+    """The quota row of a slot, created on first use (outside any transaction; a race creates one)."""
+    row = await BookingSlot.filter(point_code=point_code, service_code=service_code, starts_at=starts_at).first()
+    if row is not None:
+        return row
+    try:
+        return await BookingSlot.create(point_code=point_code, service_code=service_code, starts_at=starts_at)
+    except IntegrityError:
+        row = await BookingSlot.filter(point_code=point_code, service_code=service_code,
+                                       starts_at=starts_at).first()
+        assert row is not None
+        return row
+
+
+async def person_row(phone_hash: str) -> None:
+    """Make sure the person's lock row exists (outside the transaction)."""
+    if await BookingPerson.exists(phone_hash=phone_hash):
+        return
+    try:
+        await BookingPerson.create(phone_hash=phone_hash)
+    except IntegrityError:
+        pass  # another request created it
+
+
+async def lock_person(phone_hash: str) -> None:
+    """Inside a transaction: take the person's row lock (every write of their bookings goes through it)."""
+    await BookingPerson.filter(phone_hash=phone_hash).update(writes=F("writes") + 1)
+
+
+async def take_place(slot_id: int, capacity: int) -> bool:
+    """Inside a transaction: take one place of the slot if one is left (the database decides)."""
+    return bool(await BookingSlot.filter(id=slot_id, taken__lt=capacity).update(taken=F("taken") + 1))
+
+
+async def free_place(slot_id: int) -> None:
+    await BookingSlot.filter(id=slot_id, taken__gt=0).update(taken=F("taken") - 1)
