@@ -293,7 +293,8 @@ def _cache_key(folder: Path, laws_dir: Path | None) -> str:
         for p in sorted(laws_dir.glob("*.md")):
             h.update(f"{p.name}:{p.stat().st_size}".encode())
     here = Path(__file__).parent
-    for p in sorted([*here.glob("*.py"), *(here / "data").glob("*")]) + [here.parent / "laws" / "index.py"]:
+    data = [p for p in (here / "data").rglob("*") if p.is_file()]  # paraphrases/ too
+    for p in sorted([*here.glob("*.py"), *data]) + [here.parent / "laws" / "index.py"]:
         h.update(p.name.encode() + b"\0" + p.read_bytes())
     return h.hexdigest()[:24]
 
