@@ -263,7 +263,7 @@ async def _answer(engine: Engine, text: str, *, category: str | None, second_tur
     if u.close and not category and not second_turn:
         _offer_titles(answer, picked[0].entry, picked[1].entry)
         return answer
-    if u.second_issue is not None and not category:
+    if u.second_issue is not None and not category and u.second_issue.entry.id != answer.entries[0].id:
         other = u.second_issue.entry
         answer.entries = [answer.entries[0], other, *(e for e in answer.entries[1:] if e.id != other.id)][:3]
         answer.answers = [answer.answers[0], AnswerRef(other.id, other.question, u.second_issue.score),
