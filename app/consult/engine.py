@@ -47,7 +47,8 @@ W_SIDE_MATCH, W_SIDE_CONFLICT = 0.06, 0.20
 W_ART = 0.08  # an entry citing an article that article-level retrieval also finds  # the resident's side: a small lift, a firm push down when opposite
 SECOND_ISSUE = 0.45  # a clause's own best entry scores at least this to be answered beside the first
 SAME_CATEGORY_ISSUE = 0.65  # ... and this (both clauses) when the two matters share a category
-CLOSE = 0.012  # top two entries closer than this (and both fitting): offer both titles
+CAT_MARGIN = 0.02  # the best entry's category wins over the blended one when it leads that category's best by this
+CLOSE = 0.006  # top two entries closer than this (and both fitting): offer both titles
 
 
 @dataclass
@@ -127,6 +128,10 @@ class Engine:
         if main is not None:  # two matters, each understood with confidence on its own: the main one first
             hits = [main, *(h for h in hits if h.entry.id != main.entry.id)]
             best_cat, p = main.entry.category, max(p, 0.8)
+        elif hits and hits[0].entry.category != best_cat:
+            inside = next((h.score for h in hits if h.entry.category == best_cat), 0.0)
+            if hits[0].score - inside > CAT_MARGIN:  # the best entry clearly beats the category's best: its category
+                best_cat = hits[0].entry.category  # (the confidence keeps the blend's probability)
         top_i = self.position[hits[0].entry.id] if hits else -1
         top_sim = float(sim[top_i]) if hits else 0.0
         if self.model.svm is None:  # one category only: the classifier cannot say "none of these"
