@@ -30,6 +30,7 @@ from app.consult.classify import Decision, cue_scores
 from app.consult.intents import IntentModel
 from app.consult.kb import REPEALED, Entry, KbProblem, Statute, load_kb
 from app.consult.learn import Model
+from app.consult.paraphrase import written_for
 from app.consult.retrieval import Hit, Index
 from app.consult.sides import entry_side, side_fit, sides_of
 from app.consult.text import add_words, clean, normalise
@@ -41,11 +42,13 @@ log = logging.getLogger("fawu.consult")
 RECHECK_SECONDS = 3.0
 CANDIDATES = 40
 # How the entry score is made (tuned on the KB's asks and tests/consult/dev, never on the frozen sets).
-W_SIM, W_BM25, W_CAT = 0.55, 0.25, 0.20
+W_SIM, W_BM25, W_CAT = 0.55, 0.30, 0.15
 W_SIDE_MATCH, W_SIDE_CONFLICT = 0.06, 0.20
 W_ART = 0.08  # an entry citing an article that article-level retrieval also finds  # the resident's side: a small lift, a firm push down when opposite
 SECOND_ISSUE = 0.45  # a clause's own best entry scores at least this to be answered beside the first
-CLOSE = 0.012  # top two entries closer than this (and both fitting): offer both titles
+SAME_CATEGORY_ISSUE = 0.65  # ... and this (both clauses) when the two matters share a category
+CAT_MARGIN = 0.02  # the best entry's category wins over the blended one when it leads that category's best by this
+CLOSE = 0.006  # top two entries closer than this (and both fitting): offer both titles
 
 
 @dataclass
@@ -67,7 +70,7 @@ class Engine:
         self.folder = folder
         self.problems = problems or []
         add_words([k for e in entries for k in e.keywords])
-        self.index = Index(entries)
+        self.index = Index(entries, {e.id: written_for(e.id) for e in entries})
         self.model = Model(entries) if entries else None
         self.position = {e.id: i for i, e in enumerate(entries)}
         self.sides = [entry_side(e.side, e.question) for e in entries]
@@ -121,6 +124,14 @@ class Engine:
         ranking = _blend(cats, hits)
         best_cat, _ = ranking[0] if ranking else ("other", 0.0)
         p = cats.get(best_cat, 0.0)
+        main, second = _two_matters(self._issues(text, depth=depth), hits, best_cat)
+        if main is not None:  # two matters, each understood with confidence on its own: the main one first
+            hits = [main, *(h for h in hits if h.entry.id != main.entry.id)]
+            best_cat, p = main.entry.category, max(p, 0.8)
+        elif hits and hits[0].entry.category != best_cat:
+            inside = next((h.score for h in hits if h.entry.category == best_cat), 0.0)
+            if hits[0].score - inside > CAT_MARGIN:  # the best entry clearly beats the category's best: its category
+                best_cat = hits[0].entry.category  # (the confidence keeps the blend's probability)
         top_i = self.position[hits[0].entry.id] if hits else -1
         top_sim = float(sim[top_i]) if hits else 0.0
         if self.model.svm is None:  # one category only: the classifier cannot say "none of these"
@@ -130,7 +141,6 @@ class Engine:
         decision = Decision(best_cat, confidence, ranking)
         close = len(hits) > 1 and hits[0].score - hits[1].score < CLOSE and hits[1].entry.category == best_cat \
             and hits[0].entry.category == best_cat
-        second = self._second_issue(text, hits, depth=depth)
         return Understanding(norm, hits[:limit], decision, sides, close=close and second is None,
                              second_issue=second)
 
@@ -149,21 +159,18 @@ class Engine:
                 out[c] += 0.15 * learnt[c]
         return dict(out)
 
-    def _second_issue(self, text: str, hits: list[Hit], *, depth: int = 0) -> Hit | None:
-        """When the message has two clauses about different matters: the best entry for the other one."""
+    def _issues(self, text: str, *, depth: int = 0) -> list[Hit]:
+        """When the message has clauses about different matters: each clause's best entry, when sure of it
+        (in the order asked, one per entry)."""
         parts = [p for p in re.split(r"[。！？!?；;\n]|还有|另外|顺便|再问|以及", text) if len(p.strip()) >= 6]
-        if depth or len(parts) < 2 or not hits or self.model is None:
-            return None
-        first = hits[0].entry
+        if depth or len(parts) < 2 or self.model is None:
+            return []
+        out: dict[str, Hit] = {}
         for part in parts:
             u = self.understand(part, limit=3, depth=1)
-            if not u.hits:
-                continue
-            h = u.hits[0]
-            if h.entry.id != first.id and h.score >= SECOND_ISSUE and u.decision.confidence >= 0.6 \
-                    and h.entry.id not in (x.entry.id for x in hits[:1]):
-                return h
-        return None
+            if u.hits and u.hits[0].score >= SECOND_ISSUE and u.decision.confidence >= 0.6:
+                out.setdefault(u.hits[0].entry.id, u.hits[0])
+        return list(out.values())
 
     def article_exists(self, law: str, article: str) -> bool:
         """Whether the statute corpus has this article (True when no corpus is loaded: the KB check holds)."""
@@ -216,6 +223,23 @@ def _blend(cats: dict[str, float], hits: list[Hit]) -> list[tuple[str, float]]:
     for c, v in votes.items():
         out[c] = out.get(c, 0.0) + 0.5 * v / total
     return sorted(out.items(), key=lambda kv: -kv[1])
+
+
+def _two_matters(issues: list[Hit], hits: list[Hit], category: str) -> tuple[Hit | None, Hit | None]:
+    """(main, second) when the clauses raise two matters: of two categories, or of one category when both
+    clauses are clearly understood (a story's context clause is not a matter); else (None, None)."""
+    if len(issues) < 2 or not hits:
+        return None, None
+    ids = {h.entry.id for h in issues}
+    main = hits[0] if hits[0].entry.id in ids and hits[0].entry.category == category else \
+        next((h for h in issues if h.entry.category == category), issues[0])
+    main = next(h for h in issues if h.entry.id == main.entry.id)
+    for other in issues:
+        if other.entry.id == main.entry.id:
+            continue
+        if other.entry.category != main.entry.category or min(other.score, main.score) >= SAME_CATEGORY_ISSUE:
+            return main, other
+    return None, None
 
 
 def _side_weight(fit: float) -> float:
@@ -293,7 +317,8 @@ def _cache_key(folder: Path, laws_dir: Path | None) -> str:
         for p in sorted(laws_dir.glob("*.md")):
             h.update(f"{p.name}:{p.stat().st_size}".encode())
     here = Path(__file__).parent
-    for p in sorted([*here.glob("*.py"), *(here / "data").glob("*")]) + [here.parent / "laws" / "index.py"]:
+    data = [p for p in (here / "data").rglob("*") if p.is_file()]  # paraphrases/ too
+    for p in sorted([*here.glob("*.py"), *data]) + [here.parent / "laws" / "index.py"]:
         h.update(p.name.encode() + b"\0" + p.read_bytes())
     return h.hexdigest()[:24]
 

@@ -1,6 +1,10 @@
-"""Training paraphrases generated from the knowledge base itself (never from an evaluation set).
+"""Training paraphrases: written by people (data/paraphrases/*.toml) and generated from the knowledge
+base itself (never from an evaluation set).
 
-Each entry's question, asks and keywords are varied the ways residents write: dialect and
+Written paraphrases are what residents say, per entry, in their own words (elderly, dialect, typos,
+long stories, two issues in one, no legal words); one in HOLDOUT of them (chosen by a hash of the
+text) is never trained on and measures the model (``python -m tests.consult.evaluate``).
+Generated ones vary each entry's question, asks and keywords the ways residents write: dialect and
 colloquial words (the lexicon read backwards), same-sounding misspellings, voice-input fillers,
 rambling context, a second clause, bare keywords. Deterministic (seeded by the entry id).
 """
@@ -8,6 +12,7 @@ rambling context, a second clause, bare keywords. Deterministic (seeded by the e
 from __future__ import annotations
 
 import random
+import tomllib
 import zlib
 from collections import defaultdict
 from functools import lru_cache
@@ -27,6 +32,30 @@ CONTEXT = ["我是农村的，", "我今年六十多了，", "家里出了点事
 TRAILERS = ["，我该怎么办才好", "，现在心里很着急", "，有没有什么办法", "，找谁都不管", "，法律上怎么说",
             "，是不是只能认了", "，求指点"]
 FILLERS = ["那个", "就是", "然后", "嗯", "就是说", "这个"]
+PARAPHRASE_DIR = DATA_DIR / "paraphrases"
+HOLDOUT = 5  # one written paraphrase in five is held out (never trained on)
+
+
+def held_out(text: str) -> bool:
+    """Whether a written paraphrase belongs to the held-out part (stable: a hash of its text)."""
+    return zlib.crc32(text.strip().encode("utf-8")) % HOLDOUT == 0
+
+
+@lru_cache(maxsize=1)
+def written() -> dict[str, tuple[str, ...]]:
+    """Entry id → the paraphrases people wrote for it (both parts), from data/paraphrases/*.toml
+    (``entry-id = ["…", "…"]``)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for path in sorted(PARAPHRASE_DIR.glob("*.toml")):
+        for entry_id, texts in tomllib.loads(path.read_text(encoding="utf-8")).items():
+            if isinstance(texts, list):
+                out[entry_id].extend(str(t).strip() for t in texts if str(t).strip())
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
+
+
+def written_for(entry_id: str) -> list[str]:
+    """The written paraphrases of an entry that the model trains on (the held-out part left out)."""
+    return [t for t in written().get(entry_id, ()) if not held_out(t)]
 
 
 @lru_cache(maxsize=1)
@@ -105,6 +134,9 @@ def variants(entry: Entry, *, per_source: int = 4, others: list[Entry] | None = 
             else:
                 t = rng.choice(CONTEXT) + _dialect(t, rng) + rng.choice(SUFFIXES)
             out.append(t)
+    for t in written_for(entry.id):  # residents' own words, also misspelt or with dialect words
+        out.append(t)
+        out.append(_typo(_dialect(t, rng), rng))
     if entry.keywords:
         for _ in range(2):
             kws = rng.sample(entry.keywords, min(len(entry.keywords), rng.randint(1, 3)))

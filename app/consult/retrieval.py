@@ -30,11 +30,12 @@ class Hit:
 class Index:
     """An inverted index: token → [(entry number, precomputed BM25 weight)]."""
 
-    def __init__(self, entries: list[Entry]) -> None:
+    def __init__(self, entries: list[Entry], extra: dict[str, list[str]] | None = None) -> None:
+        """``extra``: more ways of asking per entry id (the written paraphrases' trained part)."""
         self.entries = entries
         docs: list[Counter[str]] = []
         for e in entries:
-            parts = [e.question, e.question, *e.asks, *e.keywords, *e.keywords]
+            parts = [e.question, e.question, *e.asks, *e.keywords, *e.keywords, *(extra or {}).get(e.id, [])]
             toks: list[str] = []
             for p in parts:
                 toks.extend(tokens(p, fix_typos=False))

@@ -53,6 +53,7 @@ CHOICE_LABELS: dict[str, str] = {
 DEFAULT_CHOICES = ["labor", "marriage_family", "debt_contract", "traffic", "property_land", "inheritance",
                    "consumer", "tort_neighbour"]
 MAX_CHOICES = 6
+TITLES_FLOOR = 0.3  # an unsure answer whose best entry scores at least this offers two titles, not a category menu
 ENTRY_CHOICE = "entry:"  # a clarify code that names an entry (two close candidates) rather than a category
 HANDOFF_RE = re.compile(r"转人工|人工客服|人工服务|找人工|要人工|接人工|转接人工|真人|找工作人员|^\s*人工\s*$")
 
@@ -255,19 +256,17 @@ async def _answer(engine: Engine, text: str, *, category: str | None, second_tur
             answer.handoff = True
             answer.handoff_reason = "unclear"
             answer.reply = "抱歉，这个问题我还不能准确回答，已请工作人员为您解答。"
+        elif len(picked) > 1 and picked[0].score >= TITLES_FLOOR:
+            _offer_titles(answer, picked[0].entry, picked[1].entry)  # two likely entries, not a category menu
         else:
             q, codes, labels = clarify_question(u.decision.ranking)
             answer.clarify, answer.clarify_codes, answer.reply = labels, codes, q
             answer.answers, answer.entries = [], []  # nothing fits well enough to name
         return answer
     if u.close and not category and not second_turn:
-        a, b = picked[0].entry, picked[1].entry
-        answer.clarify = [a.question, b.question]
-        answer.clarify_codes = [ENTRY_CHOICE + a.id, ENTRY_CHOICE + b.id]
-        answer.reply = (f"您问的是哪一个？回复 1 看「{a.question}」；回复 2 看「{b.question}」。"
-                        "都不是请换个说法，或回复“转人工”。")
+        _offer_titles(answer, picked[0].entry, picked[1].entry)
         return answer
-    if u.second_issue is not None and not category:
+    if u.second_issue is not None and not category and u.second_issue.entry.id != answer.entries[0].id:
         other = u.second_issue.entry
         answer.entries = [answer.entries[0], other, *(e for e in answer.entries[1:] if e.id != other.id)][:3]
         answer.answers = [answer.answers[0], AnswerRef(other.id, other.question, u.second_issue.score),
@@ -281,6 +280,14 @@ async def _answer(engine: Engine, text: str, *, category: str | None, second_tur
                                   max_bytes=max_bytes, special_groups=special_groups, side=side,
                                   exists=engine.article_exists)
     return answer
+
+
+def _offer_titles(answer: Answer, a: Entry, b: Entry) -> None:
+    """Ask which of two entries the resident means (their titles, numbered), instead of guessing."""
+    answer.clarify = [a.question, b.question]
+    answer.clarify_codes = [ENTRY_CHOICE + a.id, ENTRY_CHOICE + b.id]
+    answer.reply = (f"您问的是哪一个？回复 1 看「{a.question}」；回复 2 看「{b.question}」。"
+                    "都不是请换个说法，或回复“转人工”。")
 
 
 GROUP_WORDS = {"elderly": "老年人", "disabled": "残疾人", "migrant_worker": "农民工", "minor": "未成年人",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,54 @@ class Lexicon:
     canonicals: frozenset[str]
     stopwords: frozenset[str]
     pattern: re.Pattern[str] | None
+    contexts: dict[str, Context] = field(default_factory=dict)  # variant → when it may be rewritten
+
+
+@dataclass(frozen=True)
+class Context:
+    """A variant rewritten only in a context: one of ``need`` in the message (if any), none of ``avoid``."""
+
+    need: tuple[str, ...] = ()
+    avoid: tuple[str, ...] = ()
+
+    def holds(self, text: str) -> bool:
+        if self.need and not any(w in text for w in self.need):
+            return False
+        return not any(w in text for w in self.avoid)
+
+
+def _split_variant(raw: str) -> tuple[str, Context | None]:
+    """``老板跑路@工资/上班`` (only with one of these words), ``押金@!房东/租`` (never with these)."""
+    v, _, ctx = raw.strip().lower().partition("@")
+    if not ctx:
+        return v.strip(), None
+    need: list[str] = []
+    avoid: list[str] = []
+    for part in ctx.split(";"):
+        part = part.strip()
+        target = avoid if part.startswith("!") else need
+        target.extend(w.strip() for w in part.lstrip("!").split("/") if w.strip())
+    return v.strip(), Context(tuple(need), tuple(avoid))
+
+
+def parse_contexts(text: str) -> dict[str, Context]:
+    """The variants of ``parse_lexicon`` that carry a context (``variant@a/b`` or ``variant@!a/b``)."""
+    out: dict[str, Context] = {}
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if "=" not in line:
+            continue
+        for item in line.split("=", 1)[1].split("|"):
+            v, ctx = _split_variant(item)
+            if v and ctx is not None and v not in out:
+                out[v] = ctx
+    return out
 
 
 def parse_lexicon(text: str) -> dict[str, str]:
-    """``canonical = a | b | c`` lines → {variant: canonical}; the first definition of a variant wins."""
+    """``canonical = a | b | c`` lines → {variant: canonical}; the first definition of a variant wins.
+    A variant may carry a context (``老板跑路@工资/上班``: rewritten only when one of these words is
+    in the message; ``押金@!房东/租``: never when one of these is); ``parse_contexts`` reads it."""
     out: dict[str, str] = {}
     for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
@@ -40,8 +84,8 @@ def parse_lexicon(text: str) -> dict[str, str]:
         canon, rest = (p.strip() for p in line.split("=", 1))
         if not canon:
             continue
-        for v in rest.split("|"):
-            v = v.strip().lower()
+        for item in rest.split("|"):
+            v, _ctx = _split_variant(item)
             if v and v != canon and v not in out:
                 out[v] = canon
     return out
@@ -49,7 +93,8 @@ def parse_lexicon(text: str) -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    variants = parse_lexicon((DATA_DIR / "lexicon.txt").read_text(encoding="utf-8"))
+    source = (DATA_DIR / "lexicon.txt").read_text(encoding="utf-8")
+    variants = parse_lexicon(source)
     stop: set[str] = set()
     for raw in (DATA_DIR / "stopwords.txt").read_text(encoding="utf-8").splitlines():
         if raw.startswith("#"):
@@ -59,7 +104,7 @@ def lexicon() -> Lexicon:
     mapping = {**{c: c for c in variants.values()}, **variants}
     keys = sorted(mapping, key=len, reverse=True)
     pattern = re.compile("|".join(re.escape(k) for k in keys)) if keys else None
-    return Lexicon(mapping, frozenset(variants.values()), frozenset(stop), pattern)
+    return Lexicon(mapping, frozenset(variants.values()), frozenset(stop), pattern, parse_contexts(source))
 
 
 def clean(text: str) -> str:
@@ -76,13 +121,20 @@ def normalise(text: str, *, fix_typos: bool = True) -> str:
     text = clean(text)
     if lex.pattern is None:
         return text
+    said = text  # contexts are judged on the resident's own words
+
+    def rewrite(m: re.Match[str]) -> str:
+        v = m.group(0)
+        ctx = lex.contexts.get(v)
+        return v if ctx is not None and not ctx.holds(said) else lex.variants[v]
+
     # a first replacement may complete a longer phrase (莫得钱请律师 → 没有钱请律师 → 法律援助); homophone
     # misspellings (工姿, 离昏, 申情) are fixed in between
-    text = lex.pattern.sub(lambda m: lex.variants[m.group(0)], text)
+    text = lex.pattern.sub(rewrite, text)
     if not fix_typos:
         return text
     text = fix_homophones(text)
-    return lex.pattern.sub(lambda m: lex.variants[m.group(0)], text)
+    return lex.pattern.sub(rewrite, text)
 
 
 def _fuzzy(syllable: str) -> str:

@@ -206,6 +206,17 @@ def in_sample_items() -> list[dict[str, Any]]:
     return out
 
 
+def held_out_paraphrases(*, held: bool = True) -> list[dict[str, Any]]:
+    """The written paraphrases (app/consult/data/paraphrases) of the held-out part (never trained on),
+    or with ``held=False`` the trained part, labelled with their entry."""
+    from app.consult.kb import load_kb
+    from app.consult.paraphrase import held_out, written
+
+    by_id = {e.id: e for e in load_kb(KB).entries}
+    return [{"text": t, "category": by_id[i].category, "answers": [i]}
+            for i, texts in written().items() if i in by_id for t in texts if held_out(t) == held]
+
+
 def own_questions() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for p in sorted(OWN.glob("*.toml")):
@@ -253,6 +264,9 @@ async def run(*, frozen: bool) -> list[Figures]:
     from tests.conftest import make_settings
 
     set_settings(make_settings())
+    from app import wiring
+
+    wiring.wire_events()  # "查进度" asks the front desk (no database here: it answers the generic reply)
     engine.use_folder(KB)
     await asyncio.to_thread(engine.load)
     out: list[Figures] = []
@@ -274,6 +288,7 @@ async def run(*, frozen: bool) -> list[Figures]:
     out.append(await intents(dev_intents(), name="dev intents", show=True))
     out.append(await general(in_sample_items(), name="in-sample (KB asks)", show=False))
     out.append(await general(own_questions(), name="own labelled questions (tests/consult/questions)", show=False))
+    out.append(await general(held_out_paraphrases(), name="written paraphrases, held out", show=True))
     out.append(await general(_items(_toml(DEV / "general.toml")), name="dev general", show=True))
     out.append(await citations(dev_citations(), name="dev citations (entry's first article)", show=False))
     return out

@@ -15,11 +15,31 @@ from tests.conftest import ROOT
 
 
 def test_colloquial_terms_become_one_canonical_term() -> None:
-    for variant in ("欠薪", "拖欠工资", "不给工钱", "老板跑了", "拖欠工姿"):
+    for variant in ("欠薪", "拖欠工资", "不给工钱", "包工头跑了", "拖欠工姿"):
         assert "拖欠工资" in normalise(f"我遇到{variant}了")
     assert normalise("想离昏") == "想离婚"
     assert normalise("俺婆娘要带娃走 咋整") == "我妻子要带孩子走 怎么办"
     assert normalise("啥子是法援") == "什么是法律援助"
+
+
+def test_context_decides_a_synonym() -> None:
+    # 老板跑路 means unpaid wages only when the message is about work; 押金 is a 定金 only outside a lease
+    assert "拖欠工资" in normalise("工地老板跑路了") and "拖欠工资" in normalise("我在厂里上班 老板跑了")
+    assert "拖欠工资" not in normalise("健身房老板跑路了 卡里还有钱")
+    assert "经济补偿" in normalise("公司辞退我 赔偿金怎么算") and "经济补偿" not in normalise("车祸赔偿金怎么算")
+    assert "定金" in normalise("交了押金对方反悔") and "定金" not in normalise("退租时房东不退押金")
+    assert "离婚" not in normalise("合伙做生意散伙了")
+
+
+def test_lexicon_contexts_are_parsed() -> None:
+    from app.consult.text import Context, parse_contexts
+
+    text = "甲 = a@工资/上班 | b@!房/租 | c\n"
+    assert parse_lexicon(text) == {"a": "甲", "b": "甲", "c": "甲"}
+    ctx = parse_contexts(text)
+    assert ctx == {"a": Context(("工资", "上班")), "b": Context((), ("房", "租"))}
+    assert ctx["a"].holds("没发工资") and not ctx["a"].holds("卡里还有钱")
+    assert ctx["b"].holds("买车") and not ctx["b"].holds("租房")
 
 
 def test_a_longer_canonical_term_is_not_cut_by_a_shorter_variant() -> None:
@@ -61,6 +81,19 @@ async def test_unclear_question_asks_with_numbered_choices(fixture_kb: Path) -> 
     assert "回复数字：1 " in a.reply
     again = await service.ask("我有个事情想问问 有个事", record=False, second_turn=True)
     assert again.handoff and again.handoff_reason == "unclear"
+
+
+async def test_an_unsure_answer_offers_two_titles_when_entries_fit(fixture_kb: Path) -> None:
+    from app.config import set_settings
+    from app.consult import service
+    from tests.conftest import make_settings
+
+    set_settings(make_settings(consult_confidence_threshold=1.0))  # every answer is unsure
+    a = await service.ask("拖欠工姿三个月了", record=False)
+    assert a.clarify and all(c.startswith(service.ENTRY_CHOICE) for c in a.clarify_codes or [])
+    assert "回复 1 看「" in a.reply and "回复数字" not in a.reply
+    vague = await service.ask("我有个事情想问问", record=False)  # nothing fits: the category menu
+    assert vague.clarify and "回复数字" in vague.reply
 
 
 async def test_forced_category_answers_inside_it(fixture_kb: Path) -> None:
