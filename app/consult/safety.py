@@ -98,14 +98,18 @@ def lexicon() -> Lexicon:
     return parse_lexicon((DATA_DIR / "safety_lexicon.txt").read_text(encoding="utf-8"))
 
 
-def examples() -> list[tuple[str, str]]:
+TRAINING_FILES = ("safety_examples.txt", "safety_train.txt")  # safety_dev.txt is held out: never trained on
+
+
+def examples(files: Iterable[str] = TRAINING_FILES) -> list[tuple[str, str]]:
     """(kind, text) training examples written for the classifier."""
     out = []
-    for raw in (DATA_DIR / "safety_examples.txt").read_text(encoding="utf-8").splitlines():
-        if not raw.strip() or raw.startswith("#") or "\t" not in raw:
-            continue
-        kind, text = raw.split("\t", 1)
-        out.append((kind.strip(), text.strip()))
+    for name in files:
+        for raw in (DATA_DIR / name).read_text(encoding="utf-8").splitlines():
+            if not raw.strip() or raw.startswith("#") or "\t" not in raw:
+                continue
+            kind, text = raw.split("\t", 1)
+            out.append((kind.strip(), text.strip()))
     return out
 
 

@@ -253,6 +253,9 @@ async def run(*, frozen: bool) -> list[Figures]:
     from tests.conftest import make_settings
 
     set_settings(make_settings())
+    from app.wiring import wire_events
+
+    wire_events()  # the progress intent asks the front desk through an event
     engine.use_folder(KB)
     await asyncio.to_thread(engine.load)
     out: list[Figures] = []
