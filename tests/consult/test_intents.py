@@ -111,3 +111,19 @@ def test_held_out_intents() -> None:
     assert right / len(dev) >= 0.92, f"held-out intents {right / len(dev):.1%}"
     legal = [t for want, t in dev if want == "legal"]
     assert sum(detect_intent(t, model) is None for t in legal) / len(legal) >= 0.85
+
+
+async def test_the_issues_intents_through_the_callback(client: httpx.AsyncClient) -> None:
+    """The issue's messages as a resident sends them: short fitting replies, never a statute."""
+    from app.consult.intents import REPLIES
+    from app.emulator.simulator import CallbackSimulator
+    from app.matrix.service import get_matrix
+
+    s = CallbackSimulator(get_matrix().get("yx_jiedao"), base_url=str(client.base_url).rstrip("/"), client=client)
+    for i, (text, want) in enumerate([("附近哪家火锅好吃", "non_legal"), ("帮我写一份年终工作总结", "non_legal"),
+                                      ("谢谢，我周一过去", "ack"), ("好的", "ack"), ("你个废物", "abuse"),
+                                      ("太感谢了", "thanks"), ("您好", "greeting")]):
+        reply = (await s.text(f"o_int_c{i}", text)).text or ""
+        assert reply == REPLIES[want], text
+    person = (await s.text("o_int_p", "能不能让你们的人给我打个电话")).text or ""
+    assert re.search(r"编号 [A-Z]+\d{8}-\d+", person) and "《" not in person
