@@ -56,10 +56,11 @@ NON_LEGAL = re.compile(
 # Words that make a message legal even when it also matches NON_LEGAL (饭店食物中毒, 旅游团退费).
 LEGAL_WORDS = re.compile(
     r"赔|退|投诉|起诉|告|合同|违法|犯法|合法|法律|律师|欠|债|工资|离婚|纠纷|维权|骗|责任|押金|报警|判|罚|"
-    r"侵权|受伤|事故|继承|遗产|房|地|工伤|补偿|权益|仲裁|调解|公证|援助|钱|万|元|块|充值|孩子|不给|中奖|侮辱|诽谤")
+    r"侵权|受伤|事故|继承|遗产|房|地|工伤|补偿|权益|仲裁|调解|公证|援助|钱|万|元|块|充值|孩子|不给|中奖|侮辱|诽谤|"
+    r"谣|邻居|物业|村里|村委|公司|老板|单位|政府|派出所|法院|上访|信访|占|封")
 # Words that ask for a person whatever else the message says (a long question ending "转人工").
 EXPLICIT_HANDOFF = re.compile(r"转人工|人工客服|人工服务|找人工|要人工|接人工|转接人工|找真人|要真人")
-QUESTION = re.compile(r"什么|怎么|吗|呢|[？?]|多少|哪|能不能|可不可以|要不要|是不是|需要|咋")
+QUESTION = re.compile(r"什么|怎么|吗|呢|[？?]|多少|哪|能不能|可不可以|要不要|是不是|需要|咋|还是")
 TOPIC = re.compile(r"仲裁|复议|诉讼|起诉|法院|鉴定|工伤|离婚|判决|公证|调解书|执行")
 # Asking about lawyers (fees, finding one) is a legal question, not a request for a person.
 ABOUT_LAWYERS = re.compile(r"多少钱|费用|收费|律师费|怎么找|靠谱|怎么请|哪里找|投诉|打官司|要准备")
@@ -68,7 +69,7 @@ MATTER = re.compile(r"怎么办|咋办|怎么(处理|赔|要|算|告)|侵权|合
 # Words about an insult or a threat (他说我是垃圾 算侮辱吗): a legal question, not abuse.
 ABOUT_INSULTS = re.compile(r"(骂|说)(我|他|她|人)|侮辱|诽谤|犯法|违法|能告|起诉|威胁|算不算|算吗")
 # A question after the thanks (谢谢你们上次帮忙 我还想问一下工资的事): the question is what counts.
-MORE = re.compile(r"(想|再|还|另外)(问|咨询)|怎么办|咋办|怎么|吗|[？?]")
+MORE = re.compile(r"(想|再|还|另外)(问|咨询)|怎么办|咋办|怎么|吗|[？?]|多少|哪|什么|能不能|是不是|还是")
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class Intent:
     name: str  # handoff, advisor, progress, abuse, greeting, thanks, ack, non_legal
 
 
+SMALL_TALK = frozenset({"greeting", "thanks", "ack"})
+SMALL_TALK_MAX_CHARS = 16
 MODEL_MAX_CHARS = 40  # longer messages are legal questions (or carry one): the rules alone decide
 MODEL_P = 0.35  # the classifier's intent needs at least this probability (seed-grouped CV on intent_train)
 MODEL_P_LEGAL_WORDS = 0.7  # ... and this when the message has legal words
@@ -120,6 +123,16 @@ class IntentModel:
         return self.classes[i], float(p[i])
 
 
+# Questions that are part of a greeting or an acknowledgement (在吗, 有人吗, 我知道怎么做了).
+_SMALL_TALK_QUESTIONS = re.compile(r"(在|再|在线|有人|还在|在不在|听得到|在的|有人在|有人回复|是律师|有人值班|这里是法律咨询|"
+                                   r"是司法所)(吗|嘛|么)|(知道|明白|晓得)(该)?(怎么|咋)(做|办)")
+
+
+def _asks(t: str) -> bool:
+    """The message asks something beyond the small talk's own questions."""
+    return bool(QUESTION.search(_SMALL_TALK_QUESTIONS.sub("", t)))
+
+
 def detect_intent(text: str, model: IntentModel | None = None) -> Intent | None:
     """The intent of a message, or None when it should go to the legal engine: the rules first, then
     (short messages only) the classifier."""
@@ -150,8 +163,11 @@ def detect_intent(text: str, model: IntentModel | None = None) -> Intent | None:
         name, p = model.predict(t)
         legalish = bool(LEGAL_WORDS.search(t))
         if name != "legal" and p >= (MODEL_P_LEGAL_WORDS if legalish else MODEL_P):
-            if not (name == "handoff" and ABOUT_LAWYERS.search(t)):
-                return Intent(name)
+            if name == "handoff" and ABOUT_LAWYERS.search(t):
+                return None
+            if name in SMALL_TALK and (_asks(t) or len(t.replace(" ", "")) > SMALL_TALK_MAX_CHARS):
+                return None  # a greeting or a thanks is short and asks nothing
+            return Intent(name)
     return None
 
 
