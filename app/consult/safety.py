@@ -1,9 +1,11 @@
 """The safety gate (danger to life or body: emergency guidance first) and the legal-aid green channel.
 
 Two parts, combined so that no danger is missed: a phrase lexicon (data/safety_lexicon.txt: strong
-phrases raise the alarm alone, weak ones with the classifier, guards blank out lookalikes such as
-杀价 or 保护令) and a character n-gram classifier trained on written examples
-(data/safety_examples.txt) plus the knowledge base's own questions as ordinary messages.
+phrases raise the alarm with the classifier's support, weak ones only with more of it, guards blank
+out lookalikes such as 杀价 or 保护令) and character n-gram linear SVMs trained on the written corpus
+(data/safety_examples.txt, data/safety_train.txt: danger and lookalikes, written by
+tests/consult/safety_corpus.py; data/safety_dev.txt is held out) plus the knowledge base's own
+questions as ordinary messages.
 """
 
 from __future__ import annotations
