@@ -33,10 +33,10 @@ KINDS = ("self_harm", "violence", "confinement", "child", "emergency")
 # dev part and the frozen set were never used to choose them). See docs/consult-quality.md.
 SVM_C = 1.0
 STRONG = 0.0  # a strong phrase raises the alarm unless the classifier reads an ordinary message
-WEAK = 0.0  # a weak phrase raises it from here
+WEAK = 0.125  # a weak phrase raises it from here
 ALONE = 0.25  # the classifier alone raises it from here
-LEGAL_ALONE = 0.25  # ... or from here for a message that reads as a question about the law
-MAX_NEGATIVES = 4000
+LEGAL_ALONE = 0.5  # ... or from here for a message that reads as a question about the law
+MAX_NEGATIVES = 10000
 ALONE_MIN_CHARS = 6  # a few characters carry too few n-grams for the classifier to alarm on its own
 # A question about the law rather than a cry for help (强奸罪判几年, 起火的车要赔吗): the classifier alone needs more.
 _LEGAL_SHAPE = re.compile(r"罪|判(几|多|刑|轻|重)|追诉|赔偿|赔多少|要赔|谁赔|赔吗|赔不赔|理赔|保险|起诉|告他|合法吗|违法吗|犯法吗|"
