@@ -135,7 +135,7 @@ def test_the_written_corpus_is_large_split_and_regenerated() -> None:
 
 def test_held_out_dev_part(gate: safety.SafetyGate) -> None:
     """Phrasings the gate never saw (whole seeds held out): floors just under the figures measured at
-    hand-in (recall 86.9 %, false alarms 4.2 %, docs/consult-quality.md)."""
+    hand-in (recall 87.2 %, false alarms 3.8 %, docs/consult-quality.md)."""
     dev = _corpus("dev")
     danger = [t for k, t in dev if k != "none"]
     safe = [t for k, t in dev if k == "none"]
