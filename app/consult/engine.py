@@ -75,7 +75,7 @@ class Engine:
         self.position = {e.id: i for i, e in enumerate(entries)}
         self.sides = [entry_side(e.side, e.question) for e in entries]
         questions = tuple(sorted({t for e in entries for t in (e.question, *e.asks)}))
-        self.gate = _gate(questions[:4000])
+        self.gate = _gate(questions)
         self.intents = _intent_model(questions)
         self.articles: Any = None
         if laws_dir is not None and laws_dir.is_dir():

@@ -76,3 +76,54 @@ def test_a_long_question_that_asks_for_a_person_hands_over() -> None:
     got = detect_intent("老板拖欠工资三个月不给，我电话13912345678，转人工")
     assert got is not None and got.name == "handoff"
     assert detect_intent("老板拖欠工资三个月不给，能不能找律师打官司，要多少钱") is None
+
+
+def _corpus(name: str) -> list[tuple[str, str]]:
+    from app.consult.text import DATA_DIR
+
+    rows = []
+    for raw in (DATA_DIR / f"intent_{name}.txt").read_text(encoding="utf-8").splitlines():
+        if raw and not raw.startswith("#"):
+            intent, text = raw.split("\t", 1)
+            rows.append((intent, text))
+    return rows
+
+
+def test_the_intent_corpus_is_split_and_regenerated() -> None:
+    from app.consult import intents
+    from tests.consult import intent_corpus
+
+    train, dev = _corpus("train"), _corpus("dev")
+    assert len(train) >= 1000 and len(dev) >= 200
+    assert not {t for _, t in train} & {t for _, t in dev}
+    assert "intent_dev.txt" not in intents.TRAINING_FILES
+    assert intent_corpus.build() == {"train": train, "dev": dev}
+
+
+def test_held_out_intents() -> None:
+    """Wordings the model never saw (whole seeds held out): a floor under the 92.6 % measured at hand-in (legal lookalikes 39/46)."""
+    from app.consult.intents import IntentModel
+    from app.consult.kb import load_kb
+
+    model = IntentModel(sorted({t for e in load_kb(ROOT / "content" / "kb").entries for t in (e.question, *e.asks)}))
+    dev = _corpus("dev")
+    right = sum((getattr(detect_intent(t, model), "name", None) or "legal") == want for want, t in dev)
+    assert right / len(dev) >= 0.91, f"held-out intents {right / len(dev):.1%}"
+    legal = [t for want, t in dev if want == "legal"]
+    assert sum(detect_intent(t, model) is None for t in legal) / len(legal) >= 0.82
+
+
+async def test_the_issues_intents_through_the_callback(client: httpx.AsyncClient) -> None:
+    """The issue's messages as a resident sends them: short fitting replies, never a statute."""
+    from app.consult.intents import REPLIES
+    from app.emulator.simulator import CallbackSimulator
+    from app.matrix.service import get_matrix
+
+    s = CallbackSimulator(get_matrix().get("yx_jiedao"), base_url=str(client.base_url).rstrip("/"), client=client)
+    for i, (text, want) in enumerate([("附近哪家火锅好吃", "non_legal"), ("帮我写一份年终工作总结", "non_legal"),
+                                      ("谢谢，我周一过去", "ack"), ("好的", "ack"), ("你个废物", "abuse"),
+                                      ("太感谢了", "thanks"), ("您好", "greeting")]):
+        reply = (await s.text(f"o_int_c{i}", text)).text or ""
+        assert reply == REPLIES[want], text
+    person = (await s.text("o_int_p", "能不能让你们的人给我打个电话")).text or ""
+    assert re.search(r"编号 [A-Z]+\d{8}-\d+", person) and "《" not in person

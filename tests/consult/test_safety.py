@@ -105,3 +105,73 @@ def test_lexicon_sections_are_known() -> None:
     assert set(lex.strong) == set(safety.KINDS) and lex.guard is not None
     with pytest.raises(ValueError):
         safety.parse_lexicon("[nonsense]\n自杀\n")
+
+
+def _corpus(name: str) -> list[tuple[str, str]]:
+    rows = []
+    for raw in (Path(safety.__file__).parent / "data" / f"safety_{name}.txt").read_text(encoding="utf-8").splitlines():
+        if raw and not raw.startswith("#"):
+            kind, text = raw.split("\t", 1)
+            rows.append((kind, text))
+    return rows
+
+
+def test_the_written_corpus_is_large_split_and_regenerated() -> None:
+    from tests.consult import safety_corpus
+
+    train, dev = _corpus("train"), _corpus("dev")
+    assert sum(k != "none" for k, _ in train) >= 1500 and sum(k == "none" for k, _ in train) >= 1500
+    assert sum(k != "none" for k, _ in dev) >= 200 and sum(k == "none" for k, _ in dev) >= 200
+    assert {k for k, _ in train + dev} <= {*safety.KINDS, "danger", "none"}
+    # whole seeds go to one part: no dev message (nor its seed) was trained on
+    trained = {t for _, t in train}
+    assert not trained & {t for _, t in dev}
+    assert not {r[2] for r in safety_corpus.rows() if r[0] == "train"} & {r[2] for r in safety_corpus.rows()
+                                                                             if r[0] == "dev"}
+    assert "safety_dev.txt" not in safety.TRAINING_FILES
+    # the committed files are what the generator writes (edit the seeds, then regenerate)
+    assert safety_corpus.build() == {"train": train, "dev": dev}
+
+
+def test_held_out_dev_part(gate: safety.SafetyGate) -> None:
+    """Phrasings the gate never saw (whole seeds held out): floors just under the figures measured at
+    hand-in (recall 87.2 %, false alarms 3.8 %, docs/consult-quality.md)."""
+    dev = _corpus("dev")
+    danger = [t for k, t in dev if k != "none"]
+    safe = [t for k, t in dev if k == "none"]
+    recall = sum(gate.check(t) is not None for t in danger) / len(danger)
+    false_alarms = sum(gate.check(t) is not None for t in safe) / len(safe)
+    assert recall >= 0.86, f"held-out recall {recall:.1%}"
+    assert false_alarms <= 0.06, f"held-out false alarms {false_alarms:.1%}"
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("我妈说她不想活了 一直在哭", "12356"),
+    ("站在桥上 跟家里人说声对不起", "12356"),
+    ("隔壁又在打老婆 叫得好惨", "12338"),
+    ("邻居家的小孩天天被打 刚才又在哭", "12355"),
+    ("我十三岁 后妈不给我饭吃还打我", "12355"),
+    ("闻到很大的燃气味 头晕", "119"),
+    ("他把我手机收了 锁在屋里不让出门", "12110"),
+])
+def test_third_persons_and_kinds_get_their_hotline(gate: safety.SafetyGate, text: str, line: str) -> None:
+    danger = gate.check(text)
+    assert danger is not None and line in danger.guidance()
+
+
+def test_fawu_ask_json_in_danger() -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.consult.conftest import FIXTURE_KB
+
+    r = subprocess.run([sys.executable, "-m", "app.cli", "ask", "--kb", str(FIXTURE_KB), "--json", "-"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120,
+                       input="药都攒够了 今晚一了百了\n安眠药网上能买吗\n")
+    assert r.returncode == 0, r.stderr
+    alarm, quiet = (json.loads(x) for x in r.stdout.splitlines())
+    assert {"category", "answers", "handoff", "urgent", "clarify", "reply"} <= set(alarm)
+    assert alarm["urgent"] and alarm["handoff"] and alarm["answers"] == [] and not alarm["clarify"]
+    assert alarm["reply"].startswith("【紧急提示】") and "12356" in alarm["reply"] and "可参考" not in alarm["reply"]
+    assert not quiet["urgent"] and not quiet["reply"].startswith("【紧急提示】")
