@@ -104,6 +104,7 @@ COMMAND_MODULES: list[str] = [
     "app.push.commands",
     "app.catalog.commands",
     "app.analytics.commands",
+    "app.staff.commands",
 ]
 
 
