@@ -18,7 +18,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from app.config import get_settings
-from app.core import metrics, pii
+from app.core import crypto, metrics, pii
 from app.core.actor import ADMIN_ROLES, ROLE_ZH, Actor, Role
 from app.core.clock import utcnow
 from app.core.scope import OrgScope
@@ -601,3 +601,33 @@ async def reset_mfa(*, actor: Actor, staff_id: int, ip: str = "") -> StaffUser:
         raise OwnAccount()
     await mfa.reset(actor=actor, user=user, ip=ip)
     return await get_staff(staff_id)
+
+
+def export_digest(body: bytes) -> dict[str, str]:
+    """The SM3 digest of an exported file and its HMAC-SM3 under the active data key ("export")."""
+    kid, key = crypto.hmac_sm3_key("export")
+    return {"sm3": crypto.sm3_hex(body), "hmac_sm3": f"{kid}:{crypto.hmac_sm3(key, body)}"}
+
+
+async def default_password_accounts() -> list[StaffUser]:
+    """Active accounts still on the published demo password (only those never changed are checked)."""
+    out = []
+    for user in await StaffUser.filter(active=True, must_change_password=True).order_by("id"):
+        if await asyncio.to_thread(verify_password, user.password_hash, DEMO_PASSWORD):
+            out.append(user)
+    return out
+
+
+async def disable_default_accounts(*, actor: Actor) -> list[str]:
+    """Outside demo mode no account may be used with the published password: each is disabled
+    (a system administrator re-enables it after setting a password with ``fawu staff``)."""
+    names = []
+    for user in await default_password_accounts():
+        await StaffUser.filter(id=user.id).update(active=False, disabled_reason="default_password")
+        await audit(actor=actor, action="staff.disabled", target_type="staff", target_id=user.id,
+                    detail={"reason": "default_password"})
+        names.append(user.username)
+    if names:
+        logging.getLogger("fawu.staff").warning(
+            "accounts with the published demo password disabled (demo = false): %s", ", ".join(names))
+    return names
