@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise import Tortoise
-from tortoise.expressions import Q
 
 from app.core import crypto
 
@@ -80,7 +79,7 @@ async def rekey(*, batch: int = 200, progress: Any = None) -> Report:
         moved = current = unreadable = 0
         last: Any = None
         while True:
-            qs = col.model.filter(Q(**{f"{col.enc}__isnull": False}))
+            qs = col.model.filter(**{f"{col.enc}__isnull": False})
             if last is not None:
                 qs = qs.filter(**{f"{pk}__gt": last})
             rows = await qs.order_by(pk).limit(batch).values(pk, col.enc)
