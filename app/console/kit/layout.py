@@ -59,6 +59,10 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "nav": ADMIN_NAV[user.staff.role] if user and user.staff.role in ADMIN_NAV else
         NAV + (DISTRICT_NAV if user and user.actor.is_district and user.staff.role in (
             Role.DISTRICT_ADMIN, Role.SUPERVISOR) else []),
+        # case alerts are polled for case workers who may use the console now (not the administrators,
+        # not before a forced password change or second-factor enrolment)
+        "alerts_on": bool(user and not user.staff.must_change_password and user.staff.role not in ADMIN_NAV
+                          and not (user.staff.totp_enabled_at is None and str(user.staff.role) in settings.mfa_required_roles)),
         "path": request.url.path,
         "demo": settings.demo,
     }
