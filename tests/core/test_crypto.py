@@ -168,3 +168,59 @@ def test_crypto_and_audit_commands_on_a_database_written_before(tmp_path: Path) 
     res = runner.invoke(_cli(), ["audit", "verify"])
     assert res.exit_code == 1 and "#1: 内容被改动" in res.output
     set_settings(None)
+
+
+def test_a_backup_restores_with_its_keys_and_is_unreadable_without(tmp_path: Path) -> None:
+    """数据备份恢复: a copy of the database (the dump) restored elsewhere reads back with the same keys
+    (pii_key and the key file, kept apart from dumps) and not without them."""
+    import shutil
+
+    from app import db
+
+    key_file = _key_file(tmp_path, "k1", k1=os.urandom(32))
+    url = f"sqlite://{tmp_path}/live.sqlite3"
+    live = make_settings(database_url=url, key_file=key_file)
+    set_settings(live)
+
+    async def write() -> int:
+        await db.migrate(live)
+        await db.init_db(live)
+        from app.residents import service as residents_service
+
+        r = await residents_service.record_resident(name="张三", phone=PHONE, id_number=ID_NUMBER)
+        await db.close_db()
+        return r.id
+
+    rid = asyncio.run(write())
+    shutil.copy(tmp_path / "live.sqlite3", tmp_path / "restored.sqlite3")  # backup, then restore
+
+    async def read(settings: Any) -> str | None:
+        set_settings(settings)
+        await db.init_db(settings)
+        try:
+            from app.residents import service as residents_service
+
+            found = await residents_service.find_by_phone(PHONE)
+            if found is None or found.id != rid:
+                return None
+            return residents_service.reveal(found, "id_number")
+        finally:
+            await db.close_db()
+
+    restored = f"sqlite://{tmp_path}/restored.sqlite3"
+    assert asyncio.run(read(make_settings(database_url=restored, key_file=key_file))) == ID_NUMBER
+    other_key = base64.b64encode(os.urandom(32)).decode()
+    with pytest.raises(crypto.DecryptError):  # the dump without its key file: found by nothing, unreadable
+        set_settings(make_settings(database_url=restored, pii_key=other_key))
+
+        async def raw() -> str:
+            s = make_settings(database_url=restored, pii_key=other_key)
+            await db.init_db(s)
+            try:
+                _, rows = await connections.get("default").execute_query("SELECT id_number_enc FROM resident")
+                return pii.decrypt(dict(rows[0])["id_number_enc"])
+            finally:
+                await db.close_db()
+
+        asyncio.run(raw())
+    set_settings(None)
