@@ -27,7 +27,7 @@ from app.org import service as org_service
 from app.org.importer import import_folder
 from app.production import check_production_secrets, disable_demo_accounts
 from app.push import service as push_service
-from app.staff.service import load_demo_staff
+from app.staff.service import load_demo_staff, record_configuration
 from app.web import STATIC_DIR
 from app.wechat import lifecycle
 
@@ -106,6 +106,7 @@ async def startup(settings: Settings, *, init_database: bool = True) -> None:
         if settings.demo:
             await load_demo_staff()
         await disable_demo_accounts(settings)
+        await record_configuration(settings)  # 安全审计: configuration changes between starts
     known = None
     try:
         known = set((await org_service.tree()).keys()) or None

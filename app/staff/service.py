@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -631,3 +632,24 @@ async def disable_default_accounts(*, actor: Actor) -> list[str]:
         logging.getLogger("fawu.staff").warning(
             "accounts with the published demo password disabled (demo = false): %s", ", ".join(names))
     return names
+
+
+def _setting_digest(value: Any) -> str:
+    raw = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+    return crypto.sm3_hex(json.dumps(raw, default=str, sort_keys=True, ensure_ascii=False).encode())[:16]
+
+
+async def record_configuration(settings: Any) -> list[str]:
+    """At each server start: the settings' digests (one per key; values never written, secrets
+    included) compared with the last start's; a change is an audit entry ``config.changed`` naming the
+    keys. Returns the changed keys (every key at the first start)."""
+    digests = {name: _setting_digest(getattr(settings, name)) for name in sorted(type(settings).model_fields)}
+    last = await AuditLog.filter(action__in=["config.loaded", "config.changed"]).order_by("-id").first()
+    before = dict(last.detail.get("digests", {})) if last is not None else {}
+    changed = sorted(k for k in set(digests) | set(before) if digests.get(k) != before.get(k))
+    if last is None:
+        await audit(actor=None, action="config.loaded", target_type="config", detail={"digests": digests})
+    elif changed:
+        await audit(actor=None, action="config.changed", target_type="config",
+                    detail={"keys": changed, "digests": digests})
+    return changed

@@ -106,3 +106,15 @@ async def test_concurrent_entries_never_fork_the_chain(db: None) -> None:
     seqs = sorted(await AuditLog.all().values_list("seq", flat=True))
     assert seqs == list(range(1, 41))
     assert (await chain.verify()).ok
+
+
+async def test_a_configuration_change_between_starts_is_recorded(db: None) -> None:
+    from tests.conftest import make_settings
+
+    assert "pii_cipher" in await staff_service.record_configuration(make_settings())  # first start: all
+    assert await staff_service.record_configuration(make_settings()) == []  # same settings: nothing
+    changed = await staff_service.record_configuration(make_settings(session_idle_minutes=15, secret_key="x" * 40))
+    assert changed == ["secret_key", "session_idle_minutes"]
+    entry = await AuditLog.get(action="config.changed")
+    assert entry.detail["keys"] == changed and "x" * 40 not in json.dumps(entry.detail)  # never the values
+    assert (await chain.verify()).ok
