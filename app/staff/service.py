@@ -645,7 +645,8 @@ async def record_configuration(settings: Any) -> list[str]:
     keys. Returns the changed keys (every key at the first start)."""
     digests = {name: _setting_digest(getattr(settings, name)) for name in sorted(type(settings).model_fields)}
     last = await AuditLog.filter(action__in=["config.loaded", "config.changed"]).order_by("-id").first()
-    before = dict(last.detail.get("digests", {})) if last is not None else {}
+    found = last.detail.get("digests") if last is not None else None
+    before: dict[str, Any] = found if isinstance(found, dict) else {}
     changed = sorted(k for k in set(digests) | set(before) if digests.get(k) != before.get(k))
     if last is None:
         await audit(actor=None, action="config.loaded", target_type="config", detail={"digests": digests})
