@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
 from tortoise.transactions import in_transaction
 
@@ -118,7 +120,14 @@ async def append(*, actor: Actor | None, action: str, target_type: str = "", tar
             await AuditHead.filter(id=_HEAD_ID).update(seq=entry.seq, hash=entry.hash, key_id=entry.key_id)
             return entry
 
+    if in_outer_transaction():  # a deadlock rolled the caller's whole transaction back: theirs to handle
+        return await go()
     return await retry_deadlock(go)
+
+
+def in_outer_transaction() -> bool:
+    """Whether the caller runs inside a transaction (tortoise's contextual connection)."""
+    return isinstance(connections.get("default"), TransactionalDBClient)
 
 
 @dataclass

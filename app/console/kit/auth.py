@@ -30,7 +30,7 @@ MFA_PATH = "/console/mfa"
 
 class ReadOnlyRole(Forbidden):
     code = "read_only"
-    message_zh = "督导账号为只读账号，不能修改任何内容。"
+    message_zh = "只读账号（督导、审计管理员）不能修改任何内容。"
 
 
 class RoleNotAllowed(Forbidden):
