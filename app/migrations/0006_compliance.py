@@ -25,27 +25,27 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='AuditLog',
             name='actor_role',
-            field=fields.CharField(default='', max_length=20),
+            field=fields.CharField(default='', db_default='', max_length=20),
         ),
         ops.AddField(
             model_name='AuditLog',
             name='hash',
-            field=fields.CharField(default='', max_length=64),
+            field=fields.CharField(default='', db_default='', max_length=64),
         ),
         ops.AddField(
             model_name='AuditLog',
             name='key_id',
-            field=fields.CharField(default='', max_length=8),
+            field=fields.CharField(default='', db_default='', max_length=8),
         ),
         ops.AddField(
             model_name='AuditLog',
             name='outcome',
-            field=fields.CharField(default='ok', max_length=16),
+            field=fields.CharField(default='ok', db_default='ok', max_length=16),
         ),
         ops.AddField(
             model_name='AuditLog',
             name='prev_hash',
-            field=fields.CharField(default='', max_length=64),
+            field=fields.CharField(default='', db_default='', max_length=64),
         ),
         ops.AddField(
             model_name='AuditLog',
@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='StaffUser',
             name='disabled_reason',
-            field=fields.CharField(default='', max_length=32),
+            field=fields.CharField(default='', db_default='', max_length=32),
         ),
         ops.AddField(
             model_name='StaffUser',
@@ -70,12 +70,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='StaffUser',
             name='password_history',
-            field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            field=fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
         ops.AddField(
             model_name='StaffUser',
             name='recovery_codes',
-            field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            field=fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
         ops.AddField(
             model_name='StaffUser',
@@ -85,7 +85,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='StaffUser',
             name='totp_last_step',
-            field=fields.BigIntField(default=0),
+            field=fields.BigIntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name='StaffUser',

@@ -29,12 +29,13 @@ class StaffUser(Model):
     last_login_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     password_changed_at = fields.DatetimeField(null=True)  # expiry counts from here (null: from created_at)
-    password_history: list[str] = fields.JSONField(default=list)  # argon2 hashes of the last passwords
+    # JSON columns are nullable so they can be added to a table that holds rows (null: none yet)
+    password_history: list[str] | None = fields.JSONField(null=True)  # argon2 hashes of the last passwords
     totp_secret_enc = fields.CharField(max_length=160, null=True)  # the TOTP secret, encrypted (app.core.crypto)
     totp_enabled_at = fields.DatetimeField(null=True)  # null: not enrolled (or enrolment not confirmed)
-    totp_last_step = fields.BigIntField(default=0)  # the last time step accepted (a code is used once)
-    recovery_codes: list[str] = fields.JSONField(default=list)  # keyed hashes of the unused recovery codes
-    disabled_reason = fields.CharField(max_length=32, default="")  # "dormant", "admin" when active is false
+    totp_last_step = fields.BigIntField(default=0, db_default=0)  # the last time step accepted (a code is used once)
+    recovery_codes: list[str] | None = fields.JSONField(null=True)  # keyed hashes of the unused recovery codes
+    disabled_reason = fields.CharField(max_length=32, default="", db_default="")  # "dormant", "admin" when active is false
 
     class Meta:
         table = "staff_user"
@@ -49,13 +50,14 @@ class AuditLog(Model):
 
     id = fields.BigIntField(primary_key=True)
     seq = fields.BigIntField(null=True, unique=True)  # position in the chain, 1, 2, ... (null: before it)
-    prev_hash = fields.CharField(max_length=64, default="")
-    hash = fields.CharField(max_length=64, default="")
-    key_id = fields.CharField(max_length=8, default="")  # the data key the HMAC-SM3 key derives from
+    # db_default: columns added to a table that holds entries (the entries before the chain)
+    prev_hash = fields.CharField(max_length=64, default="", db_default="")
+    hash = fields.CharField(max_length=64, default="", db_default="")
+    key_id = fields.CharField(max_length=8, default="", db_default="")  # the data key the HMAC-SM3 key derives from
     actor_id = fields.IntField(null=True)
     actor_name = fields.CharField(max_length=32, default="")
-    actor_role = fields.CharField(max_length=20, default="")
-    outcome = fields.CharField(max_length=16, default="ok")  # ok, failed, denied
+    actor_role = fields.CharField(max_length=20, default="", db_default="")
+    outcome = fields.CharField(max_length=16, default="ok", db_default="ok")  # ok, failed, denied
     action = fields.CharField(max_length=48, db_index=True)  # e.g. resident.reveal_phone, login.failed
     target_type = fields.CharField(max_length=32, default="")
     target_id = fields.CharField(max_length=64, default="")
