@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('hash', fields.CharField(max_length=64)),
                 ('key_id', fields.CharField(default='', max_length=8)),
             ],
-            options={'table': 'staff_audit_head', 'app': 'fawu', 'pk_attr': 'id', 'table_description': "The chain's newest link (one row, locked while an entry is appended, so links never fork)."},
+            options={'table': 'staff_audit_head', 'app': 'fawu', 'pk_attr': 'id', 'table_description': 'The newest link of the chain (one row, locked while an entry is appended, so links never fork).'},
             bases=['Model'],
         ),
         ops.AddField(

@@ -70,7 +70,7 @@ class AuditLog(Model):
 
 
 class AuditHead(Model):
-    """The chain's newest link (one row, locked while an entry is appended, so links never fork)."""
+    """The newest link of the chain (one row, locked while an entry is appended, so links never fork)."""
 
     id = fields.IntField(primary_key=True)
     seq = fields.BigIntField(default=0)
