@@ -1,4 +1,4 @@
-"""Upgrading a database that fawu wrote before issue 26 (at migration 0005): staff, residents'
+"""Upgrading a database that fawu wrote before issue 26 (at the migration before this one): staff, residents'
 AES-GCM personal data and audit entries survive migration 0006, staff log in, the audit chain takes
 the old entries in, and `rekey` moves the data to SM4 with every value intact. SQLite and MariaDB."""
 
@@ -32,7 +32,7 @@ async def _scenario(url: str) -> None:
 
     old = make_settings(database_url=url, pii_cipher="aes")
     set_settings(old)
-    await migrate_api(config=db.tortoise_config(url), target="fawu.0005_cases_front_desk")
+    await migrate_api(config=db.tortoise_config(url), target="fawu.0006_catalog")
     await Tortoise.close_connections()
     await db.init_db(old)
     conn = connections.get("default")
@@ -53,7 +53,7 @@ async def _scenario(url: str) -> None:
 
     new = make_settings(database_url=url)  # SM4 from now on
     set_settings(new)
-    assert await db.migrate(new) == ["0006_compliance"]
+    assert await db.migrate(new) == ["0007_compliance"]
     await db.init_db(new)
     try:
         user = await StaffUser.get(username="clerk")
@@ -80,11 +80,11 @@ async def _scenario(url: str) -> None:
         set_settings(None)
 
 
-def test_upgrade_from_0005_on_sqlite(tmp_path: Path) -> None:
+def test_upgrade_from_before_on_sqlite(tmp_path: Path) -> None:
     asyncio.run(_scenario(f"sqlite://{tmp_path}/fawu.sqlite3"))
 
 
-def test_upgrade_from_0005_on_mariadb(tmp_path: Path) -> None:
+def test_upgrade_from_before_on_mariadb(tmp_path: Path) -> None:
     needs.skip_unless(needs.mariadb())
     import os
 
