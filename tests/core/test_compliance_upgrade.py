@@ -32,7 +32,7 @@ async def _scenario(url: str) -> None:
 
     old = make_settings(database_url=url, pii_cipher="aes")
     set_settings(old)
-    await migrate_api(config=db.tortoise_config(url), target="fawu.0006_catalog")
+    await migrate_api(config=db.tortoise_config(url), target="fawu.0007_analytics")
     await Tortoise.close_connections()
     await db.init_db(old)
     conn = connections.get("default")
@@ -53,7 +53,7 @@ async def _scenario(url: str) -> None:
 
     new = make_settings(database_url=url)  # SM4 from now on
     set_settings(new)
-    assert await db.migrate(new) == ["0007_compliance"]
+    assert await db.migrate(new) == ["0008_compliance"]
     await db.init_db(new)
     try:
         user = await StaffUser.get(username="clerk")

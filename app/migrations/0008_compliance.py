@@ -6,7 +6,7 @@ from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('fawu', '0006_catalog')]
+    dependencies = [('fawu', '0007_analytics')]
 
     initial = False
 
