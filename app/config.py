@@ -51,7 +51,10 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "redis": ("redis_url",),
     "paths": ("matrix_dir", "content_dir", "var_dir", "laws_dir"),
     "security": ("secret_key", "pii_key", "session_max_age", "cookie_secure", "login_max_failures",
-                 "login_lock_minutes", "login_account_max_failures", "rate_limits"),
+                 "login_lock_minutes", "login_account_max_failures", "rate_limits",
+                 "pii_cipher", "key_file", "password_min_length", "password_min_classes", "password_max_age_days",
+                 "password_history", "session_idle_minutes", "staff_dormant_days", "mfa_required_roles",
+                 "audit_retention_days"),
     "wechat": ("wechat_api_base", "wechat_timestamp_window", "wechat_max_body_bytes",
                "wechat_reply_budget", "wechat_http_timeout", "wechat_use_stable_token",
                "wechat_token_refresh_margin", "wechat_max_text_bytes", "emulator_host", "emulator_port",
@@ -114,6 +117,23 @@ class Settings(BaseModel):
     login_account_max_failures: int = Field(50, ge=1, le=10000)
     # requests per client (and per resident where known), `limits` notation, by endpoint group
     rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    # 商用密码 / 等保 2.0 (docs/compliance.md): the cipher new personal data is written with (SM4-GCM;
+    # "aes" keeps writing AES-GCM); data written before stays readable and `fawu crypto rekey` moves it
+    pii_cipher: Literal["sm4", "aes"] = "sm4"
+    # a TOML file of data keys ({active = "k2", keys = {k1 = "<base64>", k2 = "<base64>"}}, 16-64 bytes
+    # each) for SM4 and HMAC-SM3; empty: one key derived from pii_key (id "k0")
+    key_file: Path | None = None
+    password_min_length: int = Field(10, ge=8, le=64)
+    password_min_classes: int = Field(3, ge=1, le=4)  # of lower case, upper case, digits, other characters
+    password_max_age_days: int = Field(90, ge=0, le=3650)  # 0: passwords never expire
+    password_history: int = Field(5, ge=0, le=24)  # a new password may not be one of the last N
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60)  # a console session unused this long ends
+    staff_dormant_days: int = Field(90, ge=0, le=3650)  # an account unused this long is disabled (0: never)
+    # roles that must log in with a second factor (TOTP); other roles may enrol
+    mfa_required_roles: list[Literal["district_admin", "township_staff", "lawyer", "mediator", "supervisor",
+                                     "system_admin", "security_admin", "audit_admin"]] = Field(default_factory=lambda: [
+        "district_admin", "system_admin", "security_admin", "audit_admin"])  # type: ignore[arg-type]
+    audit_retention_days: int = Field(180, ge=180, le=3650)  # 网络安全法 art. 21: at least six months
     # wechat
     wechat_api_base: str = "http://127.0.0.1:8900"
     wechat_timestamp_window: int = Field(300, ge=0)

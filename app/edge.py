@@ -41,6 +41,8 @@ GROUPS: dict[tuple[str, str], str] = {
     ("POST", "/booking/manage"): "booking",
     ("GET", "/"): "anonymous",
     ("GET", "/console/login"): "anonymous",
+    ("POST", "/console/login/mfa"): "login",  # the second factor: counted with the password attempts
+    ("GET", "/console/login/mfa"): "anonymous",
 }
 # Not limited here: WeChat's servers (signed callbacks, de-duplicated by the engine), probes and
 # Prometheus, the demo's simulator (demo mode only), and staff pages (behind the login).

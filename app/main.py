@@ -25,9 +25,9 @@ from app.laws import service as laws_service
 from app.matrix.service import load_matrix, set_matrix
 from app.org import service as org_service
 from app.org.importer import import_folder
-from app.production import check_production_secrets
+from app.production import check_production_secrets, disable_demo_accounts
 from app.push import service as push_service
-from app.staff.service import load_demo_staff
+from app.staff.service import load_demo_staff, record_configuration
 from app.web import STATIC_DIR
 from app.wechat import lifecycle
 
@@ -105,6 +105,8 @@ async def startup(settings: Settings, *, init_database: bool = True) -> None:
             log.info("service catalogue loaded: %s", catalog_report.summary_zh())
         if settings.demo:
             await load_demo_staff()
+        await disable_demo_accounts(settings)
+        await record_configuration(settings)  # 安全审计: configuration changes between starts
     known = None
     try:
         known = set((await org_service.tree()).keys()) or None

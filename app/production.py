@@ -4,7 +4,9 @@ secret_key and pii_key, and every demo secret (AppSecret, token, AES key) of the
 from __future__ import annotations
 
 from app.config import DEMO_PII_KEY, DEMO_SECRET, ConfigError, Settings
+from app.core.actor import SYSTEM
 from app.matrix.service import Matrix, demo_secrets, load_matrix
+from app.staff import service as staff_service
 
 _ENV_OF = {"secret": "SECRET", "token": "TOKEN", "encoding_aes_key": "ENCODING_AES_KEY"}
 
@@ -34,3 +36,16 @@ def check_production_secrets(settings: Settings, matrix: Matrix | None = None) -
     if found:
         raise ConfigError("demo = false 时不能使用仓库中公开的演示密钥，请换成自己的 (demo secrets in production): "
                           + "；".join(found))
+
+
+async def demo_accounts_in_use() -> list[str]:
+    """Usernames of active staff accounts still on the published demo password."""
+    return [u.username for u in await staff_service.default_password_accounts()]
+
+
+async def disable_demo_accounts(settings: Settings) -> list[str]:
+    """At start-up outside demo mode: disable every account on the demo password (等保: no default
+    account usable in production); nothing in demo mode."""
+    if settings.demo:
+        return []
+    return await staff_service.disable_default_accounts(actor=SYSTEM)

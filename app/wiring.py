@@ -119,6 +119,7 @@ COMMAND_MODULES: list[str] = [
     "app.analytics.commands",
     "app.surveys.commands",
     "app.booking.commands",
+    "app.staff.commands",
 ]
 
 

@@ -64,6 +64,9 @@ def make_settings(**overrides: Any) -> Any:
         "content_dir": ROOT / "content",
         "wechat_timestamp_window": 300,
         "emulator_autostart": False,
+        # the second factor is required of administrators by default; tests of other things log in
+        # with a password only (tests/staff/test_compliance.py turns it on)
+        "mfa_required_roles": [],
     }
     base.update(overrides)
     return Settings(**base)

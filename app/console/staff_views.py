@@ -1,57 +1,108 @@
-"""District-level console pages: staff accounts (with login locks to lift) and the audit log."""
+"""Administrators' console pages: staff accounts (system administrator: locks, disabling; security
+administrator: roles, second factors), and the audit log (audit administrator: read, verify, export).
+District administrators and supervisors keep a read-only staff list of their district."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from app.console import labels
-from app.console.kit.auth import RoleNotAllowed, require_role
+from app.console.kit.auth import RoleNotAllowed, client_ip, require_right
 from app.console.kit.layout import render
-from app.core.actor import ROLE_ZH, Actor, Role
-from app.core.clock import utcnow
+from app.core.actor import ADMIN_ROLES, Actor, Role
+from app.core.clock import format_local, utcnow
 from app.staff import service as staff_service
 
 router = APIRouter(include_in_schema=False)
-DistrictReader = Annotated[Actor, Depends(require_role(Role.DISTRICT_ADMIN, Role.SUPERVISOR))]
-Admin = Annotated[Actor, Depends(require_role(Role.DISTRICT_ADMIN))]
+StaffViewer = Annotated[Actor, Depends(require_right("staff.view"))]
+Accounts = Annotated[Actor, Depends(require_right("staff.accounts"))]
+Roles = Annotated[Actor, Depends(require_right("staff.roles"))]
+MfaReset = Annotated[Actor, Depends(require_right("staff.mfa_reset"))]
+AuditReader = Annotated[Actor, Depends(require_right("audit.read"))]
+AuditExporter = Annotated[Actor, Depends(require_right("audit.export"))]
 
 AUDIT_ZH = {
     "login.ok": "登录成功", "login.failed": "登录失败", "login.locked": "账号锁定", "login.refused_locked": "锁定期间尝试登录",
-    "login.unlocked": "解除锁定", "logout": "退出登录", "password.changed": "修改密码",
+    "login.refused_backstop": "多地址猜测被拒", "login.password_ok": "密码正确（待动态验证码）",
+    "login.mfa_failed": "动态验证码错误", "login.mfa_locked": "动态验证码错误过多",
+    "login.unlocked": "解除锁定", "logout": "退出登录", "password.changed": "修改密码", "password.expired": "密码到期",
+    "session.idle_timeout": "会话超时", "mfa.enrolled": "绑定双因素认证", "mfa.enrol_failed": "绑定双因素认证失败",
+    "mfa.reset": "重置双因素认证", "staff.created": "新建账号", "staff.disabled": "停用账号", "staff.enabled": "启用账号",
+    "staff.disabled_dormant": "长期未用停用", "staff.role_changed": "修改角色",
     "resident.reveal_phone": "查看完整手机号", "resident.reveal_id_number": "查看完整身份证号",
-    "resident.record": "登记居民", "cases.export": "导出案件",
+    "case.reveal_text": "查看案件原文", "resident.record": "登记居民", "resident.erase": "删除个人信息",
+    "resident.export": "导出个人信息", "cases.export": "导出案件", "audit.exported": "导出审计日志",
+    "audit.archived": "归档审计日志", "audit.verified": "校验审计日志", "console.denied": "越权访问被拒",
+    "crypto.rekeyed": "数据重新加密", "config.changed": "配置变更",
 }
-
-
-def _district_only(actor: Actor) -> None:
-    if not actor.is_district:
-        raise RoleNotAllowed("只有区级账号可以查看。")
+KINDS = [("", "全部"), ("login", "登录"), ("resident", "个人信息"), ("case", "案件原文"), ("cases", "导出"),
+         ("password", "密码"), ("staff", "账号与角色"), ("mfa", "双因素"), ("audit", "审计"), ("console", "越权")]
 
 
 @router.get("/console/staff")
-async def staff_page(request: Request, actor: DistrictReader) -> Response:
-    _district_only(actor)
-    users = await staff_service.list_staff(actor=actor)
+async def staff_page(request: Request, actor: StaffViewer) -> Response:
+    if actor.role in ADMIN_ROLES:
+        users = await staff_service.all_staff(actor=actor)
+    else:
+        if not actor.is_district:
+            raise RoleNotAllowed("只有区级账号可以查看。")
+        users = await staff_service.list_staff(actor=actor)
+    notice = {"unlock": "已解除锁定。", "active": "已更新账号状态。", "role": "已修改角色。",
+              "mfa": "已重置双因素认证，该账号下次登录时重新绑定。"}.get(request.query_params.get("notice", ""), "")
     return render(request, "console/staff.html", {
-        "users": users, "role_names": {r.value: z for r, z in ROLE_ZH.items()}, "now": utcnow(),
-        "units": await labels.unit_names(), "is_admin": actor.role == Role.DISTRICT_ADMIN,
-        "notice": "已解除锁定。" if request.query_params.get("notice") == "unlock" else "",
+        "users": users, "role_names": staff_service.role_names(), "now": utcnow(),
+        "units": await labels.unit_names(), "notice": notice,
+        "can_accounts": staff_service.has_right(actor, "staff.accounts"),
+        "can_roles": staff_service.has_right(actor, "staff.roles"),
+        "roles": list(Role), "me": actor.id,
     })
 
 
 @router.post("/console/staff/{staff_id}/unlock")
-async def unlock(staff_id: int, actor: Admin) -> Response:
-    _district_only(actor)
-    await staff_service.unlock(actor=actor, staff_id=staff_id)
+async def unlock(request: Request, staff_id: int, actor: Accounts) -> Response:
+    await staff_service.unlock(actor=actor, staff_id=staff_id, ip=client_ip(request))
     return RedirectResponse("/console/staff?notice=unlock", status_code=303)
 
 
+@router.post("/console/staff/{staff_id}/active")
+async def set_active(request: Request, staff_id: int, actor: Accounts,
+                     active: Annotated[str, Form(pattern="^[01]$")] = "0") -> Response:
+    await staff_service.set_active(actor=actor, staff_id=staff_id, active=active == "1", ip=client_ip(request))
+    return RedirectResponse("/console/staff?notice=active", status_code=303)
+
+
+@router.post("/console/staff/{staff_id}/role")
+async def set_role(request: Request, staff_id: int, actor: Roles,
+                   role: Annotated[str, Form(max_length=20)] = "") -> Response:
+    if role not in {r.value for r in Role}:
+        raise RoleNotAllowed("未知的角色。")
+    await staff_service.set_role(actor=actor, staff_id=staff_id, role=Role(role), ip=client_ip(request))
+    return RedirectResponse("/console/staff?notice=role", status_code=303)
+
+
+@router.post("/console/staff/{staff_id}/mfa-reset")
+async def mfa_reset(request: Request, staff_id: int, actor: MfaReset) -> Response:
+    await staff_service.reset_mfa(actor=actor, staff_id=staff_id, ip=client_ip(request))
+    return RedirectResponse("/console/staff?notice=mfa", status_code=303)
+
+
 @router.get("/console/audit")
-async def audit_page(request: Request, actor: DistrictReader,
-                     kind: Annotated[str, Query(pattern="^(|login|resident|cases|password)$")] = "") -> Response:
-    _district_only(actor)
-    entries = await staff_service.recent_audit(limit=300, action_prefix=kind)
-    return render(request, "console/audit.html", {"entries": entries, "kind": kind, "audit_zh": AUDIT_ZH})
+async def audit_page(request: Request, actor: AuditReader,
+                     kind: Annotated[str, Query(pattern="^(|login|resident|case|cases|password|staff|mfa|audit|console)$")] = "",
+                     verify: Annotated[str, Query(pattern="^(|1)$")] = "") -> Response:
+    entries = await staff_service.recent_audit(actor=actor, limit=300, action_prefix=kind + "." if kind else "")
+    verdict = await staff_service.verify_audit(actor=actor) if verify else None
+    return render(request, "console/audit.html", {"entries": entries, "kind": kind, "audit_zh": AUDIT_ZH,
+                                                  "kinds": KINDS, "verdict": verdict,
+                                                  "role_names": staff_service.role_names()})
+
+
+@router.get("/console/audit/export")
+async def audit_export(request: Request, actor: AuditExporter) -> Response:
+    lines = await staff_service.export_audit(actor=actor, ip=client_ip(request))
+    name = f"fawu-audit-{format_local(utcnow(), '%Y%m%d-%H%M')}.jsonl"
+    return StreamingResponse(lines, media_type="application/x-ndjson",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -14,12 +14,19 @@ class Role(StrEnum):
     LAWYER = "lawyer"  # 法律顾问/律师
     MEDIATOR = "mediator"  # 调解员
     SUPERVISOR = "supervisor"  # 只读督导
+    # 三权分立 (等保 2.0 level 3): three administrators, each one role of one account, none of them
+    # reads residents' data (their scope is empty)
+    SYSTEM_ADMIN = "system_admin"  # 系统管理员: staff accounts (create, disable, unlock)
+    SECURITY_ADMIN = "security_admin"  # 安全管理员: roles, second factors
+    AUDIT_ADMIN = "audit_admin"  # 审计管理员: reads, verifies and exports the audit log, nothing else
 
 
 ROLE_ZH = {
     Role.DISTRICT_ADMIN: "区管理员", Role.TOWNSHIP_STAFF: "镇街工作人员", Role.LAWYER: "法律顾问/律师",
     Role.MEDIATOR: "调解员", Role.SUPERVISOR: "督导（只读）",
+    Role.SYSTEM_ADMIN: "系统管理员", Role.SECURITY_ADMIN: "安全管理员", Role.AUDIT_ADMIN: "审计管理员",
 }
+ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ class Actor:
 
     @property
     def read_only(self) -> bool:
-        return self.role == Role.SUPERVISOR
+        return self.role in (Role.SUPERVISOR, Role.AUDIT_ADMIN)
 
     @property
     def is_district(self) -> bool:

@@ -1,20 +1,16 @@
-"""Personal data at rest: phone and ID numbers encrypted with AES-GCM, looked up by keyed hash.
+"""Personal data at rest: phone and ID numbers (and masked texts' originals) encrypted, looked up by
+keyed hash.
 
-The key comes from the ``pii_key`` setting (base64 of 32 bytes). Ciphertext is stored as
-``v1:<base64(nonce ‖ ciphertext ‖ tag)>`` so the key can be rotated later by version.
+The cipher and keys are ``app.core.crypto``'s: SM4-GCM under the active data key by default
+(``sm4:<key id>:...``), AES-GCM under ``pii_key`` for data written before (``v1:...``); both are
+read. Lookup hashes are HMAC-SM3 (``lookup_candidates`` also gives the hashes of older keys).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
 import re
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from app.config import get_settings
+from app.core import crypto
 from app.errors import InvalidInput
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -23,30 +19,22 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
-def _key() -> bytes:
-    return base64.b64decode(get_settings().pii_key.get_secret_value())
-
-
-def _hash_key() -> bytes:
-    return hashlib.sha256(b"fawu-pii-lookup:" + _key()).digest()
-
-
 def encrypt(plain: str) -> str:
-    nonce = os.urandom(12)
-    ct = AESGCM(_key()).encrypt(nonce, plain.encode("utf-8"), b"fawu-pii")
-    return "v1:" + base64.b64encode(nonce + ct).decode("ascii")
+    return crypto.encrypt(plain.encode("utf-8"))
 
 
 def decrypt(stored: str) -> str:
-    if not stored.startswith("v1:"):
-        raise ValueError("unknown PII ciphertext version")
-    raw = base64.b64decode(stored[3:])
-    return AESGCM(_key()).decrypt(raw[:12], raw[12:], b"fawu-pii").decode("utf-8")
+    return crypto.decrypt(stored).decode("utf-8")
 
 
 def lookup_hash(value: str) -> str:
-    """A keyed hash for equality lookup without storing the value in clear."""
-    return hmac.new(_hash_key(), value.encode("utf-8"), hashlib.sha256).hexdigest()
+    """A keyed hash for equality lookup without storing the value in clear (what new rows store)."""
+    return crypto.lookup_hash(value)
+
+
+def lookup_candidates(value: str) -> list[str]:
+    """Every hash a stored row may carry for this value (older keys, HMAC-SHA256 before SM3)."""
+    return crypto.lookup_candidates(value)
 
 
 def normalize_phone(value: str) -> str:

@@ -149,7 +149,7 @@ def reveal(resident: Resident, what: str) -> str | None:
 
 async def find_by_phone(phone: str) -> Resident | None:
     """A resident by phone number (keyed hash, never a clear-text query)."""
-    return await Resident.get_or_none(phone_hash=pii.lookup_hash(pii.normalize_phone(phone)))
+    return await Resident.filter(phone_hash__in=pii.lookup_candidates(pii.normalize_phone(phone))).first()
 
 
 async def record_resident(*, name: str, phone: str | None = None, id_number: str | None = None,
@@ -157,7 +157,7 @@ async def record_resident(*, name: str, phone: str | None = None, id_number: str
     """A resident met at the desk or on the hotline; found again by phone (keyed hash) when known."""
     phone_n = pii.normalize_phone(phone) if phone else None
     id_n = pii.normalize_id_number(id_number) if id_number else None
-    existing = await Resident.get_or_none(phone_hash=pii.lookup_hash(phone_n)) if phone_n else None
+    existing = await Resident.filter(phone_hash__in=pii.lookup_candidates(phone_n)).first() if phone_n else None
     r = existing or Resident(name=name)
     r.name = name or r.name
     if phone_n:

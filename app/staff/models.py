@@ -28,17 +28,36 @@ class StaffUser(Model):
     active = fields.BooleanField(default=True)
     last_login_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    password_changed_at = fields.DatetimeField(null=True)  # expiry counts from here (null: from created_at)
+    # JSON columns are nullable so they can be added to a table that holds rows (null: none yet)
+    password_history: list[str] | None = fields.JSONField(null=True)  # argon2 hashes of the last passwords
+    totp_secret_enc = fields.CharField(max_length=160, null=True)  # the TOTP secret, encrypted (app.core.crypto)
+    totp_enabled_at = fields.DatetimeField(null=True)  # null: not enrolled (or enrolment not confirmed)
+    totp_last_step = fields.BigIntField(default=0, db_default=0)  # the last time step accepted (a code is used once)
+    recovery_codes: list[str] | None = fields.JSONField(null=True)  # keyed hashes of the unused recovery codes
+    disabled_reason = fields.CharField(max_length=32, default="", db_default="")  # "dormant", "admin" when active is false
 
     class Meta:
         table = "staff_user"
 
 
 class AuditLog(Model):
-    """Who did what to whose data (e.g. revealing a phone number), never updated or deleted."""
+    """Who did what to whose data (e.g. revealing a phone number), never updated or deleted.
+
+    Each entry is sealed into a hash chain (app/staff/audit.py): ``hash`` is HMAC-SM3 over the entry
+    and the previous entry's hash, so a changed, removed or inserted entry breaks ``fawu audit verify``.
+    Entries written before the chain (``seq`` null) are covered by the chain's first link."""
 
     id = fields.BigIntField(primary_key=True)
+    seq = fields.BigIntField(null=True, unique=True)  # position in the chain, 1, 2, ... (null: before it)
+    # db_default: columns added to a table that holds entries (the entries before the chain)
+    prev_hash = fields.CharField(max_length=64, default="", db_default="")
+    hash = fields.CharField(max_length=64, default="", db_default="")
+    key_id = fields.CharField(max_length=8, default="", db_default="")  # the data key the HMAC-SM3 key derives from
     actor_id = fields.IntField(null=True)
     actor_name = fields.CharField(max_length=32, default="")
+    actor_role = fields.CharField(max_length=20, default="", db_default="")
+    outcome = fields.CharField(max_length=16, default="ok", db_default="ok")  # ok, failed, denied
     action = fields.CharField(max_length=48, db_index=True)  # e.g. resident.reveal_phone, login.failed
     target_type = fields.CharField(max_length=32, default="")
     target_id = fields.CharField(max_length=64, default="")
@@ -48,6 +67,18 @@ class AuditLog(Model):
 
     class Meta:
         table = "staff_audit_log"
+
+
+class AuditHead(Model):
+    """The newest link of the chain (one row, locked while an entry is appended, so links never fork)."""
+
+    id = fields.IntField(primary_key=True)
+    seq = fields.BigIntField(default=0)
+    hash = fields.CharField(max_length=64)
+    key_id = fields.CharField(max_length=8, default="")
+
+    class Meta:
+        table = "staff_audit_head"
 
 
 class LoginAttempt(Model):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
@@ -17,16 +19,59 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from app.config import get_settings
-from app.core import metrics, pii
-from app.core.actor import Actor, Role
+from app.core import crypto, metrics, pii
+from app.core.actor import ADMIN_ROLES, ROLE_ZH, Actor, Role
 from app.core.clock import utcnow
 from app.core.scope import OrgScope
-from app.errors import FawuError, InvalidInput, NotFound
+from app.errors import FawuError, Forbidden, InvalidInput, NotFound
 from app.org import service as org_service
+from app.staff import audit as audit_chain
+from app.staff import mfa
+from app.staff.audit import TooEarlyToArchive, Verdict, is_deadlock, retry_deadlock
 from app.staff.models import AuditLog, LoginAttempt, StaffUser
 
 _hasher = PasswordHasher()
-MIN_PASSWORD_LEN = 10
+MIN_PASSWORD_LEN = 10  # the least password_min_length may be set to is 8; the default is 10
+
+__all__ = ["TooEarlyToArchive", "Verdict", "is_deadlock"]
+
+# 三权分立 and least privilege: what each role may do, checked by ``require_right`` in the services
+# (and by the console's ``require_right`` dependency). Residents' data is further limited by each
+# actor's OrgScope: the three administrators' scope is empty, so no query of theirs returns any.
+RIGHTS: dict[Role, frozenset[str]] = {
+    Role.DISTRICT_ADMIN: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export",
+                                    "staff.view"}),
+    Role.TOWNSHIP_STAFF: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
+    Role.LAWYER: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
+    Role.MEDIATOR: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
+    Role.SUPERVISOR: frozenset({"residents.read", "cases.read", "staff.view"}),
+    Role.SYSTEM_ADMIN: frozenset({"staff.view", "staff.accounts"}),
+    Role.SECURITY_ADMIN: frozenset({"staff.view", "staff.roles", "staff.mfa_reset"}),
+    Role.AUDIT_ADMIN: frozenset({"audit.read", "audit.verify", "audit.export"}),
+}
+RIGHT_ZH = {
+    "residents.read": "查看居民信息（脱敏）", "residents.reveal": "查看完整号码（留痕）", "cases.work": "办理案件",
+    "cases.read": "查看案件（只读）", "cases.export": "导出数据", "staff.view": "查看工作人员名单",
+    "staff.accounts": "账号管理（新建、停用、解锁）", "staff.roles": "角色分配", "staff.mfa_reset": "重置双因素认证",
+    "audit.read": "查阅审计日志", "audit.verify": "校验审计日志", "audit.export": "导出审计日志",
+}
+
+
+class NotPermitted(Forbidden):
+    code = "not_permitted"
+    message_zh = "您的角色无权进行此操作。"
+
+
+def has_right(actor: Actor, right: str) -> bool:
+    return right in RIGHTS.get(actor.role, frozenset())
+
+
+def require_right(actor: Actor, right: str) -> None:
+    """Raise NotPermitted unless the actor's role has this right (system actions have every right)."""
+    if actor.id == 0 and actor.name == "系统":
+        return
+    if not has_right(actor, right):
+        raise NotPermitted()
 
 
 class StaffNotFound(NotFound):
@@ -36,7 +81,17 @@ class StaffNotFound(NotFound):
 
 class WeakPassword(InvalidInput):
     code = "weak_password"
-    message_zh = f"密码至少 {MIN_PASSWORD_LEN} 位，且须同时包含字母和数字。"
+    message_zh = f"密码至少 {MIN_PASSWORD_LEN} 位，且须包含小写字母、大写字母、数字、其他字符中的至少 3 种。"
+
+
+class PasswordReused(InvalidInput):
+    code = "password_reused"
+    message_zh = "新密码不能与最近用过的密码相同。"
+
+
+class OwnAccount(Forbidden):
+    code = "own_account"
+    message_zh = "不能修改自己账号的角色或状态，请由另一位管理员操作。"
 
 
 class LoginFailed(FawuError):
@@ -93,10 +148,31 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def password_rule_zh() -> str:
+    s = get_settings()
+    return (f"密码至少 {s.password_min_length} 位，且须包含小写字母、大写字母、数字、其他字符中的至少 "
+            f"{s.password_min_classes} 种。")
+
+
 def check_password_strength(password: str) -> None:
-    if (len(password) < MIN_PASSWORD_LEN or not any(c.isdigit() for c in password)
-            or not any(c.isalpha() for c in password)):
-        raise WeakPassword()
+    """The configured policy: length and character classes (lower, upper, digit, other)."""
+    s = get_settings()
+    classes = sum((any(c.islower() for c in password), any(c.isupper() for c in password),
+                   any(c.isdigit() for c in password), any(not c.isalnum() for c in password)))
+    if len(password) < s.password_min_length or classes < s.password_min_classes:
+        raise WeakPassword(password_rule_zh())
+
+
+def password_expired(user: StaffUser) -> bool:
+    days = get_settings().password_max_age_days
+    since = user.password_changed_at or user.created_at
+    return bool(days and since and since < utcnow() - timedelta(days=days))
+
+
+def dormant(user: StaffUser) -> bool:
+    days = get_settings().staff_dormant_days
+    since = user.last_login_at or user.created_at
+    return bool(days and since and since < utcnow() - timedelta(days=days))
 
 
 async def create_staff(*, username: str, name: str, role: Role, unit_codes: list[str], password: str,
@@ -105,9 +181,11 @@ async def create_staff(*, username: str, name: str, role: Role, unit_codes: list
     if await StaffUser.exists(username=username):
         raise DuplicateUsername(f"用户名 {username} 已被使用。")
     password_hash = await asyncio.to_thread(hash_password, password)  # argon2 is slow on purpose
+    now = utcnow()
     return await StaffUser.create(
         username=username, name=name, role=role, unit_codes=unit_codes, password_hash=password_hash,
         must_change_password=must_change_password, phone=phone, supervisor_id=supervisor_id,
+        created_at=now, password_changed_at=now,
     )
 
 
@@ -135,16 +213,19 @@ async def active_staff(*, role: Role, unit_code: str | None) -> list[StaffUser]:
 
 
 async def actor_for(user: StaffUser) -> Actor:
-    scope = await org_service.scope_for(list(user.unit_codes or []))
-    return Actor(id=user.id, name=user.name, role=Role(user.role), scope=scope, unit_codes=tuple(user.unit_codes or ()))
+    role = Role(user.role)
+    if role in ADMIN_ROLES:  # the three administrators see no residents' data: an empty scope
+        scope = OrgScope(frozenset())
+    else:
+        scope = await org_service.scope_for(list(user.unit_codes or []))
+    return Actor(id=user.id, name=user.name, role=role, scope=scope, unit_codes=tuple(user.unit_codes or ()))
 
 
 async def audit(*, actor: Actor | None, action: str, target_type: str = "", target_id: str | int = "",
-                detail: dict[str, Any] | None = None, ip: str = "") -> None:
-    await AuditLog.create(
-        actor_id=actor.id if actor else None, actor_name=actor.name if actor else "", action=action,
-        target_type=target_type, target_id=str(target_id), detail=detail or {}, ip=ip,
-    )
+                detail: dict[str, Any] | None = None, ip: str = "", outcome: str = "ok") -> None:
+    """One sealed entry of the audit log: time, actor (and role), action, object, client address, outcome."""
+    await audit_chain.append(actor=actor, action=action, target_type=target_type, target_id=target_id,
+                             detail=detail, ip=ip, outcome=outcome)
 
 
 def account_key(username: str) -> str:
@@ -203,6 +284,16 @@ USERNAME_MAX = 32  # StaffUser.username
 async def authenticate(*, username: str, password: str, ip: str = "", max_failures: int,
                        lock_minutes: int, client: str = "", device: str | None = None,
                        account_max_failures: int | None = None) -> StaffUser:
+    """See ``_authenticate``; a statement MariaDB picks as a deadlock victim (1213, parallel logins
+    on one account) is retried: every step before the password check is safe to redo."""
+    return await retry_deadlock(lambda: _authenticate(
+        username=username, password=password, ip=ip, max_failures=max_failures, lock_minutes=lock_minutes,
+        client=client, device=device, account_max_failures=account_max_failures))
+
+
+async def _authenticate(*, username: str, password: str, ip: str = "", max_failures: int,
+                        lock_minutes: int, client: str = "", device: str | None = None,
+                        account_max_failures: int | None = None) -> StaffUser:
     """Check a login; raise LoginFailed (401) or AccountLocked (423), the same way for unknown and
     real names (the same queries and one argon2 check each), so an outsider cannot tell them apart.
 
@@ -218,6 +309,12 @@ async def authenticate(*, username: str, password: str, ip: str = "", max_failur
     key = account_key(name)
     who_client = f"device:{device}" if device else f"ip:{client or ip}"[:64]
     user = await StaffUser.get_or_none(username=name) if 0 < len(name) <= USERNAME_MAX else None
+    if user is not None and user.active and dormant(user):
+        # 等保: an account unused for staff_dormant_days is disabled (a system administrator re-enables it)
+        await StaffUser.filter(id=user.id).update(active=False, disabled_reason="dormant")
+        user.active = False
+        await audit(actor=None, action="staff.disabled_dormant", target_type="staff", target_id=user.id,
+                    detail={"days": get_settings().staff_dormant_days}, ip=ip)
     known = user is not None and user.active
     who = Actor(id=user.id, name=user.name, role=Role(user.role), scope=OrgScope(frozenset())) if known and user else None
     target = user.id if known and user else name[:64]
@@ -227,7 +324,8 @@ async def authenticate(*, username: str, password: str, ip: str = "", max_failur
         recent = await LoginAttempt.filter(account_key=key, updated_at__gte=window).values_list("failures")
         if sum(int(r[0]) for r in recent) >= account_max_failures:
             await asyncio.to_thread(_verify_unknown, password)  # the same time as any answer
-            await audit(actor=who, action="login.refused_backstop", target_type="staff", target_id=target, ip=ip)
+            await audit(actor=who, action="login.refused_backstop", target_type="staff", target_id=target, ip=ip,
+                        outcome="denied")
             metrics.login_refused.labels("backstop").inc()
             raise AccountLocked()
 
@@ -244,7 +342,8 @@ async def authenticate(*, username: str, password: str, ip: str = "", max_failur
             locked_until=now + timedelta(minutes=lock_minutes))
         await asyncio.to_thread(_verify_unknown, password)
         await _mirror(name, key, now)
-        await audit(actor=who, action="login.refused_locked", target_type="staff", target_id=target, ip=ip)
+        await audit(actor=who, action="login.refused_locked", target_type="staff", target_id=target, ip=ip,
+                    outcome="denied")
         metrics.login_refused.labels("locked").inc()
         raise AccountLocked()
     # argon2 is slow on purpose: check it off the event loop (a dummy hash for unknown names)
@@ -263,10 +362,11 @@ async def authenticate(*, username: str, password: str, ip: str = "", max_failur
         detail: dict[str, Any] = {"failures": current.failures}
         if not known:
             detail["reason"] = "unknown_user" if user is None else "inactive"
-        await audit(actor=who, action="login.failed", target_type="staff", target_id=target, detail=detail, ip=ip)
+        await audit(actor=who, action="login.failed", target_type="staff", target_id=target, detail=detail, ip=ip,
+                    outcome="failed")
         if locked:
             await audit(actor=who, action="login.locked", target_type="staff", target_id=target,
-                        detail={"failures": current.failures, "minutes": lock_minutes}, ip=ip)
+                        detail={"failures": current.failures, "minutes": lock_minutes}, ip=ip, outcome="denied")
             metrics.login_refused.labels("locked").inc()
             raise AccountLocked()
         metrics.login_refused.labels("failed").inc()
@@ -274,8 +374,17 @@ async def authenticate(*, username: str, password: str, ip: str = "", max_failur
     await LoginAttempt.filter(id=row.id).delete()
     await _mirror(name, key, now)
     await StaffUser.filter(id=user.id).update(last_login_at=now)
+    if password_expired(user) and not user.must_change_password:
+        await StaffUser.filter(id=user.id).update(must_change_password=True)
+        await audit(actor=who, action="password.expired", target_type="staff", target_id=user.id, ip=ip,
+                    detail={"max_age_days": get_settings().password_max_age_days})
     await user.refresh_from_db()
-    await audit(actor=who, action="login.ok", target_type="staff", target_id=user.id, ip=ip)
+    if user.totp_enabled_at is not None:  # the second factor comes next (app/staff/mfa.py)
+        await audit(actor=who, action="login.password_ok", target_type="staff", target_id=user.id, ip=ip,
+                    detail={"second_factor": "pending"})
+    else:
+        await audit(actor=who, action="login.ok", target_type="staff", target_id=user.id, ip=ip,
+                    detail={"second_factor": "none"})
     return user
 
 
@@ -291,25 +400,92 @@ async def change_password(*, staff_id: int, old_password: str, new_password: str
     if new_password == old_password:
         raise PasswordUnchanged()
     check_password_strength(new_password)
+    keep = get_settings().password_history
+    history = list(user.password_history or [])[-keep:] if keep else []
+    for old_hash in history:
+        if await asyncio.to_thread(verify_password, old_hash, new_password):
+            raise PasswordReused()
     new_hash = await asyncio.to_thread(hash_password, new_password)
     actor = await actor_for(user)
     async with in_transaction():  # the new password and its audit entry, or neither
+        user.password_history = (history + [user.password_hash])[-keep:] if keep else []
         user.password_hash = new_hash
         user.must_change_password = False
-        await user.save(update_fields=["password_hash", "must_change_password"])
+        user.password_changed_at = utcnow()
+        await user.save(update_fields=["password_hash", "must_change_password", "password_changed_at",
+                                       "password_history"])
         await audit(actor=actor, action="password.changed", target_type="staff", target_id=user.id, ip=ip)
     return user
 
 
-async def unlock(*, actor: Actor, staff_id: int) -> StaffUser:
-    """Lift every login lock of an account, from every client (district administrator)."""
+async def unlock(*, actor: Actor, staff_id: int, ip: str = "") -> StaffUser:
+    """Lift every login lock of an account, from every client (system administrator)."""
+    require_right(actor, "staff.accounts")
     user = await get_staff(staff_id)
     await LoginAttempt.filter(account_key=account_key(user.username)).delete()
     user.failed_logins = 0
     user.locked_until = None
     await user.save(update_fields=["failed_logins", "locked_until"])
-    await audit(actor=actor, action="login.unlocked", target_type="staff", target_id=user.id)
+    await audit(actor=actor, action="login.unlocked", target_type="staff", target_id=user.id, ip=ip)
     return user
+
+
+async def all_staff(*, actor: Actor) -> list[StaffUser]:
+    """Every account, active or not (the administrators' staff page)."""
+    if not (has_right(actor, "staff.accounts") or has_right(actor, "staff.roles")):
+        raise NotPermitted()
+    return list(await StaffUser.all().order_by("id"))
+
+
+async def set_active(*, actor: Actor, staff_id: int, active: bool, ip: str = "") -> StaffUser:
+    """Disable or re-enable an account (system administrator; never their own)."""
+    require_right(actor, "staff.accounts")
+    user = await get_staff(staff_id)
+    if user.id == actor.id:
+        raise OwnAccount()
+    async with in_transaction():
+        user.active = active
+        user.disabled_reason = "" if active else "admin"
+        if active:  # re-enabled: dormancy counts afresh
+            user.last_login_at = utcnow()
+        await user.save(update_fields=["active", "disabled_reason", "last_login_at"])
+        await audit(actor=actor, action="staff.enabled" if active else "staff.disabled", target_type="staff",
+                    target_id=user.id, ip=ip)
+    return user
+
+
+async def set_role(*, actor: Actor, staff_id: int, role: Role, ip: str = "") -> StaffUser:
+    """Give an account another role (security administrator; never their own, so no one gives
+    themselves a second set of rights: an account has exactly one role)."""
+    require_right(actor, "staff.roles")
+    user = await get_staff(staff_id)
+    if user.id == actor.id:
+        raise OwnAccount()
+    old = Role(user.role)
+    if old == role:
+        return user
+    async with in_transaction():
+        user.role = role
+        await user.save(update_fields=["role"])
+        await audit(actor=actor, action="staff.role_changed", target_type="staff", target_id=user.id, ip=ip,
+                    detail={"from": old.value, "to": role.value})
+    return user
+
+
+async def disable_dormant(*, actor: Actor) -> list[str]:
+    """Disable every active account unused for ``staff_dormant_days`` (a schedule and a command)."""
+    out = []
+    for user in await StaffUser.filter(active=True):
+        if dormant(user):
+            await StaffUser.filter(id=user.id).update(active=False, disabled_reason="dormant")
+            await audit(actor=actor, action="staff.disabled_dormant", target_type="staff", target_id=user.id,
+                        detail={"days": get_settings().staff_dormant_days})
+            out.append(user.username)
+    return out
+
+
+def role_names() -> dict[str, str]:
+    return {r.value: z for r, z in ROLE_ZH.items()}
 
 
 async def list_staff(*, actor: Actor) -> list[StaffUser]:
@@ -379,9 +555,103 @@ async def load_demo_staff() -> list[str]:
     return created
 
 
-async def recent_audit(*, limit: int = 200, action_prefix: str = "") -> list[AuditLog]:
-    """The newest audit entries (optionally one kind: "login.", "resident.reveal")."""
+async def recent_audit(*, actor: Actor | None = None, limit: int = 200, action_prefix: str = "") -> list[AuditLog]:
+    """The newest audit entries (optionally one kind: "login.", "resident.reveal"). A staff actor
+    must be the audit administrator; ``None`` is the server itself (commands, tests), never a page."""
+    if actor is not None:
+        require_right(actor, "audit.read")
     qs = AuditLog.all()
     if action_prefix:
         qs = qs.filter(action__startswith=action_prefix)
     return await qs.order_by("-id").limit(max(1, min(limit, 1000)))
+
+
+async def verify_audit(*, actor: Actor) -> Verdict:
+    """Check the audit log's hash chain (audit administrator, and ``fawu audit verify``)."""
+    require_right(actor, "audit.verify")
+    return await audit_chain.verify()
+
+
+async def export_audit(*, actor: Actor, ip: str = "") -> AsyncIterator[str]:
+    """The audit log as JSON Lines for the assessor (the export itself is audited)."""
+    require_right(actor, "audit.export")
+    await audit(actor=actor, action="audit.exported", target_type="audit", ip=ip)
+    return audit_chain.export_lines()
+
+
+async def archive_audit(*, actor: Actor, before: Any, write: Any) -> dict[str, Any]:
+    """Archive entries older than ``before`` (never younger than ``audit_retention_days``)."""
+    require_right(actor, "audit.export")
+    return await audit_chain.archive(before=before, actor=actor, write=write)
+
+
+# The second factor (app/staff/mfa.py), re-exported as this domain's public surface.
+mfa_required_for = mfa.required_for
+mfa_start_enrolment = mfa.start_enrolment
+mfa_confirm_enrolment = mfa.confirm_enrolment
+mfa_check = mfa.check
+mfa_current_code = mfa.current_code
+MfaWrongCode = mfa.WrongCode
+MfaTooManyCodes = mfa.TooManyCodes
+
+
+async def reset_mfa(*, actor: Actor, staff_id: int, ip: str = "") -> StaffUser:
+    """Remove an account's second factor (security administrator; never their own)."""
+    require_right(actor, "staff.mfa_reset")
+    user = await get_staff(staff_id)
+    if user.id == actor.id:
+        raise OwnAccount()
+    await mfa.reset(actor=actor, user=user, ip=ip)
+    return await get_staff(staff_id)
+
+
+def export_digest(body: bytes) -> dict[str, str]:
+    """The SM3 digest of an exported file and its HMAC-SM3 under the active data key ("export")."""
+    kid, key = crypto.hmac_sm3_key("export")
+    return {"sm3": crypto.sm3_hex(body), "hmac_sm3": f"{kid}:{crypto.hmac_sm3(key, body)}"}
+
+
+async def default_password_accounts() -> list[StaffUser]:
+    """Active accounts still on the published demo password (only those never changed are checked)."""
+    out = []
+    for user in await StaffUser.filter(active=True, must_change_password=True).order_by("id"):
+        if await asyncio.to_thread(verify_password, user.password_hash, DEMO_PASSWORD):
+            out.append(user)
+    return out
+
+
+async def disable_default_accounts(*, actor: Actor) -> list[str]:
+    """Outside demo mode no account may be used with the published password: each is disabled
+    (a system administrator re-enables it after setting a password with ``fawu staff``)."""
+    names = []
+    for user in await default_password_accounts():
+        await StaffUser.filter(id=user.id).update(active=False, disabled_reason="default_password")
+        await audit(actor=actor, action="staff.disabled", target_type="staff", target_id=user.id,
+                    detail={"reason": "default_password"})
+        names.append(user.username)
+    if names:
+        logging.getLogger("fawu.staff").warning(
+            "accounts with the published demo password disabled (demo = false): %s", ", ".join(names))
+    return names
+
+
+def _setting_digest(value: Any) -> str:
+    raw = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+    return crypto.sm3_hex(json.dumps(raw, default=str, sort_keys=True, ensure_ascii=False).encode())[:16]
+
+
+async def record_configuration(settings: Any) -> list[str]:
+    """At each server start: the settings' digests (one per key; values never written, secrets
+    included) compared with the last start's; a change is an audit entry ``config.changed`` naming the
+    keys. Returns the changed keys (every key at the first start)."""
+    digests = {name: _setting_digest(getattr(settings, name)) for name in sorted(type(settings).model_fields)}
+    last = await AuditLog.filter(action__in=["config.loaded", "config.changed"]).order_by("-id").first()
+    found = last.detail.get("digests") if last is not None else None
+    before: dict[str, Any] = found if isinstance(found, dict) else {}
+    changed = sorted(k for k in set(digests) | set(before) if digests.get(k) != before.get(k))
+    if last is None:
+        await audit(actor=None, action="config.loaded", target_type="config", detail={"digests": digests})
+    elif changed:
+        await audit(actor=None, action="config.changed", target_type="config",
+                    detail={"keys": changed, "digests": digests})
+    return changed

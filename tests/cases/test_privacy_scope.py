@@ -37,7 +37,7 @@ async def test_phone_and_id_are_ciphertext_in_the_database(team: Team) -> None:
     _, rows = await conn.execute_query(f"SELECT phone_enc, phone_hash, id_number_enc, id_number_hash FROM resident WHERE id = {r.id}")
     row = dict(rows[0])
     for col in ("phone_enc", "id_number_enc"):
-        assert row[col].startswith("v1:")
+        assert row[col].startswith("sm4:k0:")  # SM4-GCM under the data key derived from pii_key
         assert PHONE not in row[col] and IDNO not in row[col] and "5678" not in row[col][:3]
     assert row["phone_hash"] != PHONE and len(row["phone_hash"]) == 64
     # the same number twice gives two ciphertexts (random nonce) but one lookup hash

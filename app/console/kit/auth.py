@@ -25,11 +25,12 @@ from app.staff import service as staff_service
 SESSION_COOKIE = "fawu_console"
 LOGIN_PATH = "/console/login"
 PASSWORD_PATH = "/console/password"
+MFA_PATH = "/console/mfa"
 
 
 class ReadOnlyRole(Forbidden):
     code = "read_only"
-    message_zh = "督导账号为只读账号，不能修改任何内容。"
+    message_zh = "只读账号（督导、审计管理员）不能修改任何内容。"
 
 
 class RoleNotAllowed(Forbidden):
@@ -40,6 +41,11 @@ class RoleNotAllowed(Forbidden):
 class PasswordChangeRequired(Forbidden):
     code = "password_change_required"
     message_zh = "首次登录请先修改初始密码。"
+
+
+class MfaEnrolmentRequired(Forbidden):
+    code = "mfa_enrolment_required"
+    message_zh = "您的角色须使用双因素认证，请先绑定认证器应用。"
 
 
 class LoginRequired(NotAuthenticated):
@@ -126,6 +132,10 @@ async def require_console_user(request: Request) -> ConsoleUser:
         if wants_page(request) and request.method in SAFE_METHODS:
             raise _redirect(PASSWORD_PATH)
         raise PasswordChangeRequired()
+    if user.staff.totp_enabled_at is None and staff_service.mfa_required_for(user.staff.role):
+        if wants_page(request) and request.method in SAFE_METHODS:
+            raise _redirect(MFA_PATH)
+        raise MfaEnrolmentRequired()
     if request.method not in SAFE_METHODS and user.actor.read_only:
         raise ReadOnlyRole()
     return user
@@ -136,6 +146,14 @@ async def require_staff(request: Request) -> Actor:
     return (await require_console_user(request)).actor
 
 
+async def _denied(request: Request, actor: Actor) -> RoleNotAllowed:
+    """A refused page or action is a security event: audit-logged with what was asked."""
+    await staff_service.audit(actor=actor, action="console.denied", target_type="path",
+                              target_id=request.url.path[:64], detail={"method": request.method},
+                              ip=client_ip(request), outcome="denied")
+    return RoleNotAllowed()
+
+
 def require_role(*roles: Role) -> Callable[[Request], Awaitable[Actor]]:
     """A dependency admitting only the given roles (on top of everything ``require_staff`` checks)."""
     allowed = frozenset(roles)
@@ -143,7 +161,20 @@ def require_role(*roles: Role) -> Callable[[Request], Awaitable[Actor]]:
     async def dependency(request: Request) -> Actor:
         actor = await require_staff(request)
         if actor.role not in allowed:
-            raise RoleNotAllowed()
+            raise await _denied(request, actor)
+        return actor
+
+    return dependency
+
+
+def require_right(right: str) -> Callable[[Request], Awaitable[Actor]]:
+    """A dependency admitting the roles that have a right (``staff.service.RIGHTS``); the services
+    check the same right again."""
+
+    async def dependency(request: Request) -> Actor:
+        actor = await require_staff(request)
+        if not staff_service.has_right(actor, right):
+            raise await _denied(request, actor)
         return actor
 
     return dependency

@@ -28,6 +28,13 @@ NAV: list[tuple[str, str]] = [
 # Shown to district-level administrators and supervisors only.
 DISTRICT_NAV: list[tuple[str, str]] = [("/console/staff", "人员与审计"), ("/console/kb/signoff", "知识库签核")]
 
+# The three administrators see only their own pages (三权分立), never the case work.
+ADMIN_NAV: dict[str, list[tuple[str, str]]] = {
+    Role.SYSTEM_ADMIN: [("/console/staff", "账号管理"), ("/console/mfa", "双因素认证")],
+    Role.SECURITY_ADMIN: [("/console/staff", "角色与认证"), ("/console/mfa", "双因素认证")],
+    Role.AUDIT_ADMIN: [("/console/audit", "审计日志"), ("/console/mfa", "双因素认证")],
+}
+
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -51,8 +58,13 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "csrf_token": user.csrf_token if user else "",
         "role_zh": ROLE_ZH.get(Role(user.staff.role), "") if user else "",
         "read_only": bool(user and user.actor.read_only),
-        "nav": NAV + (DISTRICT_NAV if user and user.actor.is_district and user.staff.role in (
+        "nav": ADMIN_NAV[user.staff.role] if user and user.staff.role in ADMIN_NAV else
+        NAV + (DISTRICT_NAV if user and user.actor.is_district and user.staff.role in (
             Role.DISTRICT_ADMIN, Role.SUPERVISOR) else []),
+        # case alerts are polled for case workers who may use the console now (not the administrators,
+        # not before a forced password change or second-factor enrolment)
+        "alerts_on": bool(user and not user.staff.must_change_password and user.staff.role not in ADMIN_NAV
+                          and not (user.staff.totp_enabled_at is None and str(user.staff.role) in settings.mfa_required_roles)),
         "path": request.url.path,
         "demo": settings.demo,
     }

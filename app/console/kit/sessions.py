@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from app.config import get_settings
 from app.console.kit.models import ConsoleSession
 from app.core.clock import utcnow
 from app.staff import service as staff_service
 
-# last_seen_at is refreshed at most this often (not a write per request).
+# last_seen_at is refreshed at most this often (not a write per request); the idle timeout is
+# therefore exact to this much.
 _TOUCH_EVERY = timedelta(minutes=1)
 
 
@@ -48,8 +50,13 @@ async def get_session(token: str | None) -> SessionInfo | None:
     if row is None:
         return None
     now = utcnow()
-    if row.expires_at <= now:
+    if row.expires_at <= now:  # absolute timeout (session_max_age)
         await row.delete()
+        return None
+    if now - row.last_seen_at > timedelta(minutes=get_settings().session_idle_minutes):  # idle timeout
+        await row.delete()
+        await staff_service.audit(actor=None, action="session.idle_timeout", target_type="staff",
+                                  target_id=row.staff_id, ip=row.ip)
         return None
     try:
         staff = await staff_service.get_staff(row.staff_id)
