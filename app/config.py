@@ -40,6 +40,8 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     "search": "30/minute;600/hour",  # law search and articles, per client
     "landing": "60/minute;1000/hour",  # board pages /s/... and the board card API, per client
     "anonymous": "120/minute",  # any other page or API open without login, per client
+    "mp_login": "10/minute;100/hour",  # POST /api/mp/login (wx.login codes), per client
+    "mp_resident": "60/minute;2000/day",  # every /api/mp/ call of one logged-in resident
 }
 
 # Which TOML section each key belongs to (used for documentation and for error messages).
@@ -63,6 +65,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
               "reminder_interval_seconds", "case_pause_types"),
     "boards": ("qr_kind", "poster_dir"),
     "push": ("push_approvals", "push_quiet_hours", "push_max_image_bytes"),
+    "miniprogram": ("mp_session_hours", "mp_subscribe_templates"),
 }
 
 
@@ -167,6 +170,11 @@ class Settings(BaseModel):
         default_factory=lambda: ["township", "district"])  # type: ignore[arg-type]
     push_quiet_hours: str = "21:00-08:00"  # local; a scheduled send waits until the end of quiet hours
     push_max_image_bytes: int = Field(2 * 1024 * 1024, ge=10 * 1024, le=10 * 1024 * 1024)
+    # miniprogram: a session token's life, and the subscribe-message template of each moment
+    mp_session_hours: int = Field(7 * 24, ge=1, le=90 * 24)
+    mp_subscribe_templates: dict[str, str] = Field(default_factory=lambda: {
+        "case_accepted": "fawu-mp-case-accepted", "case_result": "fawu-mp-case-result",
+        "booking_confirmed": "fawu-mp-booking-confirmed", "booking_reminder": "fawu-mp-booking-reminder"})
 
     @model_validator(mode="before")
     @classmethod

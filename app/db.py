@@ -30,6 +30,7 @@ MODEL_MODULES: list[str] = [
     "app.push.models",
     "app.console.kit.models",
     "app.catalog.models",
+    "app.mp_api.models",
 ]
 
 

@@ -34,6 +34,7 @@ GROUPS: dict[tuple[str, str], str] = {
     ("GET", "/api/catalog/cases"): "search",
     ("GET", "/"): "anonymous",
     ("GET", "/console/login"): "anonymous",
+    ("POST", "/api/mp/login"): "mp_login",
 }
 # Not limited here: WeChat's servers (signed callbacks, de-duplicated by the engine), probes and
 # Prometheus, the demo's simulator (demo mode only), and staff pages (behind the login).

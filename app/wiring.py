@@ -32,6 +32,7 @@ ROUTER_MODULES: list[str] = [
     "app.catalog.views",
     "app.catalog.console_views",
     "app.catalog.routes",
+    "app.mp_api.routes",
 ]
 
 # Modules that register handlers on app.wechat.router.router when imported (order = priority of
@@ -66,6 +67,7 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("residents.erased", "app.consult.subscribers:erase_questions"),
     ("residents.erased", "app.cases.subscribers:scrub_resident"),
     ("residents.erased", "app.push.subscribers:erase_recipients"),
+    ("residents.erased", "app.mp_api.subscribers:end_sessions"),
     # a resident's access request (查阅、复制): every domain answers its part
     ("residents.export_requested", "app.wechat.subscribers:export_messages"),
     ("residents.export_requested", "app.consult.subscribers:export_questions"),
