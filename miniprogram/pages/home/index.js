@@ -25,6 +25,7 @@ Component({
     },
     open(e) { page.go(this.data.services[e.currentTarget.dataset.index]) },
     choose() { wx.navigateTo({ url: '/pages/choose/index' }) },
+    settings() { wx.navigateTo({ url: '/pages/settings/index' }) },
     callAdvisor(e) { ui.call(e.currentTarget.dataset.phone) },
     toggleLarge() {
       const big = !this.data.big
