@@ -56,6 +56,7 @@ JOB_MODULES: list[str] = [
     "app.cases.tasks",
     "app.console.tasks",
     "app.push.tasks",
+    "app.mp_api.tasks",
 ]
 
 # Who does what when a domain publishes an event (app.core.events): (event, "module:function"), run
@@ -72,6 +73,7 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("residents.export_requested", "app.wechat.subscribers:export_messages"),
     ("residents.export_requested", "app.consult.subscribers:export_questions"),
     ("residents.export_requested", "app.cases.subscribers:export_resident"),
+    ("residents.export_requested", "app.mp_api.subscribers:export_resident"),
     # the chat retention period passed: every domain clears old chat text, answering how many
     ("residents.retention_due", "app.wechat.subscribers:purge_messages"),
     ("residents.retention_due", "app.consult.subscribers:purge_questions"),
@@ -86,6 +88,8 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("catalog.references_requested", "app.cases.subscribers:service_references"),
     # the consultation's full answer asks for links to add to the next step (catalogue guide)
     ("consult.next_step_links_requested", "app.catalog.subscribers:service_guide"),
+    # a case got its result: the mini-program sends the subscribe message the resident allowed
+    ("cases.result_given", "app.mp_api.subscribers:result_given"),
 ]
 
 # Modules exposing ``register(cli: click.Group) -> None`` for the ``fawu`` command.

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -23,7 +23,7 @@ from app.cases import service as cases_service
 from app.config import get_settings
 from app.consult import service as consult_service
 from app.core import metrics, pii, ratelimit
-from app.core.clock import utcnow
+from app.core.clock import format_local, utcnow
 from app.errors import FawuError, InvalidInput, NotAuthenticated, NotFound
 from app.matrix.service import Account, get_matrix
 from app.mp_api.models import MpSession, MpSubscription
@@ -206,6 +206,19 @@ async def erase_resident(*, resident_id: int) -> int:
     n = await MpSession.filter(resident_id=resident_id).delete()
     await MpSubscription.filter(resident_id=resident_id).delete()
     return n
+
+
+async def export_resident(*, resident_id: int) -> dict[str, Any]:
+    """What the mini-program keeps about a resident (no token: only its hash is kept, and not shown)."""
+    sessions = await MpSession.filter(resident_id=resident_id).order_by("created_at")
+    subs = await MpSubscription.filter(resident_id=resident_id).order_by("scene")
+    return {
+        "sessions": [{"openid": s.openid, "created_at": format_local(s.created_at),
+                      "expires_at": format_local(s.expires_at), "revoked_at": format_local(s.revoked_at)}
+                     for s in sessions],
+        "subscriptions": [{"scene": s.scene, "status": s.status, "remaining": s.remaining, "sent": s.sent}
+                          for s in subs],
+    }
 
 
 async def purge_expired(*, older_than_days: int = 30) -> int:
@@ -463,6 +476,15 @@ async def subscriptions(*, session: Session) -> dict[str, Any]:
     return {moment: {"template_id": tid, "status": by_tid[tid].status if tid in by_tid else "",
                      "remaining": by_tid[tid].remaining if tid in by_tid else 0}
             for moment, tid in templates().items()}
+
+
+def case_result_data(*, number: str, result: str, at: str) -> dict[str, str]:
+    """The case_result template's values: number (character_string1), result (thing2, 20 characters),
+    time (time3, 北京时间). Match the template chosen in the mini-program's console."""
+    when = format_local(datetime.fromisoformat(at)) if at else format_local(utcnow())
+    short = " ".join(result.split())
+    return {"character_string1": number[:32], "thing2": short[:19] + "…" if len(short) > 20 else short or "已办结",
+            "time3": when}
 
 
 async def notify(*, resident_id: int, moment: str, data: dict[str, str], page: str | None = None) -> str:

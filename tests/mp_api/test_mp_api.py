@@ -317,3 +317,40 @@ async def test_no_endpoint_answers_500_to_junk(app: Any, emulator: Any) -> None:
                     if resp.status_code >= 400:
                         assert resp.json()["error"]["message"], (method, path)
                     ratelimit.reset()
+
+
+async def test_a_result_reaches_the_resident_as_the_subscribe_message_they_allowed(
+        app: Any, emulator: Any, drain_jobs: Any) -> None:
+    """The event cases.result_given (published when staff give the result) → job mp.notify → WeChat's
+    subscribe/send, once, with the template's values; without an allowance nothing is sent."""
+    from app.cases import service as cases_service
+
+    c = at(app)
+    minted = await mint(emulator)
+    r = await c.post("/api/mp/login", json={"code": minted["code"]})
+    h = {"Authorization": f"Bearer {r.json()['token']}"}
+    await c.post("/api/mp/board", json={"scene": "b=JXSQ01"}, headers=h)
+    form = {"kind": "notarization", "summary": "办理房屋赠与合同公证需要什么", "name": "周七", "phone": "13700001111"}
+    number = (await c.post("/api/mp/requests", json=form, headers=h)).json()["case_number"]
+    tid = (await c.get("/api/mp/subscriptions", headers=h)).json()["case_result"]["template_id"]
+    await c.post("/api/mp/subscriptions", json={"scene": "case_accepted", "results": {tid: "accept"}}, headers=h)
+    mp = emulator.by_key("miniprogram")
+    mp.sub_templates.add(tid)
+    mp.subscriptions[(minted["openid"], tid)] = "once"
+    team = await build_team()
+    rid = r.json()["resident_id"]
+    case = (await cases_service.open_cases_for_resident(resident_id=rid))[0]
+    await cases_service.take(actor=team.clerk, case_id=case.id)
+    await cases_service.give_result(actor=team.clerk, case_id=case.id,
+                                    text="请携带房产证、双方身份证到公证处办理，约需5个工作日。")
+    await drain_jobs()
+    sent = emulator.sent.get("mp_subscribe", [])
+    assert len(sent) == 1 and sent[0]["openid"] == minted["openid"] and sent[0]["template_id"] == tid
+    assert sent[0]["data"]["character_string1"]["value"] == number
+    assert sent[0]["page"] == f"pages/case/index?number={number}"
+    assert (await c.get("/api/mp/subscriptions", headers=h)).json()["case_result"]["remaining"] == 0
+    # a second result (reopened and answered again) finds no allowance left: nothing more is sent
+    await cases_service.reopen(actor=team.clerk, case_id=case.id, reason="居民补充了情况")
+    await cases_service.give_result(actor=team.clerk, case_id=case.id, text="补充答复：也可预约上门办理。")
+    await drain_jobs()
+    assert len(emulator.sent.get("mp_subscribe", [])) == 1
