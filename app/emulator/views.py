@@ -97,3 +97,26 @@ async def chat_pushed(request: Request, account_key: str = "", openid: str = "",
         else:
             items.append({"text": f"[{m.get('msgtype')}]"})
     return JSONResponse({"items": items, "next": after + len(items)})
+
+
+@router.post("/demo/mp/login-code")
+async def mp_login_code(request: Request) -> Response:
+    """Demo only: a wx.login code minted by the loopback WeChat, for the mini-program in WeChat's
+    developer tools against ``make run`` (its own wx.login code is real WeChat's, unknown to the
+    emulator). Keep ``device`` to come back as the same openid. Off outside demo mode."""
+    _demo_only()
+    emu = _emulator()
+    if emu is None:
+        raise NotFound("演示环境未连接微信模拟器。")
+    try:
+        data = await request.json()
+    except ValueError:
+        data = {}
+    device = str((data or {}).get("device") or "")[:20] if isinstance(data, dict) else ""
+    openid = ("o_mpdemo_" + "".join(ch for ch in device if ch.isalnum())) if device else None
+    try:
+        r = await emu.post("/_control/login_codes", json={"openid": openid} if openid else {})
+        minted = r.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise NotFound("演示环境未连接微信模拟器。") from exc
+    return JSONResponse({"code": minted["code"]})

@@ -7,7 +7,7 @@ const ROOT = path.join(__dirname, '..')
 
 function fakeWx(routes, opts = {}) {
   const calls = { requests: [], phone: [], navigate: [], switchTab: [], modal: [], subscribe: [], toast: [] }
-  const storage = Object.assign({}, opts.storage || {})
+  const storage = Object.assign({ fawu_demo_login: false }, opts.storage || {})
   let codes = 0
   const wx = {
     getStorageSync: (k) => (k in storage ? storage[k] : ''),

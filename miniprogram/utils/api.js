@@ -63,7 +63,30 @@ function errorOf(res) {
   return new ApiError(BUSY, 'http_' + (res ? res.statusCode : 0), res ? res.statusCode : 0)
 }
 
+// The demo (`make run`, settings page "演示登录"): the loopback WeChat mints the code, because the
+// developer tools' wx.login code comes from real WeChat and the emulator would refuse it (40029).
+function demoLoginCode() {
+  let device = ''
+  try { device = wx.getStorageSync('fawu_demo_device') } catch (e) { /* none yet */ }
+  if (!device) {
+    device = 'd' + Math.random().toString(36).slice(2, 12)
+    wx.setStorageSync('fawu_demo_device', device)
+  }
+  return rawRequest('POST', config.apiBase() + '/demo/mp/login-code', { device }).then((res) => {
+    if (res.statusCode !== 200 || !res.data || !res.data.code) throw errorOf(res)
+    return res.data.code
+  })
+}
+
+// Demo login: as set on the settings page; unset, on while the API base is the loopback default.
+function demoLogin() {
+  let flag = ''
+  try { flag = wx.getStorageSync('fawu_demo_login') } catch (e) { /* unset */ }
+  return flag === '' || flag === undefined ? config.apiBase() === config.DEFAULT_API_BASE : !!flag
+}
+
 function wxLoginCode() {
+  if (demoLogin()) return demoLoginCode()
   return new Promise((resolve, reject) => {
     wx.login({
       success: (r) => (r && r.code ? resolve(r.code) : reject(new ApiError('微信登录失败，请重新打开小程序。', 'wx_login'))),
@@ -126,4 +149,4 @@ function requestId() {
   return 'r' + Date.now().toString(36) + Math.random().toString(36).slice(2, 10)
 }
 
-module.exports = { ENDPOINTS, ApiError, call, login, requestId, TOKEN_KEY, OFFLINE, BUSY }
+module.exports = { ENDPOINTS, ApiError, call, login, requestId, demoLogin, TOKEN_KEY, OFFLINE, BUSY }

@@ -354,3 +354,17 @@ async def test_a_result_reaches_the_resident_as_the_subscribe_message_they_allow
     await cases_service.give_result(actor=team.clerk, case_id=case.id, text="补充答复：也可预约上门办理。")
     await drain_jobs()
     assert len(emulator.sent.get("mp_subscribe", [])) == 1
+
+
+async def test_demo_login_code_for_the_developer_tools(app: Any, emulator: Any, settings: Any) -> None:
+    """make run's demo: the mini-program gets its code from the loopback WeChat; the same device
+    comes back as the same resident; outside demo mode the route does not exist."""
+    c = at(app)
+    first = (await c.post("/demo/mp/login-code", json={"device": "dabc123"})).json()["code"]
+    r1 = (await c.post("/api/mp/login", json={"code": first})).json()
+    second = (await c.post("/demo/mp/login-code", json={"device": "dabc123"})).json()["code"]
+    r2 = (await c.post("/api/mp/login", json={"code": second})).json()
+    assert r1["resident_id"] == r2["resident_id"] and r2["new_resident"] is False
+    assert (await c.post("/demo/mp/login-code", content=b"junk")).status_code == 200
+    set_settings(settings.model_copy(update={"demo": False}))
+    assert (await c.post("/demo/mp/login-code", json={})).status_code == 404

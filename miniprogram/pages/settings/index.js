@@ -5,9 +5,15 @@ const config = require('../../config')
 const page = require('../../utils/page')
 
 Component({
-  data: Object.assign(page.base(), { base: '', defaultBase: config.DEFAULT_API_BASE }),
+  data: Object.assign(page.base(), { base: '', defaultBase: config.DEFAULT_API_BASE, demo: false }),
   methods: {
-    onLoad() { this.setData({ base: wx.getStorageSync('fawu_api_base') || '' }) },
+    onLoad() { this.setData({ base: wx.getStorageSync('fawu_api_base') || '', demo: api.demoLogin() }) },
+    toggleDemo() {
+      const demo = !this.data.demo
+      wx.setStorageSync('fawu_demo_login', demo)
+      wx.removeStorageSync(api.TOKEN_KEY)
+      this.setData({ demo })
+    },
     typing(e) { this.setData({ base: e.detail.value }) },
     toggleLarge() {
       ui.setLargeText(!this.data.big)
