@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.boards import service as boards_service
@@ -454,19 +455,28 @@ async def record_subscriptions(*, session: Session, scene: str, results: dict[st
         raise InvalidInput("未知的订阅场景。")
     stored = {}
     now = utcnow()
-    async with in_transaction():
-        for tid, status in list(results.items())[:10]:
-            if tid not in known or status not in SUBSCRIBE_STATUSES:
-                continue
-            row = await MpSubscription.filter(openid=session.openid, template_id=tid).select_for_update().first()
-            if row is None:
-                row = MpSubscription(resident_id=session.resident_id, openid=session.openid, template_id=tid,
-                                     scene=known[tid], remaining=0)
-            row.status = status
-            row.remaining = row.remaining + 1 if status == "accept" else 0
-            row.updated_at = now
-            await row.save()
-            stored[known[tid]] = {"status": status, "remaining": row.remaining}
+    for tid, status in list(results.items())[:10]:
+        if tid not in known or status not in SUBSCRIBE_STATUSES:
+            continue
+        remaining = 0
+        for attempt in range(2):
+            try:
+                async with in_transaction():
+                    row = await MpSubscription.filter(openid=session.openid,
+                                                      template_id=tid).select_for_update().first()
+                    if row is None:
+                        row = MpSubscription(resident_id=session.resident_id, openid=session.openid,
+                                             template_id=tid, scene=known[tid], remaining=0)
+                    row.status = status
+                    row.remaining = row.remaining + 1 if status == "accept" else 0
+                    row.updated_at = now
+                    await row.save()
+                remaining = row.remaining
+                break
+            except IntegrityError:  # the same first answer recorded concurrently: count onto that row
+                if attempt:
+                    raise
+        stored[known[tid]] = {"status": status, "remaining": remaining}
     return {"recorded": stored}
 
 

@@ -17,14 +17,16 @@ function fakeWx(routes, opts = {}) {
     request: ({ url, method, data, header, success, fail }) => {
       const u = new URL(url)
       calls.requests.push({ method, path: u.pathname, query: u.search, data, header })
-      if (opts.offline) { setTimeout(() => fail({ errMsg: 'request:fail' }), 0); return }
+      wx.pending++
+      const done = (fn, arg) => setTimeout(() => { wx.pending--; fn(arg) }, 0)
+      if (opts.offline) { done(fail, { errMsg: 'request:fail' }); return }
       const key = `${method} ${u.pathname}`
       const handler = routes[key] || Object.keys(routes).filter((k) => k.includes('*'))
         .map((k) => (new RegExp('^' + k.replace(/[.?]/g, '\\$&').replace('*', '[^/]+') + '$').test(key) ? routes[k] : null))
         .find(Boolean)
       const res = handler ? handler({ data, header, path: u.pathname, query: u.search })
         : { statusCode: 404, data: { error: { code: 'not_found', message: '没有找到您要的内容。' } } }
-      setTimeout(() => success(Object.assign({ statusCode: 200 }, res)), 0)
+      done(success, Object.assign({ statusCode: 200 }, res))
     },
     makePhoneCall: ({ phoneNumber }) => calls.phone.push(phoneNumber),
     navigateTo: ({ url }) => calls.navigate.push(url),
@@ -40,6 +42,7 @@ function fakeWx(routes, opts = {}) {
     },
     pageScrollTo: () => {},
   }
+  wx.pending = 0 // requests answered later (flush waits for none)
   wx.calls = calls
   wx.storage = storage
   global.wx = wx
@@ -60,7 +63,14 @@ function loadPage(name) {
   return comp
 }
 
-const flush = () => simulate.sleep(5)
+// wait until no fake request is in flight for a few turns (a page may chain several requests)
+async function flush() {
+  let idle = 0
+  for (let i = 0; i < 500 && idle < 3; i++) {
+    await simulate.sleep(1)
+    idle = global.wx && global.wx.pending > 0 ? 0 : idle + 1
+  }
+}
 // the hotline card of a page (inside its own component)
 const hotline = (comp) => comp.querySelector('#hotline-card').querySelector('#hotline')
 const text = (comp) => comp.dom.textContent.replace(/\s+/g, ' ')
