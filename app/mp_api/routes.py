@@ -117,6 +117,12 @@ async def submit_request(body: s.RequestIn, session: Mp) -> Any:
                                         other_party=body.other_party, request_id=body.request_id)
 
 
+@router.get("/articles", response_model=list[s.Article])
+async def articles(session: Mp) -> Any:
+    """普法文章 for the resident's township (the push domain's published articles)."""
+    return await service.articles(session=session)
+
+
 @router.get("/subscriptions")
 async def subscriptions(session: Mp) -> dict[str, Any]:
     """Moment → {template_id, status, remaining}: which templates to ask for, and what was allowed."""

@@ -160,6 +160,12 @@ class RequestOut(BaseModel):
     message: str
 
 
+class Article(BaseModel):
+    title: str
+    summary: str
+    url: str
+
+
 class SubscriptionsIn(BaseModel):
     scene: str = Field(min_length=1, max_length=24, description="case_accepted, case_result, booking_confirmed, ...")
     results: dict[str, str] = Field(description="wx.requestSubscribeMessage's answer: template id → accept/reject/ban")

@@ -29,6 +29,7 @@ from app.errors import FawuError, InvalidInput, NotAuthenticated, NotFound
 from app.matrix.service import Account, get_matrix
 from app.mp_api.models import MpSession, MpSubscription
 from app.org import service as org_service
+from app.push import service as push_service
 from app.residents import service as residents_service
 from app.wechat import errors as wx_errors
 from app.wechat.client import get_client
@@ -435,6 +436,17 @@ async def submit_request(*, session: Session, kind: str, summary: str, name: str
     return {"case_number": case.number, "status_zh": case.status_zh, "missing": missing,
             "message": f"已收到您的{form['title']}，编号 {case.number}。工作人员将在承诺时限内与您联系"
                        + (f"，请准备好：{'、'.join(missing)}。" if missing else "。")}
+
+
+# ---- 普法 articles ----
+
+async def articles(*, session: Session) -> list[dict[str, str]]:
+    """The published 普法 articles for the resident's township (its own and the district's), newest
+    first, each with the absolute address of its H5 page (the mini-program opens it in a web-view)."""
+    _, township_code, _ = await _community(session.resident_id)
+    base = get_settings().public_base_url.rstrip("/")
+    return [{**a, "url": base + a["url"]}
+            for a in await push_service.latest_for_board(township_code=township_code, limit=30)]
 
 
 # ---- subscribe messages ----

@@ -319,3 +319,18 @@ describe('community page without a scene, and settings', () => {
     expect(sent).toContain('/api/mp/me')
   })
 })
+
+describe('普法文章 (served by the push domain)', () => {
+  test('the list, and a tap opens the article in a web-view', async () => {
+    const wx = fakeWx(Object.assign(login(), {
+      'GET /api/mp/articles': ok([{ title: '被拖欠工资怎么办', summary: '三步维权', url: 'http://127.0.0.1:8000/articles/wage' }]),
+    }))
+    const page = loadPage('articles')
+    await page.instance.onLoad()
+    await flush()
+    expect(text(page)).toContain('被拖欠工资怎么办')
+    page.querySelector('.article').dispatchEvent('tap')
+    await flush()
+    expect(wx.calls.navigate).toEqual(['/pages/webview/index?url=' + encodeURIComponent('http://127.0.0.1:8000/articles/wage')])
+  })
+})

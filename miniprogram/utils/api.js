@@ -23,6 +23,7 @@ const ENDPOINTS = {
   },
   subscriptions: { method: 'GET', path: '/api/mp/subscriptions', fields: [] },
   recordSubscriptions: { method: 'POST', path: '/api/mp/subscriptions', fields: ['scene', 'results'] },
+  articles: { method: 'GET', path: '/api/mp/articles', fields: [] },
   lawSearch: { method: 'GET', path: '/api/laws/search', fields: [], query: ['q'], auth: false },
 }
 

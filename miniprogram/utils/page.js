@@ -13,7 +13,7 @@ const SERVICES = [
   { key: 'booking', title: '预约服务', url: '/pages/booking/index', feature: 'booking' },
   { key: 'my_bookings', title: '我的预约', url: '/pages/booking/mine', feature: 'booking' },
   { key: 'surveys', title: '服务评价', url: '/pages/surveys/index', feature: 'surveys' },
-  { key: 'articles', title: '普法文章', url: '/pages/articles/index', feature: 'articles' },
+  { key: 'articles', title: '普法文章', url: '/pages/articles/index', feature: 'articles' }, // served by push
   { key: 'catalog', title: '服务目录', url: '/pages/catalog/index', feature: 'catalog' },
 ]
 

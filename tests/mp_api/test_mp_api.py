@@ -371,3 +371,25 @@ async def test_demo_login_code_for_the_developer_tools(app: Any, emulator: Any, 
     assert (await c.post("/demo/mp/login-code", content=b"junk")).status_code == 200
     set_settings(settings.model_copy(update={"demo": False}))
     assert (await c.post("/demo/mp/login-code", json={})).status_code == 404
+
+
+async def test_articles_of_the_residents_township(app: Any, emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """普法文章 come from the push domain for the resident's township, with absolute H5 addresses;
+    the feature lights up the home page's entry."""
+    from app.push import service as push_service
+
+    asked: list[Any] = []
+
+    async def latest(*, township_code: str | None, limit: int = 3) -> list[dict[str, str]]:
+        asked.append(township_code)
+        return [{"title": "讨薪别走极端", "summary": "依法维权", "url": "/articles/wage"}]
+
+    c = at(app)
+    h = await login(c, emulator)
+    assert (await c.get("/api/mp/features", headers=h)).json()["articles"] is True
+    assert (await c.get("/api/mp/articles", headers=h)).status_code == 200  # the real push service: none yet
+    monkeypatch.setattr(push_service, "latest_for_board", latest)
+    await c.post("/api/mp/community", json={"community_code": "TYC"}, headers=h)
+    items = (await c.get("/api/mp/articles", headers=h)).json()
+    assert asked[-1] == "TYZ"
+    assert items == [{"title": "讨薪别走极端", "summary": "依法维权", "url": "http://127.0.0.1:8000/articles/wage"}]
