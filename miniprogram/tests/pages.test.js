@@ -334,3 +334,12 @@ describe('普法文章 (served by the push domain)', () => {
     expect(wx.calls.navigate).toEqual(['/pages/webview/index?url=' + encodeURIComponent('http://127.0.0.1:8000/articles/wage')])
   })
 })
+
+test('large text set once shows on every page', async () => {
+  fakeWx(Object.assign(login(), { 'GET /api/mp/cases': ok([]) }), { storage: { fawu_large_text: true } })
+  for (const name of ['consult', 'cases', 'request', 'laws', 'community', 'choose', 'case', 'articles', 'settings']) {
+    const page = loadPage(name)
+    await flush()
+    expect([name, page.querySelector('.page').dom.className]).toEqual([name, expect.stringContaining('big')])
+  }
+})

@@ -22,8 +22,15 @@ function servicesFor(features) {
 }
 
 function base() {
-  return { big: ui.largeText(), error: '', loading: true }
+  return { big: false, error: '', loading: true } // big: set by the largeText behaviour
 }
+
+// Every page: the large-text mode read when the page is created and again each time it shows
+// (the setting may have changed on another page).
+const largeText = Behavior({
+  lifetimes: { attached() { this.setData({ big: ui.largeText() }) } },
+  pageLifetimes: { show() { this.setData({ big: ui.largeText() }) } },
+})
 
 function go(item) {
   if (!item || !item.url) return
@@ -31,4 +38,4 @@ function go(item) {
   else wx.navigateTo({ url: item.url })
 }
 
-module.exports = { SERVICES, servicesFor, base, go }
+module.exports = { SERVICES, servicesFor, base, go, largeText }

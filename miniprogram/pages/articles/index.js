@@ -5,6 +5,7 @@ const ui = require('../../utils/ui')
 const page = require('../../utils/page')
 
 Component({
+  behaviors: [page.largeText],
   data: Object.assign(page.base(), { items: [] }),
   methods: {
     async onLoad() {

@@ -5,10 +5,10 @@ const ui = require('../../utils/ui')
 const page = require('../../utils/page')
 
 Component({
+  behaviors: [page.largeText],
   data: Object.assign(page.base(), { cases: [] }),
   methods: {
     onLoad() { return this.refresh() },
-    onShow() { this.setData({ big: ui.largeText() }) },
     onPullDownRefresh() { return this.refresh().then(() => wx.stopPullDownRefresh && wx.stopPullDownRefresh()) },
     async refresh() {
       this.setData({ loading: true, error: '' })

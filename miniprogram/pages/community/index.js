@@ -13,6 +13,7 @@ function sceneOf(query) {
 }
 
 Component({
+  behaviors: [page.largeText],
   data: Object.assign(page.base(), { card: null }),
   methods: {
     async onLoad(query) {

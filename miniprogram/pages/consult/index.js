@@ -9,9 +9,9 @@ const page = require('../../utils/page')
 let seq = 0
 
 Component({
+  behaviors: [page.largeText],
   data: Object.assign(page.base(), { messages: [], draft: '', sending: false, choices: [], lastQuestion: '', lastCategory: '' }),
   methods: {
-    onShow() { this.setData({ big: ui.largeText() }) },
     typing(e) { this.setData({ draft: e.detail.value }) },
     push(role, text) {
       this.setData({ messages: this.data.messages.concat([{ id: ++seq, role, text }]) })

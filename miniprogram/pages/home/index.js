@@ -5,10 +5,10 @@ const ui = require('../../utils/ui')
 const page = require('../../utils/page')
 
 Component({
+  behaviors: [page.largeText],
   data: Object.assign(page.base(), { community: null, services: page.servicesFor(null), hotline: '12348', openCases: 0 }),
   methods: {
     onLoad() { return this.refresh() },
-    onShow() { this.setData({ big: ui.largeText() }) },
     async refresh() {
       this.setData({ loading: true, error: '' })
       try {

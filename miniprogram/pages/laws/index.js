@@ -4,6 +4,7 @@ const ui = require('../../utils/ui')
 const page = require('../../utils/page')
 
 Component({
+  behaviors: [page.largeText],
   data: Object.assign(page.base(), { q: '', articles: [], message: '' }),
   methods: {
     typing(e) { this.setData({ q: e.detail.value }) },

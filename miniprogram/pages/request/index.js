@@ -9,6 +9,7 @@ const KINDS = ['legal_aid', 'mediation', 'notarization']
 const PHONE_RE = /^1[3-9]\d{9}$/
 
 Component({
+  behaviors: [page.largeText],
   data: Object.assign(page.base(), {
     kind: '', form: null, docs: [], summary: '', name: '', phone: '', otherParty: '', submitting: false, done: null, requestId: '',
   }),

@@ -5,6 +5,7 @@ const config = require('../../config')
 const page = require('../../utils/page')
 
 Component({
+  behaviors: [page.largeText],
   data: Object.assign(page.base(), { base: '', defaultBase: config.DEFAULT_API_BASE, demo: false }),
   methods: {
     onLoad() { this.setData({ base: wx.getStorageSync('fawu_api_base') || '', demo: api.demoLogin() }) },
