@@ -52,3 +52,18 @@ test('settings: logout revokes the session and drops the token', async () => {
   expect(out.header.Authorization).toBe('Bearer T1')
   expect(wx.storage.fawu_token).toBeUndefined()
 })
+
+test('the demo: what the resident allowed is also told to the loopback WeChat', async () => {
+  const wx = fakeWx({
+    'POST /demo/mp/login-code': ok({ code: 'emu-code' }),
+    'POST /api/mp/login': ok({ token: 'T', expires_in: 3600, resident_id: 7, new_resident: true }),
+    'GET /api/mp/subscriptions': ok({ case_result: { template_id: 'TPL-R', status: '', remaining: 0 } }),
+    'POST /demo/mp/subscribe': ok({ accepted: ['TPL-R'] }),
+    'POST /api/mp/subscriptions': ok({ recorded: {} }),
+  }, { storage: { fawu_demo_login: true } })
+  const ui = require('../utils/ui')
+  await ui.askSubscribe('case_accepted', ['case_result'])
+  const paths = wx.calls.requests.map((r) => r.path)
+  expect(paths).toEqual(['/demo/mp/login-code', '/api/mp/login', '/api/mp/subscriptions', '/demo/mp/subscribe', '/api/mp/subscriptions'])
+  expect(wx.calls.requests[3].data).toEqual({ device: wx.storage.fawu_demo_device, results: { 'TPL-R': 'accept' } })
+})

@@ -86,6 +86,15 @@ function demoLogin() {
   return flag === '' || flag === undefined ? config.apiBase() === config.DEFAULT_API_BASE : !!flag
 }
 
+// The demo: what wx.requestSubscribeMessage would have told WeChat, told to the loopback WeChat.
+function demoSubscribed(results) {
+  if (!demoLogin()) return Promise.resolve(null)
+  let device = ''
+  try { device = wx.getStorageSync('fawu_demo_device') } catch (e) { /* none */ }
+  if (!device) return Promise.resolve(null)
+  return rawRequest('POST', config.apiBase() + '/demo/mp/subscribe', { device, results }).catch(() => null)
+}
+
 function wxLoginCode() {
   if (demoLogin()) return demoLoginCode()
   return new Promise((resolve, reject) => {
@@ -150,4 +159,4 @@ function requestId() {
   return 'r' + Date.now().toString(36) + Math.random().toString(36).slice(2, 10)
 }
 
-module.exports = { ENDPOINTS, ApiError, call, login, requestId, demoLogin, TOKEN_KEY, OFFLINE, BUSY }
+module.exports = { ENDPOINTS, ApiError, call, login, requestId, demoLogin, demoSubscribed, TOKEN_KEY, OFFLINE, BUSY }

@@ -49,6 +49,7 @@ async function askSubscribe(scene, moments) {
     })
   })
   if (!results) return null
+  await api.demoSubscribed(results)
   try {
     return await api.call('recordSubscriptions', { scene, results })
   } catch (e) {

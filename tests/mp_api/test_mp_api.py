@@ -393,3 +393,31 @@ async def test_articles_of_the_residents_township(app: Any, emulator: Any, monke
     items = (await c.get("/api/mp/articles", headers=h)).json()
     assert asked[-1] == "TYZ"
     assert items == [{"title": "讨薪别走极端", "summary": "依法维权", "url": "http://127.0.0.1:8000/articles/wage"}]
+
+
+async def test_demo_subscribe_reaches_the_emulator(app: Any, emulator: Any, settings: Any, drain_jobs: Any) -> None:
+    """make run's demo: fake-wechat has the mini-program's templates, /demo/mp/subscribe tells it what the
+    developer tools' resident accepted, so a case's result goes out as a subscribe message."""
+    from app.cases import service as cases_service
+    from app.emulator.commands import seed_demo_subscribe_templates
+
+    assert set(seed_demo_subscribe_templates(emulator, settings)) == set(settings.mp_subscribe_templates.values())
+    c = at(app)
+    code = (await c.post("/demo/mp/login-code", json={"device": "dsub1"})).json()["code"]
+    login_ = (await c.post("/api/mp/login", json={"code": code})).json()
+    h = {"Authorization": f"Bearer {login_['token']}"}
+    await c.post("/api/mp/board", json={"scene": "b=JXSQ01"}, headers=h)
+    form = {"kind": "mediation", "summary": "邻居占用楼道堆放杂物", "name": "吴八", "phone": "13600001111"}
+    await c.post("/api/mp/requests", json=form, headers=h)
+    tid = settings.mp_subscribe_templates["case_result"]
+    r = await c.post("/demo/mp/subscribe", json={"device": "dsub1", "results": {tid: "accept"}})
+    assert r.json() == {"accepted": [tid]}
+    await c.post("/api/mp/subscriptions", json={"scene": "case_accepted", "results": {tid: "accept"}}, headers=h)
+    for bad in ({}, {"device": "dsub1", "results": "x"}, {"results": {tid: "accept"}}):
+        assert (await c.post("/demo/mp/subscribe", json=bad)).status_code == 400, bad
+    team = await build_team()
+    case = (await cases_service.open_cases_for_resident(resident_id=login_["resident_id"]))[0]
+    await cases_service.take(actor=team.clerk, case_id=case.id)
+    await cases_service.give_result(actor=team.clerk, case_id=case.id, text="已调解，邻居同意清理。")
+    await drain_jobs()
+    assert [m["openid"] for m in emulator.sent.get("mp_subscribe", [])] == ["o_mpdemo_dsub1"]
