@@ -36,13 +36,18 @@ test('home shows my community, its advisor one tap away, and the services', asyn
   expect(me.header.Authorization).toBe('Bearer tok-1')
 })
 
-test('services plug in when the backend serves them (booking)', async () => {
-  fakeWx(backend({ 'GET /api/mp/features': ok({ booking: true, surveys: true }) }))
+test('services plug in when the backend serves them (booking, catalogue)', async () => {
+  const wx = fakeWx(backend({ 'GET /api/mp/features': ok({ booking: true, surveys: true, catalog: true }) }))
   const page = loadPage('home')
   await page.instance.onLoad()
   await flush()
   expect(text(page)).toContain('预约服务')
   expect(text(page)).toContain('服务评价')
+  const services = page.querySelectorAll('.service')
+  const catalog = services.findIndex((s) => s.dom.textContent.includes('服务目录'))
+  services[catalog].dispatchEvent('tap')
+  await flush()
+  expect(wx.calls.navigate).toEqual(['/pages/webview/index?url=' + encodeURIComponent('http://127.0.0.1:8000/catalog')])
 })
 
 test('no community yet: asks to scan a board or choose', async () => {

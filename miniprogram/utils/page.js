@@ -2,6 +2,7 @@
 // show only when GET /api/mp/features says the backend serves them (booking, surveys, articles,
 // catalog are added by their own issues: their page paths are reserved here).
 const ui = require('./ui')
+const config = require('../config')
 
 const SERVICES = [
   { key: 'consult', title: '法律咨询', url: '/pages/consult/index', tab: true },
@@ -14,7 +15,8 @@ const SERVICES = [
   { key: 'my_bookings', title: '我的预约', url: '/pages/booking/mine', feature: 'booking' },
   { key: 'surveys', title: '服务评价', url: '/pages/surveys/index', feature: 'surveys' },
   { key: 'articles', title: '普法文章', url: '/pages/articles/index', feature: 'articles' }, // served by push
-  { key: 'catalog', title: '服务目录', url: '/pages/catalog/index', feature: 'catalog' },
+  // the catalogue (issue 21) has its own H5 pages (/catalog): opened in the web-view
+  { key: 'catalog', title: '服务目录', web: '/catalog', feature: 'catalog' },
 ]
 
 function servicesFor(features) {
@@ -33,6 +35,10 @@ const largeText = Behavior({
 })
 
 function go(item) {
+  if (item && item.web) {
+    wx.navigateTo({ url: '/pages/webview/index?url=' + encodeURIComponent(config.apiBase() + item.web) })
+    return
+  }
   if (!item || !item.url) return
   if (item.tab) wx.switchTab({ url: item.url })
   else wx.navigateTo({ url: item.url })
