@@ -25,7 +25,7 @@ venv: $(STAMP)
 run: $(STAMP) fonts
 	$(BIN)/fawu serve
 
-test: $(STAMP) browsers fonts
+test: $(STAMP) browsers fonts mp-deps
 	@TEST_VENV=$(VENV) bash scripts/test.sh
 
 test-sqlite: $(STAMP)
@@ -54,6 +54,15 @@ browsers:
 # poppler-utils rasterises the PDF posters in their test.
 fonts:
 	@bash scripts/apt-install.sh "poster tests" fonts-wqy-microhei poppler-utils
+
+# The mini-program's npm packages (jest, miniprogram-simulate) as locked in miniprogram/package-lock.json,
+# from the npm registry; again only when the lock changed. Without npm the jest tests are skipped (said so).
+.PHONY: mp-deps
+mp-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+	  [ miniprogram/node_modules/.package-lock.json -nt miniprogram/package-lock.json ] || \
+	  (cd miniprogram && npm ci --no-audit --no-fund); \
+	else echo "npm not installed: the mini-program's jest tests will be skipped"; fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -41,6 +41,8 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     "landing": "60/minute;1000/hour",  # board pages /s/... and the board card API, per client
     "anonymous": "120/minute",  # any other page or API open without login, per client
     "booking": "20/minute;200/day",  # booking writes (book, cancel, move, waiting list) from the web and the mini-program, per client
+    "mp_login": "10/minute;100/hour",  # POST /api/mp/login (wx.login codes), per client
+    "mp_resident": "60/minute;2000/day",  # every /api/mp/ call of one logged-in resident
 }
 
 # Which TOML section each key belongs to (used for documentation and for error messages).
@@ -75,6 +77,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "booking": ("booking_min_notice_minutes", "booking_max_days_ahead", "booking_max_per_resident",
                 "booking_cancel_cutoff_minutes", "booking_hold_minutes", "booking_makeup_weekday",
                 "booking_quiet_hours"),
+    "miniprogram": ("mp_session_hours", "mp_subscribe_templates"),
 }
 
 
@@ -227,6 +230,11 @@ class Settings(BaseModel):
     booking_hold_minutes: int = Field(30, ge=1, le=24 * 60)
     booking_makeup_weekday: int = Field(0, ge=0, le=4)
     booking_quiet_hours: str = "21:00-08:00"
+    # miniprogram: a session token's life, and the subscribe-message template of each moment
+    mp_session_hours: int = Field(7 * 24, ge=1, le=90 * 24)
+    mp_subscribe_templates: dict[str, str] = Field(default_factory=lambda: {
+        "case_accepted": "fawu-mp-case-accepted", "case_result": "fawu-mp-case-result",
+        "booking_confirmed": "fawu-mp-booking-confirmed", "booking_reminder": "fawu-mp-booking-reminder"})
 
     @model_validator(mode="before")
     @classmethod

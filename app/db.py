@@ -33,6 +33,7 @@ MODEL_MODULES: list[str] = [
     "app.console.kit.models",
     "app.catalog.models",
     "app.analytics.models",
+    "app.mp_api.models",
 ]
 
 

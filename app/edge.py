@@ -43,6 +43,7 @@ GROUPS: dict[tuple[str, str], str] = {
     ("GET", "/console/login"): "anonymous",
     ("POST", "/console/login/mfa"): "login",  # the second factor: counted with the password attempts
     ("GET", "/console/login/mfa"): "anonymous",
+    ("POST", "/api/mp/login"): "mp_login",
 }
 # Not limited here: WeChat's servers (signed callbacks, de-duplicated by the engine), probes and
 # Prometheus, the demo's simulator (demo mode only), and staff pages (behind the login).

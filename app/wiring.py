@@ -37,6 +37,7 @@ ROUTER_MODULES: list[str] = [
     "app.booking.routes",
     "app.booking.views",
     "app.booking.console_views",
+    "app.mp_api.routes",
 ]
 
 # Modules that register handlers on app.wechat.router.router when imported (order = priority of
@@ -65,6 +66,7 @@ JOB_MODULES: list[str] = [
     "app.analytics.tasks",
     "app.surveys.tasks",
     "app.booking.tasks",
+    "app.mp_api.tasks",
 ]
 
 # Who does what when a domain publishes an event (app.core.events): (event, "module:function"), run
@@ -76,10 +78,12 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("residents.erased", "app.consult.subscribers:erase_questions"),
     ("residents.erased", "app.cases.subscribers:scrub_resident"),
     ("residents.erased", "app.push.subscribers:erase_recipients"),
+    ("residents.erased", "app.mp_api.subscribers:end_sessions"),
     # a resident's access request (查阅、复制): every domain answers its part
     ("residents.export_requested", "app.wechat.subscribers:export_messages"),
     ("residents.export_requested", "app.consult.subscribers:export_questions"),
     ("residents.export_requested", "app.cases.subscribers:export_resident"),
+    ("residents.export_requested", "app.mp_api.subscribers:export_resident"),
     # the chat retention period passed: every domain clears old chat text, answering how many
     ("residents.retention_due", "app.wechat.subscribers:purge_messages"),
     ("residents.retention_due", "app.consult.subscribers:purge_questions"),
@@ -99,6 +103,8 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("residents.erased", "app.surveys.subscribers:erase_resident"),
     # a resident checked in at the desk (surveys and cases may subscribe); bookings per board for the scan analytics
     ("boards.followups_requested", "app.booking.subscribers:count_followups"),
+    # a case got its result: the mini-program sends the subscribe message the resident allowed
+    ("cases.result_given", "app.mp_api.subscribers:result_given"),
 ]
 
 # Modules exposing ``register(cli: click.Group) -> None`` for the ``fawu`` command.

@@ -23,6 +23,7 @@ from app.cases.base import (
     required,
 )
 from app.cases.models import Case, CaseMessage, CaseStatus
+from app.core import events
 from app.core.actor import Actor
 from app.core.clock import utcnow
 from app.jobs import service as jobs
@@ -90,6 +91,9 @@ async def give_result(*, actor: Actor, case_id: int, text: str, told: str | None
         else:
             await jobs.enqueue("cases.deliver_result", {"case_id": case.id},
                                dedupe_key=f"cases.deliver_result:{case.id}:{now.timestamp():.0f}")
+        # other channels tell the resident their own way (the mini-program: a subscribe message)
+        await events.publish("cases.result_given", case_id=case.id, number=case.number, channel=case.channel,
+                             resident_id=case.resident_id, result=text, at=now.isoformat())
     return case
 
 

@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from app.cases import notices
 from app.cases.base import CaseNotFound, _event, protected_text
-from app.cases.models import CATEGORY_ZH, OPEN_STATUSES, STATUS_ZH, Case, CaseMessage
+from app.cases.models import CATEGORY_ZH, OPEN_STATUSES, STATUS_ZH, TYPE_ZH, Case, CaseMessage
 from app.core.clock import format_local, utcnow
 
 
@@ -121,8 +121,31 @@ async def resident_cases(*, resident_id: int | None = None, account_key: str | N
             "handler": "已有工作人员负责" if c.owner_id else "等待工作人员接办",
             "deadline": format_local(c.deadline_at) if c.status in OPEN_STATUSES and c.deadline_at else "",
             "result": c.result_text or "",
+            "type": c.type, "type_zh": TYPE_ZH.get(c.type, c.type), "opened_at": format_local(c.opened_at),
         })
     return out
+
+
+async def resident_case(*, resident_id: int, number: str) -> dict[str, Any]:
+    """One of the resident's own cases by number, for the mini-program's "我的事项" detail: state,
+    result, and the conversation the resident may see (never staff notes). Another resident's case and
+    an unknown number give the same CaseNotFound, so numbers cannot be probed."""
+    case = await Case.get_or_none(number=number[:24], resident_id=resident_id)
+    if case is None:
+        raise CaseNotFound()
+    rows = await CaseMessage.filter(case_id=case.id, role__in=["resident", "bot", "staff"]).order_by("at", "id")
+    return {
+        "number": case.number, "type": case.type, "type_zh": TYPE_ZH.get(case.type, case.type),
+        "category": CATEGORY_ZH.get(case.category or "other", "其他"), "summary": case.summary,
+        "status": str(case.status.value if hasattr(case.status, "value") else case.status),
+        "status_zh": STATUS_ZH.get(case.status, str(case.status)), "open": case.status in OPEN_STATUSES,
+        "handler": "已有工作人员负责" if case.owner_id else "等待工作人员接办",
+        "deadline": format_local(case.deadline_at) if case.status in OPEN_STATUSES and case.deadline_at else "",
+        "opened_at": format_local(case.opened_at), "result": case.result_text or "",
+        "result_at": format_local(case.result_at) if case.result_at else "", "rating": case.rating or "",
+        "messages": [{"role": m.role, "text": "" if m.scrubbed else m.text, "at": format_local(m.at)}
+                     for m in rows],
+    }
 
 
 def progress_text(cases: list[dict[str, Any]]) -> str:

@@ -352,6 +352,7 @@ from app.cases.handover import (  # noqa: E402,F401  re-exported for callers
     open_case_of,
     open_or_join_handover,
     progress_text,
+    resident_case,
     resident_cases,
 )
 from app.cases.ownership import (  # noqa: E402,F401  re-exported for callers

@@ -1,4 +1,4 @@
-"""consult JSON API: POST /api/consult/ask (mini-program, demo), GET /api/consult/hot-topics (staff)."""
+"""consult JSON API: POST /api/consult/ask (the web demo, strict per-client limit; the mini-program asks through /api/mp/consult/ask behind its session), GET /api/consult/hot-topics (staff)."""
 
 from __future__ import annotations
 

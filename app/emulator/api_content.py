@@ -26,6 +26,7 @@ from app.emulator.api import (
 )
 from app.emulator.state import (
     LOGIN_CODE_TTL,
+    LOGIN_PER_USER_MINUTE,
     AccountState,
 )
 
@@ -275,5 +276,13 @@ async def jscode2session(request: Request) -> Response:
         raise Refusal(40029)
     if code["used"]:
         raise Refusal(40163)
+    openid = code["openid"]
+    if state.per_minute(f"jscode2session:{openid}") > LOGIN_PER_USER_MINUTE:
+        raise Refusal(45011, "api minute-quota reach limit  mustslower  retry next minute")
+    if openid in state.mp_risky:
+        raise Refusal(40226, "invalid user, the user is high risk user")
     code["used"] = True
-    return wx({"openid": code["openid"], "session_key": state.mp_users[code["openid"]]})
+    out = {"openid": openid, "session_key": state.mp_users[openid]}
+    if openid in state.mp_unionids:
+        out["unionid"] = state.mp_unionids[openid]
+    return wx(out)

@@ -30,6 +30,8 @@ def register(cli: click.Group) -> None:
         if settings.demo:
             for account_key, template_id in seed_demo_templates(app.state.emu, settings):
                 click.echo(f"演示：模板 {template_id} 已加入公众号 {account_key}")
+            for template_id in seed_demo_subscribe_templates(app.state.emu, settings):
+                click.echo(f"演示：订阅消息模板 {template_id} 已加入小程序")
         h, p = host or settings.emulator_host, port or settings.emulator_port
         click.echo(f"模拟微信接口 (fake WeChat) http://{h}:{p}  控制接口 /_control/")
         uvicorn.run(app, host=h, port=p, log_config=None, timeout_graceful_shutdown=2)
@@ -51,3 +53,14 @@ def seed_demo_templates(state: EmulatorState, settings: Settings) -> list[tuple[
             acc.sub_templates.add(settings.survey_template_id)
             added.append((acc.account.key, settings.survey_template_id))
     return added
+
+
+def seed_demo_subscribe_templates(state: EmulatorState, settings: Settings) -> list[str]:
+    """The demo mini-program has added the subscribe-message templates fawu is configured to send
+    (``mp_subscribe_templates``; a real one picks them in the mini-program's console)."""
+    mp = next((a for a in state.accounts.values() if a.account.is_miniprogram), None)
+    if mp is None:
+        return []
+    ids = [t for t in settings.mp_subscribe_templates.values() if t]
+    mp.sub_templates.update(ids)
+    return ids

@@ -135,7 +135,8 @@ async def c_subscription(request: Request) -> Response:
 @_controlled
 async def c_login_code(request: Request) -> Response:
     data = await _control_json(request)
-    return JSONResponse(st(request).mint_code(data.get("openid")))
+    return JSONResponse(st(request).mint_code(data.get("openid"), unionid=str(data.get("unionid") or ""),
+                                              risky=bool(data.get("risky"))))
 
 
 @control.post("/faults")

@@ -26,6 +26,7 @@ SHORT_WINDOW = timedelta(minutes=1)
 LONG_QUOTA = 5
 SHORT_QUOTA = 3
 LOGIN_CODE_TTL = timedelta(minutes=5)
+LOGIN_PER_USER_MINUTE = 100  # jscode2session calls per user per minute before 45011
 
 
 def rid() -> str:
@@ -154,6 +155,8 @@ class EmulatorState:
         self.calls: dict[str, int] = {}
         self.login_codes: dict[str, dict[str, Any]] = {}
         self.mp_users: dict[str, str] = {}  # openid -> session_key
+        self.mp_unionids: dict[str, str] = {}  # openid -> unionid (bound to an Open Platform account)
+        self.mp_risky: set[str] = set()  # openids WeChat blocks as high-risk (40226)
         self.mass: dict[int, dict[str, Any]] = {}
         self.callbacks: list[dict[str, Any]] = []
         self.pending: set[asyncio.Task[Any]] = set()
@@ -256,9 +259,16 @@ class EmulatorState:
         return 45047 if current else 45015
 
     # ---- mini-program login codes ----
-    def mint_code(self, openid: str | None = None) -> dict[str, Any]:
+    def mint_code(self, openid: str | None = None, *, unionid: str = "", risky: bool = False) -> dict[str, Any]:
+        """A wx.login code for ``openid`` (a new user when None); ``unionid`` binds the user to the
+        Open Platform account (then jscode2session answers it); ``risky`` makes WeChat refuse (40226)."""
         openid = openid or new_openid("o")
         code = secrets.token_hex(16)
         self.login_codes[code] = {"openid": openid, "created": self.now(), "used": False}
         self.mp_users.setdefault(openid, secrets.token_urlsafe(18))
-        return {"code": code, "openid": openid}
+        if unionid:
+            self.mp_unionids[openid] = unionid
+        if risky:
+            self.mp_risky.add(openid)
+        return {"code": code, "openid": openid, **({"unionid": self.mp_unionids[openid]}
+                                                   if openid in self.mp_unionids else {})}

@@ -97,3 +97,59 @@ async def chat_pushed(request: Request, account_key: str = "", openid: str = "",
         else:
             items.append({"text": f"[{m.get('msgtype')}]"})
     return JSONResponse({"items": items, "next": after + len(items)})
+
+
+@router.post("/demo/mp/login-code")
+async def mp_login_code(request: Request) -> Response:
+    """Demo only: a wx.login code minted by the loopback WeChat, for the mini-program in WeChat's
+    developer tools against ``make run`` (its own wx.login code is real WeChat's, unknown to the
+    emulator). Keep ``device`` to come back as the same openid. Off outside demo mode."""
+    _demo_only()
+    emu = _emulator()
+    if emu is None:
+        raise NotFound("演示环境未连接微信模拟器。")
+    try:
+        data = await request.json()
+    except ValueError:
+        data = {}
+    device = str((data or {}).get("device") or "")[:20] if isinstance(data, dict) else ""
+    openid = _demo_openid(device) or None
+    try:
+        r = await emu.post("/_control/login_codes", json={"openid": openid} if openid else {})
+        minted = r.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise NotFound("演示环境未连接微信模拟器。") from exc
+    return JSONResponse({"code": minted["code"]})
+
+
+def _demo_openid(device: str) -> str:
+    return ("o_mpdemo_" + "".join(ch for ch in device if ch.isalnum())[:20]) if device else ""
+
+
+@router.post("/demo/mp/subscribe")
+async def mp_subscribe(request: Request) -> Response:
+    """Demo only: what the developer tools' wx.requestSubscribeMessage would tell WeChat (the resident
+    of ``device`` accepted these templates), told to the loopback WeChat, so the demo's subscribe
+    messages are sent instead of refused (43101)."""
+    _demo_only()
+    emu = _emulator()
+    try:
+        data = await request.json()
+    except ValueError as exc:
+        raise InvalidInput("请求格式不对。") from exc
+    if emu is None or not isinstance(data, dict) or not isinstance(data.get("results"), dict):
+        raise InvalidInput("请求格式不对。")
+    openid = _demo_openid(str(data.get("device") or "")[:20])
+    if not openid:
+        raise InvalidInput("缺少设备标识。")
+    mp = get_matrix().miniprogram()
+    if mp is None:
+        raise NotFound("没有配置小程序。")
+    accepted = [str(t)[:64] for t, v in list(data["results"].items())[:10] if v == "accept"]
+    for tid in accepted:
+        try:
+            await emu.post("/_control/subscriptions", json={"account_key": mp.key, "openid": openid,
+                                                            "template_id": tid, "kind": "once"})
+        except httpx.HTTPError as exc:
+            raise NotFound("演示环境未连接微信模拟器。") from exc
+    return JSONResponse({"accepted": accepted})

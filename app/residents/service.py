@@ -55,6 +55,22 @@ async def ensure_identity(*, account_key: str, openid: str, unionid: str | None 
         return link
 
 
+async def find_identity(*, account_key: str, openid: str) -> ResidentAccount | None:
+    """The link of (account, openid) if that identity was seen before (nothing is created)."""
+    return await ResidentAccount.get_or_none(account_key=account_key, openid=openid)
+
+
+async def update_contact(resident_id: int, *, name: str = "", phone: str = "") -> None:
+    """The name and mobile number a resident gave in a form (phone encrypted, with its lookup hash)."""
+    r = await get_resident(resident_id)
+    if name:
+        r.name = name[:32]
+    if phone:
+        phone_n = pii.normalize_phone(phone)
+        r.phone_enc, r.phone_hash = pii.encrypt(phone_n), pii.lookup_hash(phone_n)
+    await r.save(update_fields=["name", "phone_enc", "phone_hash", "updated_at"])
+
+
 async def _attach_unionid(link: ResidentAccount, unionid: str) -> None:
     """Give the link's resident the unionid, or move the link onto the resident who already has it.
 

@@ -119,6 +119,18 @@ async def test_scan_analytics_asks_every_counter_once(client: httpx.AsyncClient,
     assert board.consulted == 0 and board.cases == 0 and board.booked == 0
 
 
+async def test_a_result_reaches_its_channel_once(client: httpx.AsyncClient, calls: Counter[str]) -> None:
+    from app.cases import service as cases_service
+    from tests.cases.conftest import build_team
+    from tests.factories import make_case
+
+    team = await build_team()
+    case = await make_case(channel="miniprogram")
+    await cases_service.take(actor=team.clerk, case_id=case.id)
+    await cases_service.give_result(actor=team.clerk, case_id=case.id, text="已办结")
+    _ran_once(calls, "cases.result_given")
+
+
 async def test_publishing_before_wiring_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(events, "_wired", False)
     with pytest.raises(events.NotWired, match="wire_events"):
