@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.jobs import service as jobs
+from app.org import service as org_service
 from app.surveys import privacy
 
 
@@ -18,7 +19,15 @@ async def invite_after_check_in(*, booking_id: int, resident_id: int | None = No
                                 openid: str | None = None, township_code: str | None = None,
                                 community_code: str | None = None, service: str = "appointment",
                                 provider: str = "", provider_id: int | None = None, channel: str = "wechat",
+                                unit_code: str | None = None, service_code: str | None = None,
                                 **_: Any) -> dict[str, Any]:
+    if unit_code and not township_code:  # booking names the service point's unit: place it in the tree
+        info = (await org_service.tree()).get(unit_code)
+        if info is not None:
+            township_code = info.township_code or (info.code if info.kind == "township" else None)
+            community_code = community_code or (info.code if info.kind == "community" else None)
+    if service_code and service == "appointment":
+        service = service_code
     payload = {"service_key": f"booking:{booking_id}", "service_type": "appointment", "service": service,
                "resident_id": resident_id, "account_key": account_key, "openid": openid,
                "township_code": township_code, "community_code": community_code, "provider": provider,

@@ -69,3 +69,21 @@ async def test_erasure_removes_the_identity_and_keeps_the_rating(client: httpx.A
     inv = await SurveyInvitation.get(id=inv.id)
     resp = await SurveyResponse.get(id=resp.id)
     assert inv.openid is None and inv.resident_id is None and "comment" not in resp.answers and resp.level == 4
+
+
+async def test_a_check_in_at_the_desk_invites_with_the_points_township(client: httpx.AsyncClient,
+                                                                        drain_jobs: Any) -> None:
+    """Booking's own check-in (not a hand-made event): the invitation knows the township and service."""
+    from app.booking import service as booking_service
+    from app.org import service as org_service
+    from tests.factories import make_booking_plan
+
+    await make_booking_plan(point="SP-SQZ", service="notary", weekdays=(0, 1, 2, 3, 4, 5, 6))
+    slot = (await booking_service.free_slots(point_code="SP-SQZ", service_code="notary"))[0]
+    booked = await booking_service.book(point_code="SP-SQZ", service_code="notary", starts_at=slot.starts_at,
+                                        name="李四", phone="13911112222", channel="console")
+    await booking_service.check_in(code=booked.code, scope=await org_service.scope_for(["YX"]), staff_name="前台",
+                                   now=slot.starts_at)
+    await drain_jobs()
+    inv = await SurveyInvitation.get(service_type="appointment")
+    assert inv.township_code == "SQZ" and inv.service == "notary"
