@@ -17,7 +17,7 @@ from app.core.actor import Actor
 from app.core.clock import to_local
 from app.org import service as org_service
 from app.surveys import rectification
-from app.surveys.definitions import BAD, SATISFIED
+from app.surveys.definitions import BAD, LEVELS, SATISFIED
 from app.surveys.models import SurveyInvitation, SurveyResponse
 
 GROUPS = {"district": "全区", "township": "镇街", "community": "村居", "service": "服务类型", "provider": "经办人",
@@ -173,3 +173,34 @@ async def tile(*, actor: Actor) -> dict[str, Any]:
 
 def csv_rows(rows: list[Row], total: Row) -> list[list[str]]:
     return [COLUMNS] + [r.csv() for r in rows] + [total.csv()]
+
+
+# --- figures for the district's analytics (the ``analytics.figures_requested`` hook) --------------------
+
+FIRST_CHOICE_YES = "会"  # the first-choice question's answer meaning "public legal service first"
+
+
+async def for_analytics(*, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Rows for the analytics rollup (docs/analytics.md): 首选率 from the first-choice question and the
+    ratings of matters without a case (a case's rating is read from cases: not answered twice). No
+    知晓率: everyone answering a satisfaction survey has used the service, so their awareness says
+    nothing of the district's (that needs a population survey)."""
+    cells: dict[tuple[str, str, str, str, str], tuple[int, set[str]]] = {}
+
+    def add(source: str, grain: str, r: SurveyResponse, dim: str, who: str) -> None:
+        key = (source, grain, r.township_code or "", r.community_code or "", dim)
+        count, residents = cells.get(key, (0, set()))
+        residents.add(who)
+        cells[key] = (count + 1, residents)
+
+    rows = await SurveyResponse.filter(first_at__gte=since, first_at__lt=until).select_related("invitation")
+    for r in rows:
+        inv = r.invitation
+        who = f"r{inv.resident_id}" if inv.resident_id else f"o{inv.openid or inv.id}"
+        picked = (r.answers or {}).get("first_choice")
+        if picked:
+            add("survey_first_choice", "township", r, "yes" if picked == FIRST_CHOICE_YES else "no", who)
+        if inv.service_type != "case" and r.level in LEVELS:
+            add("survey_ratings", "rating", r, LEVELS[r.level], who)
+    return [{"source": s, "grain": g, "township_code": t, "community_code": c, "dim": d, "count": n,
+             "residents": len(who)} for (s, g, t, c, d), (n, who) in cells.items()]

@@ -8,11 +8,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from app.jobs import service as jobs
 from app.org import service as org_service
-from app.surveys import privacy
+from app.surveys import figures, privacy
 
 
 async def invite_after_check_in(*, booking_id: int, resident_id: int | None = None, account_key: str | None = None,
@@ -39,3 +40,8 @@ async def invite_after_check_in(*, booking_id: int, resident_id: int | None = No
 async def erase_resident(*, resident_id: int, accounts: list[list[str]] | None = None, **_: Any) -> dict[str, int]:
     return {"survey_rows": await privacy.erase(resident_id=resident_id,
                                                accounts=[(a, o) for a, o in accounts or []])}
+
+
+async def figures_for_analytics(*, since: datetime, until: datetime, **_: Any) -> list[dict[str, Any]]:
+    """analytics.figures_requested: 首选率 answers and the ratings of matters without a case."""
+    return await figures.for_analytics(since=since, until=until)

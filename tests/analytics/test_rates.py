@@ -89,3 +89,23 @@ async def test_rates_page_and_scope(app: Any, client: httpx.AsyncClient, new_cli
     page = await c2.get("/console/analytics/rates?month=2026-11", headers=HTML)
     assert page.status_code == 200 and "云溪街道" not in page.text and "60.0%" not in page.text
     assert "石桥镇" in page.text
+
+
+async def test_first_choice_and_ratings_come_from_the_real_surveys(app: Any) -> None:
+    """The surveys domain answers the hook (no stand-in): 首选率 from the first-choice question, ratings of
+    matters without a case in 满意率; no 知晓率 from people who have used the service."""
+    from app.surveys import service as surveys_service
+
+    picks = [("会", 1), ("会", 1), ("会", 1), ("会", 1), ("不一定", 1), ("不会", 4)]
+    for i, (pick, level) in enumerate(picks):
+        inv = await surveys_service.invite(surveys_service.ServiceRef(
+            service_key=f"booking:fc{i}", service_type="appointment", service="notary", township_code="YXJD",
+            community_code="JXSQ"))
+        await surveys_service.answer(invitation_id=inv.id, level=level, answers={"first_choice": pick}, via="web")
+    await service.run_rollup(weeks=8)
+    tables = {t.rate.key: t for t in (await service.three_rates(scope=OrgScope.everything()))["tables"]}
+    first = next(r for r in tables["first_choice"].rows if r.code == "YXJD")
+    assert (first.yes, first.total, first.rate) == (4, 6, 66.7)
+    sat = next(r for r in tables["satisfaction"].rows if r.code == "YXJD")
+    assert (sat.yes, sat.total) == (5, 6)
+    assert not tables["awareness"].has_data
