@@ -31,7 +31,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if "db" in getattr(item, "fixturenames", ()):
+        # a MariaDB-only test is a database test even without the db fixture (its own processes and
+        # database): marked db, so the MariaDB pass of make test (-m db) runs it
+        if "db" in getattr(item, "fixturenames", ()) or item.get_closest_marker("mariadb_only"):
             item.add_marker(pytest.mark.db)
         if item.get_closest_marker("mariadb_only") and BACKEND != "mariadb":
             item.add_marker(pytest.mark.skip(reason="needs MariaDB: runs in the MariaDB pass of make test (FAWU_TEST_DB=mariadb)"))
