@@ -191,7 +191,10 @@ async def test_busy_and_api_limit_retry_with_backoff(app: Any, emulator: Any, te
     assert emulator.calls["cgi-bin/draft/add"] == 1  # the draft is made once and kept across retries
 
 
-async def test_quiet_hours_move_the_send(team: Team) -> None:
+async def test_quiet_hours_move_the_send(team: Team, settings: Any) -> None:
+    from app.config import set_settings
+
+    set_settings(settings.model_copy(update={"push_quiet_hours": "21:00-08:00"}))  # the shipped default
     at_night = datetime(2026, 12, 4, 14, 30, tzinfo=UTC)  # 22:30 local
     moved = service.after_quiet_hours(at_night)
     assert moved == datetime(2026, 12, 5, 0, 0, tzinfo=UTC)  # 08:00 local next day
