@@ -86,9 +86,32 @@ async def migrate(settings: Settings, *, database_url: str | None = None) -> lis
             applied.append(name)
         log.info("migration %s %s.%s", event, app_label, name)
 
-    config = tortoise_config(database_url or settings.database_url, pool_max=settings.database_pool_max)
+    url = database_url or settings.database_url
+    sqlite_file = url.startswith("sqlite://") and ":memory:" not in url
+    if sqlite_file:
+        # SQLite changes a column by rebuilding its table (copy, drop, rename); with foreign keys on,
+        # dropping the old table deletes or refuses the rows that point at it. SQLite's own procedure
+        # (lang_altertable.html, "other kinds of table schema changes"): keys off while the schema
+        # changes, then foreign_key_check.
+        url = f"{url}{'&' if '?' in url else '?'}foreign_keys=OFF"
+    config = tortoise_config(url, pool_max=settings.database_pool_max)
     await migrate_api(config=config, progress=progress)
+    if sqlite_file:
+        try:
+            if applied:
+                await _sqlite_references_intact()
+        finally:
+            await Tortoise.close_connections()  # the next connection has foreign keys on again
     return applied
+
+
+async def _sqlite_references_intact() -> None:
+    from tortoise import connections
+
+    _, rows = await connections.get("default").execute_query("PRAGMA foreign_key_check")
+    if rows:
+        broken = sorted({f"{dict(r)['table']} -> {dict(r)['parent']}" for r in rows})
+        raise RuntimeError(f"the migration left {len(rows)} rows pointing at rows that do not exist: {broken}")
 
 
 async def pending_model_changes() -> list[str]:

@@ -47,7 +47,7 @@ class BoardScan(Model):
     account_key = fields.CharField(max_length=32, default="")
     resident_id = fields.IntField(null=True)
     visitor = fields.CharField(max_length=32, default="")
-    client = fields.CharField(max_length=24, default="", db_index=True)
+    client = fields.CharField(max_length=24, default="", db_default="", db_index=True)
     new_follower = fields.BooleanField(default=False)
     at = fields.DatetimeField(db_index=True)
 

@@ -70,7 +70,7 @@ class Case(Model):
     owner_name = fields.CharField(max_length=32, default="")
     first_owner_id = fields.IntField(null=True, db_index=True)  # 首问负责: the first receiver keeps sight
     first_unit_code = fields.CharField(max_length=32, null=True)
-    contact_consent = fields.BooleanField(default=False)  # the resident agreed to be contacted (desk/hotline)
+    contact_consent = fields.BooleanField(default=False, db_default=False)  # the resident agreed to be contacted (desk/hotline)
     opened_at = fields.DatetimeField()
     clock_start_at = fields.DatetimeField()  # opened_at, or the moment of the last reopening
     first_response_at = fields.DatetimeField(null=True)  # first staff message that reached the resident
@@ -83,7 +83,7 @@ class Case(Model):
     result_text = fields.TextField(null=True)
     result_at = fields.DatetimeField(null=True)
     result_delivery = fields.CharField(max_length=12, null=True)  # DELIVERY_ZH keys
-    result_delivery_reason = fields.CharField(max_length=200, default="")
+    result_delivery_reason = fields.CharField(max_length=200, default="", db_default="")
     survey_status = fields.CharField(max_length=12, null=True)  # pending (no survey handler yet), enqueued
     rating = fields.CharField(max_length=16, null=True)
     closed_at = fields.DatetimeField(null=True)
@@ -146,7 +146,7 @@ class CaseMessage(Model):
     text = fields.TextField()  # personal numbers masked; the original in text_enc
     text_enc = fields.TextField(null=True)  # the text as typed, encrypted; null when nothing was masked
     delivery = fields.CharField(max_length=12, null=True)  # DELIVERY_ZH keys (staff messages)
-    delivery_reason = fields.CharField(max_length=200, default="")
+    delivery_reason = fields.CharField(max_length=200, default="", db_default="")
     scrubbed = fields.BooleanField(default=False)
     at = fields.DatetimeField(db_index=True)
 

@@ -23,7 +23,7 @@ class Consultation(Model):
     resident_id = fields.IntField(null=True, db_index=True)
     # a keyed hash of the client's address (web, mini-program) or of the resident (WeChat): the
     # analytics count clients, so one client asking again and again counts once
-    client = fields.CharField(max_length=24, default="")
+    client = fields.CharField(max_length=24, default="", db_default="")
     handoff = fields.BooleanField(default=False)
     urgent = fields.BooleanField(default=False)
     clarified = fields.BooleanField(default=False)

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='BoardScan',
             name='client',
-            field=fields.CharField(default='', db_index=True, max_length=24),
+            field=fields.CharField(default='', db_default='', db_index=True, max_length=24),
         ),
         ops.AddField(
             model_name='Case',
@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Consultation',
             name='client',
-            field=fields.CharField(default='', max_length=24),
+            field=fields.CharField(default='', db_default='', max_length=24),
         ),
         ops.AddField(
             model_name='Consultation',

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='PendingDelivery',
             name='attempts',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name='PendingDelivery',
@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='PendingDelivery',
             name='status',
-            field=fields.CharField(default='pending', max_length=8),
+            field=fields.CharField(default='pending', db_default='pending', max_length=8),
         ),
         ops.AddField(
             model_name='WechatToken',
@@ -51,12 +51,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='WechatToken',
             name='failure',
-            field=fields.CharField(default='', max_length=200),
+            field=fields.CharField(default='', db_default='', max_length=200),
         ),
         ops.AddField(
             model_name='WechatToken',
             name='failures',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
         # answers that already left the queue before delivery outcomes existed
         ops.RunSQL("UPDATE wechat_pending SET status = 'sent' WHERE delivered_at IS NOT NULL"),

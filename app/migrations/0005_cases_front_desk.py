@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Case',
             name='contact_consent',
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, db_default=False),
         ),
         ops.AddField(
             model_name='Case',
@@ -92,7 +92,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Case',
             name='result_delivery_reason',
-            field=fields.CharField(default='', max_length=200),
+            field=fields.CharField(default='', db_default='', max_length=200),
         ),
         ops.AlterField(
             model_name='CaseMessage',
@@ -102,6 +102,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='CaseMessage',
             name='delivery_reason',
-            field=fields.CharField(default='', max_length=200),
+            field=fields.CharField(default='', db_default='', max_length=200),
         ),
     ]

@@ -82,9 +82,9 @@ class PendingDelivery(Model):
     created_at = fields.DatetimeField()
     delivered_at = fields.DatetimeField(null=True)
     delivered_via = fields.CharField(max_length=16, null=True)  # custom or passive
-    status = fields.CharField(max_length=8, default="pending")  # pending, sending, sent, failed, expired
+    status = fields.CharField(max_length=8, default="pending", db_default="pending")  # pending, sending, sent, failed, expired
     reason = fields.CharField(max_length=200, null=True)  # why it failed or expired (Chinese, for staff)
-    attempts = fields.IntField(default=0)  # customer-service sends that failed for a passing reason
+    attempts = fields.IntField(default=0, db_default=0)  # customer-service sends that failed for a passing reason
     ref = fields.CharField(max_length=64, null=True, db_index=True)  # the caller's reference, e.g. "case:42"
 
     class Meta:

@@ -18,9 +18,9 @@ class WechatToken(Model):
     refreshed_at = fields.DatetimeField(null=True)
     refresh_count = fields.IntField(default=0)
     # the last failed fetch, shared by every process: none asks WeChat again before failed_until
-    failures = fields.IntField(default=0)
+    failures = fields.IntField(default=0, db_default=0)
     failed_until = fields.DatetimeField(null=True)
-    failure = fields.CharField(max_length=200, default="")  # "<errcode> <errmsg>" of the last failure
+    failure = fields.CharField(max_length=200, default="", db_default="")  # "<errcode> <errmsg>" of the last failure
 
     class Meta:
         table = "wechat_token"
