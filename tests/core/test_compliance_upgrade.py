@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +13,9 @@ import pytest
 from tortoise import Tortoise, connections
 
 from app.config import set_settings
-from tests import needs
-from tests.conftest import ROOT, make_settings
+from tests.conftest import make_settings
 from tests.factories import ID_NUMBER, PASSWORD
+from tests.scratch_mariadb import run_on_scratch_mariadb
 
 
 async def _scenario(url: str) -> None:
@@ -85,20 +83,7 @@ def test_upgrade_from_before_on_sqlite(tmp_path: Path) -> None:
 
 
 def test_upgrade_from_before_on_mariadb(tmp_path: Path) -> None:
-    needs.skip_unless(needs.mariadb())
-    import os
-
-    name = f"fawu_upgrade_test_{os.getpid()}"
-    subprocess.run(["mysql", "-uroot", "-e", f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4"],
-                   check=True)
-    url = f"mysql://root:@127.0.0.1:3306/{name}"
-    try:  # in its own process: tortoise keeps the SQLite dialect of earlier tests in this one
-        run = subprocess.run([sys.executable, "-c", "import asyncio, sys; from tests.core.test_compliance_upgrade "
-                              "import _scenario; asyncio.run(_scenario(sys.argv[1]))", url],
-                             capture_output=True, text=True, cwd=ROOT, timeout=600)
-        assert run.returncode == 0, run.stderr[-3000:]
-    finally:
-        subprocess.run(["mysql", "-uroot", "-e", f"DROP DATABASE IF EXISTS {name}"], check=False)
+    run_on_scratch_mariadb("tests.core.test_compliance_upgrade:_scenario", "fawu_upgrade_test")
 
 
 pytestmark: list[Any] = [pytest.mark.filterwarnings("ignore::DeprecationWarning")]

@@ -6,9 +6,6 @@ point at it. SQLite and MariaDB."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,8 +14,8 @@ import pytest
 from tortoise import Tortoise, connections
 
 from app.config import set_settings
-from tests import needs
-from tests.conftest import ROOT, make_settings
+from tests.conftest import make_settings
+from tests.scratch_mariadb import run_on_scratch_mariadb
 
 FIRST = "fawu.0001_initial"
 
@@ -132,18 +129,7 @@ def test_upgrade_with_a_row_in_every_table_on_sqlite(tmp_path: Path) -> None:
 
 
 def test_upgrade_with_a_row_in_every_table_on_mariadb() -> None:
-    needs.skip_unless(needs.mariadb())
-    name = f"fawu_rows_upgrade_{os.getpid()}"
-    subprocess.run(["mysql", "-uroot", "-e", f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4"],
-                   check=True)
-    url = f"mysql://root:@127.0.0.1:3306/{name}"
-    try:  # in its own process: tortoise keeps the SQLite dialect of earlier tests in this one
-        run = subprocess.run([sys.executable, "-c", "import asyncio, sys; from tests.core.test_upgrade_with_rows "
-                              "import _scenario; asyncio.run(_scenario(sys.argv[1]))", url],
-                             capture_output=True, text=True, cwd=ROOT, timeout=600)
-        assert run.returncode == 0, run.stderr[-3000:]
-    finally:
-        subprocess.run(["mysql", "-uroot", "-e", f"DROP DATABASE IF EXISTS {name}"], check=False)
+    run_on_scratch_mariadb("tests.core.test_upgrade_with_rows:_scenario", "fawu_rows_upgrade")
 
 
 pytestmark: list[Any] = [pytest.mark.filterwarnings("ignore::DeprecationWarning")]
