@@ -76,7 +76,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
                 "survey_template_id", "survey_link_days"),
     "booking": ("booking_min_notice_minutes", "booking_max_days_ahead", "booking_max_per_resident",
                 "booking_cancel_cutoff_minutes", "booking_hold_minutes", "booking_makeup_weekday",
-                "booking_quiet_hours"),
+                "booking_quiet_hours", "booking_reminder_template_id", "booking_reminder_fallback_minutes"),
     "miniprogram": ("mp_session_hours", "mp_subscribe_templates"),
 }
 
@@ -230,6 +230,10 @@ class Settings(BaseModel):
     booking_hold_minutes: int = Field(30, ge=1, le=24 * 60)
     booking_makeup_weekday: int = Field(0, ge=0, le=4)
     booking_quiet_hours: str = "21:00-08:00"
+    # the subscription notification (订阅通知) of a reminder on the service accounts; residents who allowed it
+    booking_reminder_template_id: str = "fawu-booking-reminder"
+    # a subscribe message not confirmed within this many minutes (a worker died) goes by the chat instead
+    booking_reminder_fallback_minutes: int = Field(5, ge=1, le=120)
     # miniprogram: a session token's life, and the subscribe-message template of each moment
     mp_session_hours: int = Field(7 * 24, ge=1, le=90 * 24)
     mp_subscribe_templates: dict[str, str] = Field(default_factory=lambda: {

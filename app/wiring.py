@@ -107,6 +107,9 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("boards.followups_requested", "app.booking.subscribers:count_followups"),
     # a case got its result: the mini-program sends the subscribe message the resident allowed
     ("cases.result_given", "app.mp_api.subscribers:result_given"),
+    # a booking reminder is due: the mini-program's subscribe message when the resident allowed one
+    ("booking.reminder_channels_requested", "app.mp_api.subscribers:booking_reminder_allowed"),
+    ("booking.reminder_due", "app.mp_api.subscribers:booking_reminder_due"),
 ]
 
 # Modules exposing ``register(cli: click.Group) -> None`` for the ``fawu`` command.

@@ -111,6 +111,7 @@ class SurveyContact(Model):
     last_invited_at = fields.DatetimeField(null=True)
     opted_out_at = fields.DatetimeField(null=True)
     subscribe_consent = fields.CharField(max_length=8, default="")  # "", once, long
+    last_rated_at = fields.DatetimeField(null=True)  # a receipt code taken by this WeChat identity (once per 24 h)
 
     class Meta:
         table = "surveys_contact"
