@@ -4,7 +4,7 @@ reason, book at the desk), its week, the printable morning list, the ICS feed, a
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.booking import service
 from app.config import get_settings
+from app.console.kit import charts
 from app.console.kit.auth import require_staff
 from app.console.kit.layout import render
 from app.core.actor import Actor
@@ -54,6 +55,28 @@ async def day_page(request: Request, actor: Staff, point: str = "", day: str = "
         "prev": d - timedelta(days=1), "next": d + timedelta(days=1), "services": services,
         "notice": notice[:200], "error": error[:200], "today": local_today(),
         "label": f"{d.month}月{d.day}日 {service.WEEKDAY_ZH[d.weekday()]}"})
+
+
+@router.get("/console/booking/stats", response_class=HTMLResponse)
+async def stats_page(request: Request, actor: Staff, month: str = "") -> Response:
+    """Utilisation and no-show rates per point and service for one month (北京时间), with denominators."""
+    first = _month(month[:7])
+    nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    since = datetime.combine(first, time(0), tzinfo=LOCAL_TZ)
+    until = datetime.combine(nxt, time(0), tzinfo=LOCAL_TZ)
+    rows, total = await service.use_table(scope=actor.scope, since=since, until=until)
+    bars = [(f"{r.point_name}·{r.service_name}（{r.booked}/{r.offered}）", float(r.utilisation)) for r in rows
+            if r.utilisation is not None]
+    return render(request, "booking/console_stats.html", {
+        "rows": rows, "total": total, "month": first, "prev": (first - timedelta(days=1)).replace(day=1),
+        "next": nxt, "chart": charts.bar_chart(bars, unit="%", color="#1476d2")})
+
+
+def _month(value: str) -> date:
+    try:
+        return date.fromisoformat(f"{value}-01") if value else local_today().replace(day=1)
+    except ValueError as exc:
+        raise InvalidInput("月份格式应为 YYYY-MM。") from exc
 
 
 @router.get("/console/booking/week", response_class=HTMLResponse)

@@ -69,6 +69,8 @@ from app.booking.service.errors import (
     UnknownPoint,
     UnknownService,
 )
+from app.booking.service.figures import UseRow, use_table
+from app.booking.service.figures import for_analytics as figures_for_analytics
 from app.booking.service.reminders import consent as reminder_consent
 from app.booking.service.reminders import fallback_due as reminder_fallback
 from app.booking.service.reminders import remind, reminder_log
@@ -83,5 +85,5 @@ __all__ = [
     "check_in", "claim", "confirmation", "count_by_board", "day_changes", "day_list", "expire_holds", "find", "free_slots", "get",
     "get_service", "import_demo_plans", "import_services", "join", "leave", "mark_no_shows", "move",
     "of_resident", "offer_next", "parse_slot_key", "plans", "point", "points_near", "position", "remind",
-    "reminder_times", "reminder_consent", "reminder_fallback", "reminder_log", "remove_day_change", "remove_plan", "services", "slot_label", "update_service",
+    "reminder_times", "UseRow", "use_table", "figures_for_analytics", "reminder_consent", "reminder_fallback", "reminder_log", "remove_day_change", "remove_plan", "services", "slot_label", "update_service",
 ]

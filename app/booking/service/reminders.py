@@ -70,7 +70,12 @@ async def consent(*, account_key: str, openid: str, template_id: str, status: st
 
 
 def _service_account(account_key: str | None) -> bool:
-    acc = get_matrix().get(account_key) if account_key else None
+    if not account_key:
+        return False
+    try:
+        acc = get_matrix().get(account_key)
+    except RuntimeError:  # no matrix loaded (a command without the app): no account to send from
+        return False
     return acc is not None and acc.kind == "service"  # subscription notifications: service accounts only (48001)
 
 
