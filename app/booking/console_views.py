@@ -14,11 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.booking import service
 from app.config import get_settings
 from app.console.kit import charts
-from app.console.kit.auth import require_staff
+from app.console.kit.auth import client_ip, require_staff
 from app.console.kit.layout import render
 from app.core.actor import Actor
 from app.core.clock import LOCAL_TZ, local_today
 from app.errors import FawuError, InvalidInput
+from app.staff import service as staff_service
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Actor, Depends(require_staff)]
@@ -30,6 +31,12 @@ def _day(value: str) -> date:
         return date.fromisoformat(value) if value else local_today()
     except ValueError as exc:
         raise InvalidInput("日期格式应为 YYYY-MM-DD。") from exc
+
+
+async def _audit(request: Request, actor: Actor, action: str, target_id: str | int, **detail: object) -> None:
+    """Every change of a point's schedule is in the audit log (who, what, from where)."""
+    await staff_service.audit(actor=actor, action=f"booking.{action}", target_type="booking_schedule",
+                              target_id=target_id, detail=dict(detail), ip=client_ip(request))
 
 
 def _back(path: str, **q: str) -> RedirectResponse:
@@ -171,43 +178,68 @@ async def schedule_page(request: Request, actor: Staff, point: str = "", notice:
 
 
 @router.post("/console/booking/schedule/plan")
-async def add_plan(actor: Staff, point: Short = "", svc: Short = "", weekdays: list[int] = Form([]),
+async def add_plan(request: Request, actor: Staff, point: Short = "", svc: Short = "", weekdays: list[int] = Form([]),
                    start: Short = "", end: Short = "", capacity: int = Form(1), provider: Short = "",
                    valid_from: Short = "", valid_until: Short = "") -> Response:
     try:
         if not weekdays:
             raise service.BadPlan("请至少选择一天。")
         for wd in weekdays:
-            await service.add_plan(scope=actor.scope, point_code=point, service_code=svc, weekday=wd, start=start,
-                                   end=end, capacity=capacity, provider=provider,
-                                   valid_from=_day(valid_from) if valid_from else None,
-                                   valid_until=_day(valid_until) if valid_until else None, staff_id=actor.id)
+            row = await service.add_plan(scope=actor.scope, point_code=point, service_code=svc, weekday=wd,
+                                         start=start, end=end, capacity=capacity, provider=provider,
+                                         valid_from=_day(valid_from) if valid_from else None,
+                                         valid_until=_day(valid_until) if valid_until else None, staff_id=actor.id)
+            await _audit(request, actor, "plan_add", row.id, point=row.point_code, service=row.service_code,
+                         weekday=row.weekday, start=row.start, end=row.end, capacity=row.capacity)
     except FawuError as exc:
         return _back("/console/booking/schedule", point=point, error=exc.message_zh)
     return _back("/console/booking/schedule", point=point, notice="排班已添加，新时段即刻可约。")
 
 
+@router.post("/console/booking/schedule/plan/{plan_id}")
+async def update_plan(request: Request, actor: Staff, plan_id: int, point: Short = "", start: Short = "",
+                      end: Short = "", capacity: Short = "") -> Response:
+    """Change a session's hours or capacity; bad values come back as a Chinese message, never a 500."""
+    try:
+        if not capacity.strip().isdigit():
+            raise service.BadPlan("每个时段可约人数应为 1 到 50 之间的整数。")
+        row = await service.update_plan(scope=actor.scope, plan_id=plan_id, start=start, end=end,
+                                        capacity=int(capacity))
+    except service.PlanNotFound:
+        raise
+    except FawuError as exc:
+        return _back("/console/booking/schedule", point=point, error=exc.message_zh)
+    await _audit(request, actor, "plan_update", row.id, point=row.point_code, service=row.service_code,
+                 start=row.start, end=row.end, capacity=row.capacity)
+    return _back("/console/booking/schedule", point=point,
+                 notice="排班已修改（已约的预约保留，新的可约人数即刻生效）。")
+
+
 @router.post("/console/booking/schedule/plan/{plan_id}/remove")
-async def remove_plan(actor: Staff, plan_id: int, point: Short = "") -> Response:
+async def remove_plan(request: Request, actor: Staff, plan_id: int, point: Short = "") -> Response:
     await service.remove_plan(scope=actor.scope, plan_id=plan_id)  # unknown or another unit's: 404
+    await _audit(request, actor, "plan_remove", plan_id, point=point)
     return _back("/console/booking/schedule", point=point,
                  notice="排班已停用（已约的预约保留，如需取消请在当日名单中逐个取消并说明原因）。")
 
 
 @router.post("/console/booking/schedule/change")
-async def add_change(actor: Staff, point: Short = "", kind: Short = "", day: Short = "", svc: Short = "",
+async def add_change(request: Request, actor: Staff, point: Short = "", kind: Short = "", day: Short = "", svc: Short = "",
                      start: Short = "", end: Short = "", capacity: int = Form(1), provider: Short = "",
                      reason: Short = "") -> Response:
     try:
-        await service.add_day_change(scope=actor.scope, point_code=point, kind=kind, day=_day(day),
-                                     service_code=svc, start=start, end=end, capacity=capacity, provider=provider,
-                                     reason=reason, staff_id=actor.id)
+        change = await service.add_day_change(scope=actor.scope, point_code=point, kind=kind, day=_day(day),
+                                              service_code=svc, start=start, end=end, capacity=capacity,
+                                              provider=provider, reason=reason, staff_id=actor.id)
     except FawuError as exc:
         return _back("/console/booking/schedule", point=point, error=exc.message_zh)
+    await _audit(request, actor, f"{kind}_add", change.id, point=point, day=day, service=svc, start=start, end=end,
+                 capacity=capacity, reason=reason)
     return _back("/console/booking/schedule", point=point, notice="已保存。")
 
 
 @router.post("/console/booking/schedule/change/{change_id}/remove")
-async def remove_change(actor: Staff, change_id: int, point: Short = "") -> Response:
+async def remove_change(request: Request, actor: Staff, change_id: int, point: Short = "") -> Response:
     await service.remove_day_change(scope=actor.scope, change_id=change_id)  # unknown or another unit's: 404
+    await _audit(request, actor, "change_remove", change_id, point=point)
     return _back("/console/booking/schedule", point=point, notice="已删除。")

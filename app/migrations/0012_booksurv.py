@@ -35,6 +35,20 @@ class Migration(migrations.Migration):
             options={'table': 'booking_reminder', 'app': 'fawu', 'unique_together': (('booking_id', 'kind', 'starts_at'),), 'pk_attr': 'id', 'table_description': 'How one reminder went when a subscribe message was tried first (claimed, then sent or fallback).'},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='SurveyPopulation',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('batch', fields.CharField(db_index=True, max_length=64)),
+                ('surveyed_on', fields.DateField()),
+                ('township_code', fields.CharField(max_length=32)),
+                ('aware', fields.IntField()),
+                ('unaware', fields.IntField()),
+                ('imported_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'surveys_population', 'app': 'fawu', 'pk_attr': 'id', 'table_description': 'Answers to the awareness question of a population survey, per township and day (知晓率).'},
+            bases=['Model'],
+        ),
         ops.AddField(
             model_name='SurveyContact',
             name='last_rated_at',

@@ -12,6 +12,7 @@ import httpx
 from app.analytics import service
 from app.analytics.models import RollupCell
 from app.booking import service as booking_service
+from app.booking.models import BookingDayChange, BookingPlan
 from app.core import clock
 from app.core.actor import Role
 from app.core.clock import LOCAL_TZ
@@ -30,6 +31,10 @@ async def test_bookings_utilisation_and_no_shows_by_hand(app: Any, demo_org: Non
     # 桃源镇工作站, 公证咨询 (30 minutes, no buffer), Monday to Friday 09:00-11:30, 3 per slot:
     # 5 slots a day x 3 places x 5 working days (2026-12-07..11) = 75 places in the week
     await make_booking_plan(point="SP-TYZ", service="notary", start="09:00", end="11:30", capacity=3)
+    # the demo's own plans are set aside so the places can be counted by hand
+    await BookingPlan.filter(active=True, service_code__not="notary").update(active=False)
+    await BookingPlan.filter(active=True, point_code__not="SP-TYZ").update(active=False)
+    await BookingDayChange.all().delete()
     clock.freeze(_at(7, 8))
     try:
         codes = []
@@ -49,7 +54,12 @@ async def test_bookings_utilisation_and_no_shows_by_hand(app: Any, demo_org: Non
     use = {c.dim: c.count for c in await RollupCell.filter(source="booking_use", period="week",
                                                              period_start=MONDAY, grain="township",
                                                              township_code="TYZ")}
-    assert use == {"places": 75, "booked": 3, "attended": 1, "no_show": 2}
+    from app.analytics.service import periods
+    from app.booking.service import figures as booking_figures
+
+    since, until = periods.bounds("week", MONDAY)
+    detail = await booking_figures.offered(since=since, until=until)
+    assert use == {"places": 75, "booked": 3, "attended": 1, "no_show": 2}, (detail, since, until)
     district = {c.dim: c.count for c in await RollupCell.filter(source="booking_use", period_start=MONDAY,
                                                                   period="week", grain="district")}
     assert district == use
