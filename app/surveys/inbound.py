@@ -72,9 +72,9 @@ async def rate(inbound: Inbound) -> Reply | None:
         return None
     try:
         open_followup = await service.open_followup_for(account_key=inbound.account_key, openid=inbound.openid)
-        shown = (inbound.state.data or {}).get("invitation_id") if inbound.state.name == service.STATE_RATE else None
+        shown = str((inbound.state.data or {}).get("invitation_id") or "") if inbound.state.name == service.STATE_RATE else ""
         inv = await service.latest_for(account_key=inbound.account_key, openid=inbound.openid,
-                                       prefer_id=int(shown) if str(shown or "").isdigit() else None)
+                                       prefer_id=int(shown) if shown.isdigit() else None)
         before = await service.response_of(invitation_id=inv.id) if inv is not None else None
         newer_invitation = (inv is not None and before is None and inv.sent_at is not None and open_followup is not None
                             and open_followup.answered_at is not None and inv.sent_at > open_followup.answered_at)

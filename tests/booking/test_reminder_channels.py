@@ -145,3 +145,36 @@ async def test_worker_killed_after_the_claim_the_fallback_job_sends_it_once(
     assert row.status == "fallback" and "未确认送达" in row.reason
     await _run_due(drain_jobs, DAY_BEFORE + timedelta(minutes=60))
     assert await _chat(b, "day") == 1 and not await _bizsends(emu, "o_rem_die")
+
+
+async def test_the_mini_programs_subscribe_message_when_the_resident_allowed_it(
+        app: Any, plan: Any, emulator: Any, drain_jobs: Any) -> None:
+    """A resident logged in to the mini-program who allowed booking reminders there (wx.requestSubscribeMessage,
+    recorded through /api/mp/subscriptions) gets the reminder as its subscribe message, once (the allowance
+    is used); the next reminder goes by the chat."""
+    clock.freeze(None)  # the emulator's login codes live in real time
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator.app), base_url="http://wx") as wx:
+        minted = (await wx.post("/_control/login_codes", json={})).json()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        r = await c.post("/api/mp/login", json={"code": minted["code"]})
+        assert r.status_code == 200, r.text
+        h = {"Authorization": f"Bearer {r.json()['token']}"}
+        tid = (await c.get("/api/mp/subscriptions", headers=h)).json()["booking_reminder"]["template_id"]
+        r2 = await c.post("/api/mp/subscriptions", json={"scene": "booking_reminder", "results": {tid: "accept"}},
+                          headers=h)
+        assert r2.status_code == 200, r2.text
+    mp = emulator.by_key("miniprogram")
+    mp.sub_templates.add(tid)
+    mp.subscriptions[(minted["openid"], tid)] = "once"
+    clock.freeze(NOW)
+    conf = await service.book(point_code=POINT, service_code=SERVICE, starts_at=SLOT_AT, name="周七",
+                              phone="13300000015", channel="chat", account_key=SAFE, openid="o_rem_mp",
+                              resident_id=r.json()["resident_id"], now=NOW)
+    b = await Booking.get(code=conf.code)
+    await _run_due(drain_jobs, DAY_BEFORE)
+    sent = emulator.sent.get("mp_subscribe", [])
+    assert len(sent) == 1 and sent[0]["openid"] == minted["openid"] and sent[0]["template_id"] == tid
+    assert sent[0]["data"]["character_string4"]["value"] == b.code and await _chat(b, "day") == 0
+    assert (await BookingReminder.get(booking_id=b.id, kind="day")).via == "mp"
+    await _run_due(drain_jobs, datetime(2026, 12, 8, 8, 0, tzinfo=LOCAL_TZ).astimezone(UTC))
+    assert await _chat(b, "soon") == 1 and len(emulator.sent.get("mp_subscribe", [])) == 1
