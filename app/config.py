@@ -43,6 +43,7 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     "booking": "20/minute;200/day",  # booking writes (book, cancel, move, waiting list) from the web and the mini-program, per client
     "mp_login": "10/minute;100/hour",  # POST /api/mp/login (wx.login codes), per client
     "mp_resident": "60/minute;2000/day",  # every /api/mp/ call of one logged-in resident
+    "survey_code": "10/minute;60/day",  # receipt codes tried (POST /survey per client; "评价 <码>" per WeChat identity)
 }
 
 # Which TOML section each key belongs to (used for documentation and for error messages).

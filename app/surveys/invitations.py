@@ -18,7 +18,7 @@ from tortoise.exceptions import IntegrityError
 
 from app.cases import service as cases_service
 from app.config import get_settings
-from app.core import metrics
+from app.core import metrics, ratelimit
 from app.core.actor import SYSTEM
 from app.core.clock import format_local, utcnow
 from app.core.scope import OrgScope
@@ -407,7 +407,9 @@ async def claim_receipt(*, code: str, account_key: str, openid: str,
     """A walk-in resident sends the receipt's code in the chat ("评价 12345678"): the invitation is bound to
     this WeChat identity, so a bare digit rates it. One WeChat identity takes at most one code per
     ``survey_resident_gap_hours`` (a conditional update on its contact row, so concurrent codes get one);
-    a refused code is left as it was (still valid, nothing lost) and the message says when to come back."""
+    a refused code is left as it was (still valid, nothing lost) and the message says when to come back.
+    Codes tried by one identity are rate limited (``survey_code``), so codes cannot be guessed in the chat."""
+    await ratelimit.hit("survey_code", "wechat", hashlib.sha256(f"{account_key}:{openid}".encode()).hexdigest()[:24])
     inv = await by_receipt_code(code)
     if inv.account_key == account_key and inv.openid == openid:
         return inv  # the same code again: already this resident's

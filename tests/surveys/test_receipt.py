@@ -76,3 +76,17 @@ async def test_a_code_in_the_chat_binds_it_and_one_identity_rates_one_code_per_2
     reply = (await chat.text("o_walk", "1")).text or ""
     assert "已收到您的评价：非常满意" in reply
     assert (await SurveyResponse.get(invitation_id=second.id)).level == 1
+
+
+async def test_receipt_codes_cannot_be_guessed(client: httpx.AsyncClient, emu: httpx.AsyncClient) -> None:
+    """Tried codes are rate limited (``survey_code``: 10 a minute) on the landing page per client and in the
+    chat per WeChat identity; the refusal is Chinese."""
+    for i in range(10):
+        r = await client.post("/survey", data={"code": f"{i:08d}"})
+        assert r.status_code == 404 and "评价码不正确" in r.text
+    r = await client.post("/survey", data={"code": "99999999"})
+    assert r.status_code == 429 and "操作太频繁" in r.text
+    chat = sim(client, PLAIN)
+    for i in range(10):
+        assert "评价码不正确" in ((await chat.text("o_guess", f"评价 {i:08d}")).text or "")
+    assert "操作太频繁" in ((await chat.text("o_guess", "评价 99999999")).text or "")
