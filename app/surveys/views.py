@@ -15,6 +15,7 @@ import qrcode.image.svg
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.booking import service as booking_service
 from app.cases import service as cases_service
 from app.config import get_settings
 from app.console.kit import charts
@@ -125,10 +126,11 @@ def _qr_svg(text: str) -> str:
 
 
 async def _receipt_page(request: Request, actor: Actor, service_key: str) -> Response:
+    """The service itself was found in the actor's scope; no invitation (yet, or skipped) is said on the page."""
     try:
         receipt = await service.receipt_for(scope=actor.scope, service_key=service_key)
     except service.InvitationNotFound as exc:
-        return render(request, "surveys/receipt.html", {"receipt": None, "error": exc.message_zh}, status_code=404)
+        return render(request, "surveys/receipt.html", {"receipt": None, "error": exc.message_zh})
     qr = await asyncio.to_thread(_qr_svg, receipt.url)
     return render(request, "surveys/receipt.html", {
         "receipt": receipt, "inv": receipt.invitation, "qr": qr, "error": "", "printed_at": utcnow(),
@@ -145,6 +147,7 @@ async def case_receipt(request: Request, case_id: int, actor: Staff) -> Response
 @router.get("/console/booking/{booking_id}/survey-receipt")
 async def booking_receipt(request: Request, booking_id: int, actor: Staff) -> Response:
     """The ticket after check-in at the desk (the invitation is made by the check-in's job)."""
+    await booking_service.booking_in_scope(actor.scope, booking_id)  # another unit's booking: 404
     return await _receipt_page(request, actor, f"booking:{booking_id}")
 
 
