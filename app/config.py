@@ -43,6 +43,7 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     "booking": "20/minute;200/day",  # booking writes (book, cancel, move, waiting list) from the web and the mini-program, per client
     "mp_login": "10/minute;100/hour",  # POST /api/mp/login (wx.login codes), per client
     "mp_resident": "60/minute;2000/day",  # every /api/mp/ call of one logged-in resident
+    "survey_code": "10/minute;60/day",  # receipt codes tried (POST /survey per client; "评价 <码>" per WeChat identity)
 }
 
 # Which TOML section each key belongs to (used for documentation and for error messages).
@@ -76,7 +77,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
                 "survey_template_id", "survey_link_days"),
     "booking": ("booking_min_notice_minutes", "booking_max_days_ahead", "booking_max_per_resident",
                 "booking_cancel_cutoff_minutes", "booking_hold_minutes", "booking_makeup_weekday",
-                "booking_quiet_hours"),
+                "booking_quiet_hours", "booking_reminder_template_id", "booking_reminder_fallback_minutes"),
     "miniprogram": ("mp_session_hours", "mp_subscribe_templates"),
 }
 
@@ -230,6 +231,10 @@ class Settings(BaseModel):
     booking_hold_minutes: int = Field(30, ge=1, le=24 * 60)
     booking_makeup_weekday: int = Field(0, ge=0, le=4)
     booking_quiet_hours: str = "21:00-08:00"
+    # the subscription notification (订阅通知) of a reminder on the service accounts; residents who allowed it
+    booking_reminder_template_id: str = "fawu-booking-reminder"
+    # a subscribe message not confirmed within this many minutes (a worker died) goes by the chat instead
+    booking_reminder_fallback_minutes: int = Field(5, ge=1, le=120)
     # miniprogram: a session token's life, and the subscribe-message template of each moment
     mp_session_hours: int = Field(7 * 24, ge=1, le=90 * 24)
     mp_subscribe_templates: dict[str, str] = Field(default_factory=lambda: {

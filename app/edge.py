@@ -44,6 +44,7 @@ GROUPS: dict[tuple[str, str], str] = {
     ("POST", "/console/login/mfa"): "login",  # the second factor: counted with the password attempts
     ("GET", "/console/login/mfa"): "anonymous",
     ("POST", "/api/mp/login"): "mp_login",
+    ("POST", "/survey"): "survey_code",  # an 8-digit receipt code: guessing is slowed down
 }
 # Not limited here: WeChat's servers (signed callbacks, de-duplicated by the engine), probes and
 # Prometheus, the demo's simulator (demo mode only), and staff pages (behind the login).

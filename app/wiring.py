@@ -103,10 +103,15 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("residents.erased", "app.surveys.subscribers:erase_resident"),
     # the district's analytics asks for figures per period: 首选率 answers, ratings of matters without a case
     ("analytics.figures_requested", "app.surveys.subscribers:figures_for_analytics"),
+    # ... and bookings, places offered, attended and no-shows per township (booking)
+    ("analytics.figures_requested", "app.booking.subscribers:figures_for_analytics"),
     # a resident checked in at the desk (surveys and cases may subscribe); bookings per board for the scan analytics
     ("boards.followups_requested", "app.booking.subscribers:count_followups"),
     # a case got its result: the mini-program sends the subscribe message the resident allowed
     ("cases.result_given", "app.mp_api.subscribers:result_given"),
+    # a booking reminder is due: the mini-program's subscribe message when the resident allowed one
+    ("booking.reminder_channels_requested", "app.mp_api.subscribers:booking_reminder_allowed"),
+    ("booking.reminder_due", "app.mp_api.subscribers:booking_reminder_due"),
 ]
 
 # Modules exposing ``register(cli: click.Group) -> None`` for the ``fawu`` command.

@@ -4,7 +4,7 @@ reason, book at the desk), its week, the printable morning list, the ICS feed, a
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -13,11 +13,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.booking import service
 from app.config import get_settings
-from app.console.kit.auth import require_staff
+from app.console.kit import charts
+from app.console.kit.auth import client_ip, require_staff
 from app.console.kit.layout import render
 from app.core.actor import Actor
 from app.core.clock import LOCAL_TZ, local_today
 from app.errors import FawuError, InvalidInput
+from app.staff import service as staff_service
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Actor, Depends(require_staff)]
@@ -29,6 +31,12 @@ def _day(value: str) -> date:
         return date.fromisoformat(value) if value else local_today()
     except ValueError as exc:
         raise InvalidInput("日期格式应为 YYYY-MM-DD。") from exc
+
+
+async def _audit(request: Request, actor: Actor, action: str, target_id: str | int, **detail: object) -> None:
+    """Every change of a point's schedule is in the audit log (who, what, from where)."""
+    await staff_service.audit(actor=actor, action=f"booking.{action}", target_type="booking_schedule",
+                              target_id=target_id, detail=dict(detail), ip=client_ip(request))
 
 
 def _back(path: str, **q: str) -> RedirectResponse:
@@ -54,6 +62,28 @@ async def day_page(request: Request, actor: Staff, point: str = "", day: str = "
         "prev": d - timedelta(days=1), "next": d + timedelta(days=1), "services": services,
         "notice": notice[:200], "error": error[:200], "today": local_today(),
         "label": f"{d.month}月{d.day}日 {service.WEEKDAY_ZH[d.weekday()]}"})
+
+
+@router.get("/console/booking/stats", response_class=HTMLResponse)
+async def stats_page(request: Request, actor: Staff, month: str = "") -> Response:
+    """Utilisation and no-show rates per point and service for one month (北京时间), with denominators."""
+    first = _month(month[:7])
+    nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    since = datetime.combine(first, time(0), tzinfo=LOCAL_TZ)
+    until = datetime.combine(nxt, time(0), tzinfo=LOCAL_TZ)
+    rows, total = await service.use_table(scope=actor.scope, since=since, until=until)
+    bars = [(f"{r.point_name}·{r.service_name}（{r.booked}/{r.offered}）", float(r.utilisation)) for r in rows
+            if r.utilisation is not None]
+    return render(request, "booking/console_stats.html", {
+        "rows": rows, "total": total, "month": first, "prev": (first - timedelta(days=1)).replace(day=1),
+        "next": nxt, "chart": charts.bar_chart(bars, unit="%", color="#1476d2")})
+
+
+def _month(value: str) -> date:
+    try:
+        return date.fromisoformat(f"{value}-01") if value else local_today().replace(day=1)
+    except ValueError as exc:
+        raise InvalidInput("月份格式应为 YYYY-MM。") from exc
 
 
 @router.get("/console/booking/week", response_class=HTMLResponse)
@@ -148,43 +178,66 @@ async def schedule_page(request: Request, actor: Staff, point: str = "", notice:
 
 
 @router.post("/console/booking/schedule/plan")
-async def add_plan(actor: Staff, point: Short = "", svc: Short = "", weekdays: list[int] = Form([]),
+async def add_plan(request: Request, actor: Staff, point: Short = "", svc: Short = "", weekdays: list[int] = Form([]),
                    start: Short = "", end: Short = "", capacity: int = Form(1), provider: Short = "",
                    valid_from: Short = "", valid_until: Short = "") -> Response:
     try:
         if not weekdays:
             raise service.BadPlan("请至少选择一天。")
         for wd in weekdays:
-            await service.add_plan(scope=actor.scope, point_code=point, service_code=svc, weekday=wd, start=start,
-                                   end=end, capacity=capacity, provider=provider,
-                                   valid_from=_day(valid_from) if valid_from else None,
-                                   valid_until=_day(valid_until) if valid_until else None, staff_id=actor.id)
+            row = await service.add_plan(scope=actor.scope, point_code=point, service_code=svc, weekday=wd,
+                                         start=start, end=end, capacity=capacity, provider=provider,
+                                         valid_from=_day(valid_from) if valid_from else None,
+                                         valid_until=_day(valid_until) if valid_until else None, staff_id=actor.id)
+            await _audit(request, actor, "plan_add", row.id, point=row.point_code, service=row.service_code,
+                         weekday=row.weekday, start=row.start, end=row.end, capacity=row.capacity)
     except FawuError as exc:
         return _back("/console/booking/schedule", point=point, error=exc.message_zh)
     return _back("/console/booking/schedule", point=point, notice="排班已添加，新时段即刻可约。")
 
 
+@router.post("/console/booking/schedule/plan/{plan_id}")
+async def update_plan(request: Request, actor: Staff, plan_id: int, point: Short = "", start: Short = "",
+                      end: Short = "", capacity: Short = "") -> Response:
+    """Change a session's hours or capacity; bad values come back as a Chinese message, never a 500."""
+    try:  # another unit's plan is not found (404) before its values are looked at
+        row = await service.update_plan(scope=actor.scope, plan_id=plan_id, start=start, end=end,
+                                        capacity=capacity)
+    except service.PlanNotFound:
+        raise
+    except FawuError as exc:
+        return _back("/console/booking/schedule", point=point, error=exc.message_zh)
+    await _audit(request, actor, "plan_update", row.id, point=row.point_code, service=row.service_code,
+                 start=row.start, end=row.end, capacity=row.capacity)
+    return _back("/console/booking/schedule", point=point,
+                 notice="排班已修改（已约的预约保留，新的可约人数即刻生效）。")
+
+
 @router.post("/console/booking/schedule/plan/{plan_id}/remove")
-async def remove_plan(actor: Staff, plan_id: int, point: Short = "") -> Response:
+async def remove_plan(request: Request, actor: Staff, plan_id: int, point: Short = "") -> Response:
     await service.remove_plan(scope=actor.scope, plan_id=plan_id)  # unknown or another unit's: 404
+    await _audit(request, actor, "plan_remove", plan_id, point=point)
     return _back("/console/booking/schedule", point=point,
                  notice="排班已停用（已约的预约保留，如需取消请在当日名单中逐个取消并说明原因）。")
 
 
 @router.post("/console/booking/schedule/change")
-async def add_change(actor: Staff, point: Short = "", kind: Short = "", day: Short = "", svc: Short = "",
+async def add_change(request: Request, actor: Staff, point: Short = "", kind: Short = "", day: Short = "", svc: Short = "",
                      start: Short = "", end: Short = "", capacity: int = Form(1), provider: Short = "",
                      reason: Short = "") -> Response:
     try:
-        await service.add_day_change(scope=actor.scope, point_code=point, kind=kind, day=_day(day),
-                                     service_code=svc, start=start, end=end, capacity=capacity, provider=provider,
-                                     reason=reason, staff_id=actor.id)
+        change = await service.add_day_change(scope=actor.scope, point_code=point, kind=kind, day=_day(day),
+                                              service_code=svc, start=start, end=end, capacity=capacity,
+                                              provider=provider, reason=reason, staff_id=actor.id)
     except FawuError as exc:
         return _back("/console/booking/schedule", point=point, error=exc.message_zh)
+    await _audit(request, actor, f"{kind}_add", change.id, point=point, day=day, service=svc, start=start, end=end,
+                 capacity=capacity, reason=reason)
     return _back("/console/booking/schedule", point=point, notice="已保存。")
 
 
 @router.post("/console/booking/schedule/change/{change_id}/remove")
-async def remove_change(actor: Staff, change_id: int, point: Short = "") -> Response:
+async def remove_change(request: Request, actor: Staff, change_id: int, point: Short = "") -> Response:
     await service.remove_day_change(scope=actor.scope, change_id=change_id)  # unknown or another unit's: 404
+    await _audit(request, actor, "change_remove", change_id, point=point)
     return _back("/console/booking/schedule", point=point, notice="已删除。")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from app.booking.service import dialogue
+from app.booking.service import dialogue, reminders
 from app.core.clock import utcnow
 from app.errors import FawuError
 from app.wechat.router import Inbound, Reply, TextReply, router
@@ -56,3 +56,25 @@ async def on_step(inbound: Inbound) -> Reply | None:
                                account_key=inbound.account_key, openid=inbound.openid,
                                resident_id=inbound.resident_id)
     return _apply(inbound, turn)
+
+
+def _consents(raw: dict[str, object]) -> list[tuple[str, str]]:
+    """(template id, accept/reject) from a subscribe_msg_popup_event, nested as WeChat sends it or flat."""
+    out: list[tuple[str, str]] = []
+    if raw.get("TemplateId"):
+        out.append((str(raw["TemplateId"]), str(raw.get("SubscribeStatusString", ""))))
+    block = raw.get("SubscribeMsgPopupEvent")
+    items = block.get("List") if isinstance(block, dict) else None
+    for item in items if isinstance(items, list) else [items] if isinstance(items, dict) else []:
+        if isinstance(item, dict):
+            out.append((str(item.get("TemplateId", "")), str(item.get("SubscribeStatusString", ""))))
+    return out
+
+
+@router.on_event("subscribe_msg_popup_event")
+async def reminder_consent(inbound: Inbound) -> Reply | None:
+    """The resident allowed (or refused) the reminder's subscription notification: kept for the reminders."""
+    for template_id, status in _consents(inbound.raw):
+        await reminders.consent(account_key=inbound.account_key, openid=inbound.openid, template_id=template_id,
+                                status=status)
+    return None

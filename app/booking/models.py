@@ -168,3 +168,39 @@ class BookingPerson(Model):
     class Meta:
         table = "booking_person"
 
+
+
+class BookingConsent(Model):
+    """The answer of a resident to the subscription notification of booking reminders (订阅通知, official accounts).
+
+    From the pop-up event of WeChat: ``once`` allows one message, ``long`` (政务民生) until withdrawn."""
+
+    id = fields.IntField(primary_key=True)
+    account_key = fields.CharField(max_length=32)
+    openid = fields.CharField(max_length=64)
+    kind = fields.CharField(max_length=8, default="")  # "", once, long
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "booking_consent"
+        unique_together = (("account_key", "openid"),)
+
+
+class BookingReminder(Model):
+    """How one reminder went when a subscribe message was tried first (claimed, then sent or fallback).
+
+    Claimed as ``sending`` in the transaction of the reminder with a fallback job, then ``sent`` (via mp or
+    subscribe) or ``fallback`` (the chat, and why)."""
+
+    id = fields.IntField(primary_key=True)
+    booking_id = fields.IntField(db_index=True)
+    kind = fields.CharField(max_length=8)  # day, soon
+    starts_at = fields.DatetimeField()
+    status = fields.CharField(max_length=12, default="sending")  # sending, sent, fallback
+    via = fields.CharField(max_length=12, default="")  # mp, subscribe, chat
+    reason = fields.CharField(max_length=200, default="")
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "booking_reminder"
+        unique_together = (("booking_id", "kind", "starts_at"),)

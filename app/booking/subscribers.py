@@ -1,4 +1,5 @@
-"""What booking answers when another domain asks: bookings per board for the scan analytics."""
+"""What booking answers when another domain asks: bookings per board for the scan analytics; bookings,
+utilisation and no-shows for the district's analytics."""
 
 from __future__ import annotations
 
@@ -11,3 +12,8 @@ from app.booking import service
 async def count_followups(*, board_codes: list[str] | None = None, since: datetime | None = None,
                           until: datetime | None = None, **_: Any) -> dict[str, dict[str, int]]:
     return {"booked": await service.count_by_board(board_codes=board_codes, since=since, until=until)}
+
+
+async def figures_for_analytics(*, since: datetime, until: datetime, **_: Any) -> list[dict[str, Any]]:
+    """analytics.figures_requested: ``bookings`` and ``booking_use`` rows (app/booking/service/figures.py)."""
+    return await service.figures_for_analytics(since=since, until=until)

@@ -21,6 +21,12 @@ async def remind(payload: dict[str, Any]) -> None:
                          starts_at=str(payload["starts_at"]))
 
 
+@register("booking.reminder_fallback")
+async def reminder_fallback(payload: dict[str, Any]) -> None:
+    await service.reminder_fallback(booking_id=int(payload["booking_id"]), kind=str(payload["kind"]),
+                                    starts_at=str(payload["starts_at"]))
+
+
 async def expire_holds() -> None:
     await service.expire_holds()
 

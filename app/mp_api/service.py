@@ -509,6 +509,13 @@ def case_result_data(*, number: str, result: str, at: str) -> dict[str, str]:
             "time3": when}
 
 
+async def allows(*, resident_id: int, moment: str) -> bool:
+    """Whether the resident has a subscribe message of ``moment`` left to receive."""
+    tid = templates().get(moment)
+    return bool(tid) and await MpSubscription.filter(resident_id=resident_id, template_id=tid, status="accept",
+                                                     remaining__gt=0).exists()
+
+
 async def notify(*, resident_id: int, moment: str, data: dict[str, str], page: str | None = None) -> str:
     """Send the subscribe message of ``moment`` to the resident if they allowed one: "sent", or why
     not ("not_allowed", "no_template", "failed"). Uses one allowed message."""

@@ -28,3 +28,14 @@ async def result_given(*, case_id: int, number: str, channel: str, resident_id: 
 async def export_resident(*, resident_id: int, **_: Any) -> dict[str, Any]:
     """The resident's access request: their mini-program logins and subscribe-message answers."""
     return {"miniprogram": await service.export_resident(resident_id=resident_id)}
+
+
+async def booking_reminder_allowed(*, resident_id: int, **_: Any) -> bool:
+    """booking.reminder_channels_requested: may the booking reminder go as the mini-program's subscribe message?"""
+    return await service.allows(resident_id=resident_id, moment="booking_reminder")
+
+
+async def booking_reminder_due(*, resident_id: int, data: dict[str, str], page: str | None = None,
+                               **_: Any) -> str:
+    """booking.reminder_due: the reminder as the subscribe message the resident allowed ("sent", or why not)."""
+    return await service.notify(resident_id=resident_id, moment="booking_reminder", data=data, page=page)

@@ -70,3 +70,23 @@ def resume() -> None:
     """Decide invitations left pending by a crash (the scheduled sweep, run once)."""
     settings_or_exit()
     click.echo(f"{run_async(with_db(service.resume_pending))} 份邀请已处理")
+
+
+@surveys_group.command("import-population")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--batch", required=True, help="A name for this survey (e.g. 2026年度群众知晓率调查); re-import replaces it.")
+def import_population(path: str, batch: str) -> None:
+    """Load a population survey of awareness (知晓率) from a CSV: date,township_code,aware,unaware
+    (or 日期,镇街代码,知晓,不知晓), one line per township and day surveyed. All or nothing."""
+    settings_or_exit()
+    with open(path, encoding="utf-8-sig") as fh:
+        text = fh.read()
+
+    async def go() -> str:
+        done = await service.import_population(text=text, batch=batch)
+        return f"已导入“{done.batch}”：{done.rows} 行，受访居民 {done.respondents} 人。知晓率将在下次汇总（fawu analytics rollup）后显示。"
+
+    try:
+        click.echo(run_async(with_db(go)))
+    except FawuError as exc:
+        fail(exc.message_zh)

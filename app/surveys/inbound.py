@@ -28,6 +28,7 @@ WORD_RE = re.compile(r"^\s*(非常满意|满意|基本满意|不满意|非常不
 OPT_OUT_RE = re.compile(r"^\s*(不再评价|不要评价|退订评价|别再让我评价)\s*[。.!！]?\s*$")
 OPT_IN_RE = re.compile(r"^\s*(恢复评价|开启评价)\s*[。.!！]?\s*$")
 SOLVED_RE = re.compile(r"^\s*(问题)?(已经|已)?解决(了)?(问题)?[了啊呀吧，,。.!！\s]*(谢谢|多谢|感谢)?[！!。.\s]*$")
+RECEIPT_RE = re.compile(r"^\s*(?:评价码?|我要评价)\s*[:：]?\s*(\d{8})\s*$")
 TEXT_KINDS = ("text", "voice", "miniprogram")
 STATE_COMMENT = "surveys:comment"  # after a bad rating: its reason
 THANKS = {1: "感谢您的好评！我们会继续努力。", 2: "感谢您的评价！", 3: "感谢您的评价，我们会做得更好。"}
@@ -71,7 +72,9 @@ async def rate(inbound: Inbound) -> Reply | None:
         return None
     try:
         open_followup = await service.open_followup_for(account_key=inbound.account_key, openid=inbound.openid)
-        inv = await service.latest_for(account_key=inbound.account_key, openid=inbound.openid)
+        shown = str((inbound.state.data or {}).get("invitation_id") or "") if inbound.state.name == service.STATE_RATE else ""
+        inv = await service.latest_for(account_key=inbound.account_key, openid=inbound.openid,
+                                       prefer_id=int(shown) if shown.isdigit() else None)
         before = await service.response_of(invitation_id=inv.id) if inv is not None else None
         newer_invitation = (inv is not None and before is None and inv.sent_at is not None and open_followup is not None
                             and open_followup.answered_at is not None and inv.sent_at > open_followup.answered_at)
@@ -93,6 +96,25 @@ async def rate(inbound: Inbound) -> Reply | None:
         inbound.state.set(STATE_COMMENT, {"invitation_id": inv.id}, ttl_minutes=30)
         return TextReply(f"{prefix}\n{SORRY}")
     return TextReply(f"{prefix}{THANKS[resp.level]}\n10分钟内如点错了，可重新回复数字更正。")
+
+
+@router.on_text(RECEIPT_RE.pattern, priority=3)
+async def receipt_code(inbound: Inbound) -> Reply | None:
+    """A walk-in's receipt code sent in the chat ("评价 12345678"): the rating scale for that service, bound to
+    this WeChat identity (one code per identity per 24 h; a refused code stays valid)."""
+    text = _text(inbound)
+    m = RECEIPT_RE.match(text or "")
+    if m is None:
+        return None
+    try:
+        inv = await service.claim_receipt(code=m.group(1), account_key=inbound.account_key, openid=inbound.openid)
+        if await service.response_of(invitation_id=inv.id) is not None:
+            return TextReply("这项服务已经评价过了，感谢您的参与！")
+        survey = await service.used(inv.survey_key, inv.survey_version)
+    except FawuError as exc:
+        return TextReply(exc.message_zh)
+    inbound.state.set(service.STATE_RATE, {"invitation_id": inv.id}, ttl_minutes=60)
+    return TextReply(service.invitation_text(inv, survey))
 
 
 @router.on_dialogue("surveys:")

@@ -11,19 +11,20 @@ import hmac
 import logging
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
 from app.cases import service as cases_service
 from app.config import get_settings
-from app.core import metrics
+from app.core import metrics, ratelimit
 from app.core.actor import SYSTEM
-from app.core.clock import utcnow
-from app.errors import Forbidden, NotFound
+from app.core.clock import format_local, utcnow
+from app.core.scope import OrgScope
+from app.errors import Conflict, Forbidden, NotFound
 from app.surveys import definitions
-from app.surveys.models import SurveyContact, SurveyInvitation
+from app.surveys.models import SurveyContact, SurveyInvitation, SurveyResponse
 from app.wechat import delivery, windows
 from app.wechat import service as wechat_service
 from app.wechat.client import get_client
@@ -40,6 +41,13 @@ TYPE_ZH = {"case": "事项", "consultation": "法律咨询", "appointment": "预
 class InvitationNotFound(NotFound):
     code = "survey_invitation_not_found"
     message_zh = "没有找到该评价邀请。"
+
+
+class RatedToday(Conflict):
+    """One WeChat identity takes at most one receipt code per ``survey_resident_gap_hours`` (no stuffing)."""
+
+    code = "survey_rated_today"
+    message_zh = "同一微信每24小时只能用评价码评价一次。"
 
 
 class TokenRefused(Forbidden):
@@ -65,6 +73,10 @@ class ServiceRef:
     provider_id: int | None = None
     channel: str = "wechat"
     no_survey_reason: str = ""  # a reason not to invite (recorded as skipped)
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def contact_key(*, resident_id: int | None, account_key: str | None, openid: str | None) -> str | None:
@@ -366,9 +378,15 @@ async def record_consent(*, account_key: str, openid: str, template_id: str, sta
     return True
 
 
-async def latest_for(*, account_key: str, openid: str) -> SurveyInvitation | None:
+async def latest_for(*, account_key: str, openid: str, prefer_id: int | None = None) -> SurveyInvitation | None:
     """The resident's newest invitation that reached them and may still be answered (a queued one has not:
-    a digit typed before it arrives is not its rating)."""
+    a digit typed before it arrives is not its rating); ``prefer_id`` (the one just shown, e.g. a receipt
+    code's) first when it is theirs and open."""
+    if prefer_id:
+        hit = await SurveyInvitation.filter(id=prefer_id, account_key=account_key, openid=openid, status="sent",
+                                            expires_at__gt=utcnow()).first()
+        if hit is not None:
+            return hit
     return await SurveyInvitation.filter(account_key=account_key, openid=openid, status="sent",
                                          expires_at__gt=utcnow()).order_by("-created_at", "-id").first()
 
@@ -382,6 +400,71 @@ async def by_receipt_code(code: str) -> SurveyInvitation:
     if inv is None:
         raise InvitationNotFound("评价码不正确，请核对回执上的8位数字。")
     return inv
+
+
+async def claim_receipt(*, code: str, account_key: str, openid: str,
+                        now: datetime | None = None) -> SurveyInvitation:
+    """A walk-in resident sends the receipt's code in the chat ("评价 12345678"): the invitation is bound to
+    this WeChat identity, so a bare digit rates it. One WeChat identity takes at most one code per
+    ``survey_resident_gap_hours`` (a conditional update on its contact row, so concurrent codes get one);
+    a refused code is left as it was (still valid, nothing lost) and the message says when to come back.
+    Codes tried by one identity are rate limited (``survey_code``), so codes cannot be guessed in the chat."""
+    await ratelimit.hit("survey_code", "wechat", hashlib.sha256(f"{account_key}:{openid}".encode()).hexdigest()[:24])
+    inv = await by_receipt_code(code)
+    if inv.account_key == account_key and inv.openid == openid:
+        return inv  # the same code again: already this resident's
+    if inv.openid is not None:
+        raise InvitationNotFound("该评价码已由其他微信用户使用。如有疑问，请联系办事窗口。")
+    if inv.status not in ("sent", "queued") or _aware(inv.expires_at) <= (now or utcnow()):
+        raise InvitationNotFound("该评价码已过期或不需要评价。")
+    now = now or utcnow()
+    gap = get_settings().survey_resident_gap_hours
+    contact = await _contact(f"w:{account_key}:{openid}")
+    if contact.opted_out_at is not None:
+        raise RatedToday("您已选择不再接收评价邀请。如需评价，请先回复“恢复评价”。")
+    took = await SurveyContact.filter(id=contact.id, last_rated_at__isnull=True).update(last_rated_at=now)
+    if not took:
+        took = await SurveyContact.filter(id=contact.id, last_rated_at__lte=now - timedelta(hours=gap)).update(
+            last_rated_at=now)
+    if not took:
+        row = await SurveyContact.get(id=contact.id)
+        assert row.last_rated_at is not None
+        again = format_local(_aware(row.last_rated_at) + timedelta(hours=gap))
+        raise RatedToday(f"您在{gap}小时内已用评价码评价过一次服务。为保证评价真实，同一微信每{gap}小时只能用评价码评价"
+                         f"一次。评价码 {inv.receipt_code} 仍然有效（{format_local(inv.expires_at)}前），"
+                         f"请在{again}后再回复“评价 {inv.receipt_code}”，或由本人在公示牌评价页输入。")
+    bound = await SurveyInvitation.filter(id=inv.id, openid__isnull=True).update(
+        account_key=account_key, openid=openid, status="sent", via="receipt")
+    if not bound:  # another identity took it at the same moment: give the 24 h slot back
+        await SurveyContact.filter(id=contact.id, last_rated_at=now).update(last_rated_at=None)
+        raise InvitationNotFound("该评价码已由其他微信用户使用。如有疑问，请联系办事窗口。")
+    if inv.case_id is not None:
+        await cases_service.record_survey(case_id=inv.case_id, status="sent", reason="居民凭回执评价码在微信中打开评价",
+                                          detail={"invitation_id": inv.id, "via": "receipt"})
+    return await SurveyInvitation.get(id=inv.id)
+
+
+@dataclass
+class Receipt:
+    """What the desk prints for a walk-in (回执评价码): the code, the page its QR opens, the chat command."""
+
+    invitation: SurveyInvitation
+    code: str
+    url: str
+    rated: bool
+
+
+async def receipt_for(*, scope: OrgScope, service_key: str) -> Receipt:
+    """The receipt of a service instance (``case:12``, ``booking:7``) within the staff member's scope; not found
+    (never another township's) when there is none yet or it was skipped."""
+    inv = await SurveyInvitation.get_or_none(service_key=service_key[:96])
+    if inv is None or not (scope.all_units or scope.allows_any(inv.township_code, inv.community_code)):
+        raise InvitationNotFound("该服务还没有评价邀请（办结或签到后生成），请稍后刷新。")
+    if inv.status == "skipped":
+        raise InvitationNotFound(f"该服务不发起评价：{inv.reason}")
+    base = get_settings().public_base_url.rstrip("/")
+    rated = await SurveyResponse.exists(invitation_id=inv.id)
+    return Receipt(invitation=inv, code=inv.receipt_code, url=f"{base}/survey?code={inv.receipt_code}", rated=rated)
 
 
 def public(inv: SurveyInvitation) -> dict[str, Any]:

@@ -111,6 +111,25 @@ class SurveyContact(Model):
     last_invited_at = fields.DatetimeField(null=True)
     opted_out_at = fields.DatetimeField(null=True)
     subscribe_consent = fields.CharField(max_length=8, default="")  # "", once, long
+    last_rated_at = fields.DatetimeField(null=True)  # a receipt code taken by this WeChat identity (once per 24 h)
 
     class Meta:
         table = "surveys_contact"
+
+
+class SurveyPopulation(Model):
+    """Answers to the awareness question of a population survey, per township and day (知晓率).
+
+    A sample of all residents (e.g. the district's annual telephone survey), not only service users; imported
+    as a batch from a CSV (``fawu surveys import-population``), a batch re-imported replaces its rows."""
+
+    id = fields.IntField(primary_key=True)
+    batch = fields.CharField(max_length=64, db_index=True)
+    surveyed_on = fields.DateField()
+    township_code = fields.CharField(max_length=32)
+    aware = fields.IntField()
+    unaware = fields.IntField()
+    imported_at = fields.DatetimeField()
+
+    class Meta:
+        table = "surveys_population"

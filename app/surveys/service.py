@@ -19,23 +19,31 @@ from app.surveys.definitions import (  # noqa: F401  re-exported
 from app.surveys.figures import COLUMNS, GROUPS, Row, compute, csv_rows, shown, tile  # noqa: F401  re-exported
 from app.surveys.invitations import (  # noqa: F401  re-exported
     STATE_RATE,
+    TYPE_ZH,
     InvitationNotFound,
+    RatedToday,
+    Receipt,
     ServiceRef,
     TokenRefused,
     by_receipt_code,
+    claim_receipt,
     delivered,
     for_case,
     invitation_for_token,
+    invitation_text,
     invite,
     invite_case,
     invite_in_reply,
     latest_for,
     make_token,
+    receipt_for,
     record_consent,
     resume_pending,
     set_opt_out,
     skip_case,
 )
+from app.surveys.population import Imported, PopulationFileInvalid  # noqa: F401  re-exported
+from app.surveys.population import import_csv as import_population  # noqa: F401  re-exported
 from app.surveys.rectification import (  # noqa: F401  re-exported
     APPEAL_ZH,
     FINDINGS,

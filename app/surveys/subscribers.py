@@ -13,7 +13,7 @@ from typing import Any
 
 from app.jobs import service as jobs
 from app.org import service as org_service
-from app.surveys import figures, privacy
+from app.surveys import figures, population, privacy
 
 
 async def invite_after_check_in(*, booking_id: int, resident_id: int | None = None, account_key: str | None = None,
@@ -43,5 +43,7 @@ async def erase_resident(*, resident_id: int, accounts: list[list[str]] | None =
 
 
 async def figures_for_analytics(*, since: datetime, until: datetime, **_: Any) -> list[dict[str, Any]]:
-    """analytics.figures_requested: 首选率 answers and the ratings of matters without a case."""
-    return await figures.for_analytics(since=since, until=until)
+    """analytics.figures_requested: 首选率 answers and the ratings of matters without a case; 知晓率 from the
+    imported population survey (none imported: 暂无数据)."""
+    return [*await figures.for_analytics(since=since, until=until),
+            *await population.for_analytics(since=since, until=until)]

@@ -3,15 +3,21 @@ the staff pages (/console/surveys: figures, CSV, bad reviews and putting them ri
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import csv
 import io
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import qrcode
+import qrcode.image.svg
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.booking import service as booking_service
 from app.cases import service as cases_service
+from app.config import get_settings
 from app.console.kit import charts
 from app.console.kit.auth import client_ip, current_user, require_staff
 from app.console.kit.layout import render
@@ -92,9 +98,10 @@ async def survey_submit(request: Request, token: str) -> Response:
 
 
 @router.get("/survey", response_class=HTMLResponse)
-async def landing(request: Request) -> Response:
-    """The board's landing page for walk-ins: the code printed on the receipt."""
-    return templates.TemplateResponse(request, "surveys/landing.html", {"error": ""})
+async def landing(request: Request, code: str = "") -> Response:
+    """The board's landing page for walk-ins: the code printed on the receipt (its QR fills it in)."""
+    code = code if code.isdigit() and len(code) <= 12 else ""
+    return templates.TemplateResponse(request, "surveys/landing.html", {"error": "", "code": code})
 
 
 @router.post("/survey", response_class=HTMLResponse)
@@ -107,6 +114,41 @@ async def landing_code(request: Request, code: Annotated[str, Form(max_length=12
         return templates.TemplateResponse(request, "surveys/landing.html", {"error": exc.message_zh},
                                           status_code=exc.status)
     return RedirectResponse(f"/survey/t/{service.make_token(inv)}", status_code=303)
+
+
+# ---- the receipt (回执评价码) ---------------------------------------------------------------------
+
+def _qr_svg(text: str) -> str:
+    img = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    buf = io.BytesIO()
+    img.save(buf)
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+async def _receipt_page(request: Request, actor: Actor, service_key: str) -> Response:
+    """The service itself was found in the actor's scope; no invitation (yet, or skipped) is said on the page."""
+    try:
+        receipt = await service.receipt_for(scope=actor.scope, service_key=service_key)
+    except service.InvitationNotFound as exc:
+        return render(request, "surveys/receipt.html", {"receipt": None, "error": exc.message_zh})
+    qr = await asyncio.to_thread(_qr_svg, receipt.url)
+    return render(request, "surveys/receipt.html", {
+        "receipt": receipt, "inv": receipt.invitation, "qr": qr, "error": "", "printed_at": utcnow(),
+        "type_zh": service.TYPE_ZH, "gap": get_settings().survey_resident_gap_hours})
+
+
+@router.get("/console/cases/{case_id}/survey-receipt")
+async def case_receipt(request: Request, case_id: int, actor: Staff) -> Response:
+    """The walk-in's ticket: the 8-digit code and its QR, to print with the result (当面告知)."""
+    await cases_service.get_case(actor=actor, case_id=case_id)  # in the actor's sight, else not found
+    return await _receipt_page(request, actor, f"case:{case_id}")
+
+
+@router.get("/console/booking/{booking_id}/survey-receipt")
+async def booking_receipt(request: Request, booking_id: int, actor: Staff) -> Response:
+    """The ticket after check-in at the desk (the invitation is made by the check-in's job)."""
+    await booking_service.booking_in_scope(actor.scope, booking_id)  # another unit's booking: 404
+    return await _receipt_page(request, actor, f"booking:{booking_id}")
 
 
 # ---- staff pages --------------------------------------------------------------------------------

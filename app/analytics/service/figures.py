@@ -15,6 +15,7 @@ from typing import Any
 from app.analytics.models import RollupCell
 from app.analytics.service import periods
 from app.analytics.service.errors import BadFilter, PlaceNotFound
+from app.booking import service as booking_service
 from app.cases import service as cases_service
 from app.config import get_settings
 from app.consult import service as consult_service
@@ -23,7 +24,8 @@ from app.core.scope import OrgScope
 from app.org import service as org_service
 
 POOLED_ZH = "其他（不足人数合并）"
-SOURCES_ZH = {"consult": "咨询（公众号、公示牌网页、小程序）", "cases": "案件（窗口、热线、网络）"}
+SOURCES_ZH = {"consult": "咨询（公众号、公示牌网页、小程序）", "cases": "案件（窗口、热线、网络）",
+              "bookings": "预约（公众号、扫码页面、小程序、窗口）"}
 DIMS_ZH = {"category": "事项分类", "channel": "渠道", "type": "案件类型"}
 CHANNEL_ZH = {"wechat": "公众号", "web": "公示牌网页", "miniprogram": "小程序", "walk_in": "窗口",
               "hotline": "热线", "cli": "测试"}
@@ -96,6 +98,12 @@ def suppress(figures: list[Figure], k: int, *, title: str = "") -> Table:
     return table
 
 
+async def booking_labels() -> dict[str, dict[str, str]]:
+    """Booking's dims: the service (as category) and its channels."""
+    names = {s.code: s.name for s in await booking_service.services(active_only=False)}
+    return {"category": names, "channel": dict(booking_service.CHANNEL_ZH)}
+
+
 def dim_labels(source: str, dim: str) -> dict[str, str]:
     if dim == "category":
         return consult_service.category_labels()
@@ -166,7 +174,7 @@ async def by_dimension(scope: OrgScope, *, source: str, period: str, start: date
     prev, year = periods.previous_start(period, start), periods.year_before(period, start)
     cells = await _cells(scope, source=source, period=period, starts=[start, prev, year], grain=grain, where=where)
     k = min_residents()
-    labels = dim_labels(source, dim)
+    labels = (await booking_labels()).get(dim, {}) if source == "bookings" else dim_labels(source, dim)
     now: dict[str, RollupCell] = {c.dim: c for c in cells if c.period_start == start}
     before = {c.dim: c for c in cells if c.period_start == prev}
     last = {c.dim: c for c in cells if c.period_start == year}
@@ -234,6 +242,53 @@ async def scans_of(scope: OrgScope, *, period: str, start: date, place: Place) -
     return (scans, unique) if unique >= min_residents() else None
 
 
+@dataclass
+class UseLine:
+    """Booking utilisation and no-shows of one place in one period (from booking's hook rows)."""
+
+    code: str
+    name: str
+    places: int
+    booked: int
+    attended: int
+    no_show: int
+
+    @property
+    def utilisation(self) -> float | None:
+        return round(100.0 * self.booked / self.places, 1) if self.places else None
+
+    @property
+    def due(self) -> int:
+        return self.attended + self.no_show
+
+    @property
+    def no_show_rate(self) -> float | None:
+        return round(100.0 * self.no_show / self.due, 1) if self.due else None
+
+
+async def booking_use(scope: OrgScope, *, period: str, start: date) -> list[UseLine]:
+    """Utilisation (booked of places offered) and the no-show rate per township in scope, the district first
+    (district staff only), for one period: from the ``booking_use`` rows booking answers the hook with."""
+    tree = await org_service.tree()
+    qs = RollupCell.filter(source="booking_use", period=period, period_start=start)
+    cells = list(await qs)
+    by: dict[str, dict[str, int]] = {}
+    for c in cells:
+        key = "*" if c.grain == "district" else c.township_code
+        if key != "*" and not scope.allows(key):
+            continue
+        if key == "*" and not scope.all_units:
+            continue
+        by.setdefault(key, {})[c.dim] = c.count
+    out: list[UseLine] = []
+    for key in sorted(by, key=lambda k: (k != "*", k)):
+        d = by[key]
+        name = "全区" if key == "*" else (tree[key].name if key in tree else "区中心（未归属镇街）")
+        out.append(UseLine(key, name, d.get("places", 0), d.get("booked", 0), d.get("attended", 0),
+                           d.get("no_show", 0)))
+    return out
+
+
 async def topic_stats(*, scope: OrgScope, source: str = "consult", period: str = "week", start: date | None = None,
                       place_code: str | None = None, dim: str = "category") -> dict[str, Any]:
     """Everything the statistics page shows, for the actor's scope."""
@@ -248,6 +303,7 @@ async def topic_stats(*, scope: OrgScope, source: str = "consult", period: str =
         "by_place": await by_place(scope, source=source, period=period, start=start, place=place),
         "trend": await trend(scope, source=source, period=period, place=place, today=start),
         "scans": await scans_of(scope, period=period, start=start, place=place),
+        "booking_use": await booking_use(scope, period=period, start=start) if source == "bookings" else None,
     }
 
 

@@ -43,6 +43,7 @@ from app.booking.service.catalog import (
     remove_plan,
     services,
     slot_label,
+    update_plan,
     update_service,
 )
 from app.booking.service.desk import (
@@ -62,6 +63,7 @@ from app.booking.service.errors import (
     NotChangeable,
     NotYours,
     OfferGone,
+    PlanNotFound,
     SlotFull,
     SlotNotOffered,
     TooLate,
@@ -69,17 +71,21 @@ from app.booking.service.errors import (
     UnknownPoint,
     UnknownService,
 )
-from app.booking.service.reminders import remind
+from app.booking.service.figures import UseRow, use_table
+from app.booking.service.figures import for_analytics as figures_for_analytics
+from app.booking.service.reminders import consent as reminder_consent
+from app.booking.service.reminders import fallback_due as reminder_fallback
+from app.booking.service.reminders import remind, reminder_log
 from app.booking.service.waitlist import claim, expire_holds, join, leave, offer_next, position
 
 __all__ = [
     "DayRow", "booking_in_scope", "day_rows", "feed", "mark_no_show", "point_in_scope", "points_in_scope", "stats",
     "week",
     "CHANNEL_ZH", "POINT_KIND_ZH", "STATUS_ZH", "WEEKDAY_ZH", "BadPlan", "BookingNotFound", "Confirmation",
-    "FreeSlot", "NotChangeable", "NotYours", "OfferGone", "PointInfo", "SlotFull", "SlotNotOffered", "TooLate",
+    "FreeSlot", "NotChangeable", "NotYours", "OfferGone", "PlanNotFound", "PointInfo", "SlotFull", "SlotNotOffered", "TooLate",
     "TooManyBookings", "UnknownPoint", "UnknownService", "add_day_change", "add_plan", "book", "cancel",
     "check_in", "claim", "confirmation", "count_by_board", "day_changes", "day_list", "expire_holds", "find", "free_slots", "get",
     "get_service", "import_demo_plans", "import_services", "join", "leave", "mark_no_shows", "move",
     "of_resident", "offer_next", "parse_slot_key", "plans", "point", "points_near", "position", "remind",
-    "reminder_times", "remove_day_change", "remove_plan", "services", "slot_label", "update_service",
+    "reminder_times", "UseRow", "use_table", "figures_for_analytics", "reminder_consent", "reminder_fallback", "reminder_log", "remove_day_change", "remove_plan", "services", "slot_label", "update_plan", "update_service",
 ]

@@ -214,6 +214,25 @@ async def add_plan(*, scope: OrgScope, point_code: str, service_code: str, weekd
                                     staff_id=staff_id)
 
 
+async def update_plan(*, scope: OrgScope, plan_id: int, start: str, end: str, capacity: int | str) -> BookingPlan:
+    """Change a weekly session's hours or capacity (the staff member's own points only). Bookings already
+    made keep their places; the new capacity counts for every booking from now on."""
+    plan = await BookingPlan.filter(id=plan_id, active=True).first()
+    if plan is None or not scope.allows(plan.unit_code):
+        raise PlanNotFound()
+    if not str(capacity).strip().isdigit():
+        raise BadPlan("每个时段可约人数应为 1 到 50 之间的整数。")
+    places = int(str(capacity).strip())
+    a, b = _hhmm(start), _hhmm(end)
+    if b <= a:
+        raise BadPlan("结束时间应晚于开始时间。")
+    if not 1 <= places <= 50:
+        raise BadPlan("每个时段可约人数应在 1 到 50 之间。")
+    await BookingPlan.filter(id=plan.id).update(start=a, end=b, capacity=places)
+    await plan.refresh_from_db()
+    return plan
+
+
 async def remove_plan(*, scope: OrgScope, plan_id: int) -> None:
     plan = await BookingPlan.filter(id=plan_id, active=True).first()
     if plan is None or not scope.allows(plan.unit_code):
