@@ -1,4 +1,5 @@
-"""What booking answers when another domain asks: bookings per board for the scan analytics."""
+"""What booking answers when another domain asks: bookings per board for the scan analytics; the services
+it offers, for the catalogue's check (``catalog.references_requested``)."""
 
 from __future__ import annotations
 
@@ -11,3 +12,8 @@ from app.booking import service
 async def count_followups(*, board_codes: list[str] | None = None, since: datetime | None = None,
                           until: datetime | None = None, **_: Any) -> dict[str, dict[str, int]]:
     return {"booked": await service.count_by_board(board_codes=board_codes, since=since, until=until)}
+
+
+async def service_references(**_: Any) -> dict[str, list[str]]:
+    """The bookable services (each must have a catalogue entry: its name comes from there)."""
+    return {"预约服务": [service.catalogue_ref(s.code) for s in await service.services()]}

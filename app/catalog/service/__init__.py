@@ -2,7 +2,8 @@
 records (执业信息披露), the case library (典型案例); import and check of content/catalog/.
 
 Other domains read it here: ``service_for_ref(code)`` (a case type, a KB next step, a booking service →
-the catalogue entry), ``advisor_links(codes)``, ``cases_for_category(category)``, ``search_cases(q)``.
+the catalogue entry, with its version ``code@vN``), ``services_for_refs(codes)`` (many at once),
+``get_version(ref)`` (the entry as it was), ``advisor_links(codes)``, ``cases_for_category(category)``, ``search_cases(q)``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from app.catalog.service.catalogue import (
     related_services,
     service_for_ref,
     service_info,
+    services_for_refs,
 )
+from app.catalog.service.versions import get_version, history, record_version
 from app.catalog.service.directory import (
     ProviderPage,
     add_record,
@@ -78,6 +81,6 @@ __all__ = [
     "folder", "for_category", "get_case", "get_case_by_id", "get_case_for", "get_provider", "get_record", "get_service", "groups",
     "import_folder", "is_visible", "known_refs", "local_today", "list_cases", "list_services", "provider_page", "record_history",
     "record_types", "related_cases", "related_services", "return_case", "revoke_record", "search_cases", "search_providers", "service_for_ref",
-    "service_info", "set_display_until", "submit_case", "time_limit_zh", "update_case", "validate",
+    "service_info", "services_for_refs", "get_version", "history", "record_version", "set_display_until", "submit_case", "time_limit_zh", "update_case", "validate",
     "visible_records",
 ]
