@@ -36,8 +36,25 @@ from app.catalog.service.directory import (
     set_display_until,
     visible_records,
 )
+from app.catalog.service.editing import (
+    ProviderInput,
+    ServiceInput,
+    console_providers,
+    create_provider,
+    create_service,
+    get_any_service,
+    get_provider_for,
+    list_all_services,
+    provider_input,
+    service_input,
+    set_provider_published,
+    set_service_published,
+    update_provider,
+    update_service,
+)
 from app.catalog.service.errors import (
     BadCase,
+    BadService,
     BadRecord,
     CaseNotFound,
     CatalogImportError,
@@ -74,6 +91,9 @@ cases_for_category = for_category
 search_cases = list_cases
 
 __all__ = [
+    "BadService", "ProviderInput", "ServiceInput", "console_providers", "create_provider", "create_service",
+    "get_any_service", "get_provider_for", "list_all_services", "provider_input", "service_input",
+    "set_provider_published", "set_service_published", "update_provider", "update_service",
     "CASE_SECTIONS", "KIND_ZH", "SPECIALITIES", "STATUS_ZH", "BadCase", "BadRecord", "CaseInput", "CaseNotFound",
     "CatalogImportError", "ImportReport", "NotAnonymous", "ProviderNotFound", "ProviderPage", "RecordNotFound",
     "ReviewNotAllowed", "ServiceInfo", "ServiceNotFound", "add_record", "advisor_links", "anonymity_problems",
