@@ -20,7 +20,6 @@ from app.catalog.service.catalogue import (
     service_info,
     services_for_refs,
 )
-from app.catalog.service.versions import get_version, history, record_version
 from app.catalog.service.directory import (
     ProviderPage,
     add_record,
@@ -54,8 +53,8 @@ from app.catalog.service.editing import (
 )
 from app.catalog.service.errors import (
     BadCase,
-    BadService,
     BadRecord,
+    BadService,
     CaseNotFound,
     CatalogImportError,
     NotAnonymous,
@@ -85,6 +84,7 @@ from app.catalog.service.library import (
     submit_case,
     update_case,
 )
+from app.catalog.service.versions import get_version, history, record_version
 from app.core.clock import local_today
 
 cases_for_category = for_category
