@@ -29,8 +29,8 @@ class CatalogService(Model):
 
 
 class CatalogServiceVersion(Model):
-    """One version of a service as it was published: what cases, bookings and surveys opened under it
-    keep referring to (``code@vN``); a later change makes a new version, never rewrites this one."""
+    """One version of a service as it was published, what cases, bookings and surveys opened under it
+    keep referring to (code@vN). A later change makes a new version, never rewrites this one."""
 
     id = fields.IntField(primary_key=True)
     service_code = fields.CharField(max_length=40, db_index=True)

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('reason', fields.CharField(default='', max_length=200)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'catalog_service_version', 'app': 'fawu', 'unique_together': (('service_code', 'version'),), 'pk_attr': 'id', 'table_description': 'One version of a service as it was published: what cases, bookings and surveys opened under it'},
+            options={'table': 'catalog_service_version', 'app': 'fawu', 'unique_together': (('service_code', 'version'),), 'pk_attr': 'id', 'table_description': 'One version of a service as it was published, what cases, bookings and surveys opened under it'},
             bases=['Model'],
         ),
         ops.AddField(
