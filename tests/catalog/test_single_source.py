@@ -80,10 +80,10 @@ async def test_booking_lists_the_catalogues_names(catalog: Any, client: Any) -> 
 
 
 async def test_the_service_page_links_booking_and_consultation(catalog: Any, client: Any) -> None:
-    page = await client.get("/catalog/services/notarization", headers=HTML)
-    assert 'href="/booking?svc=notary"' in page.text and "预约办理" in page.text
+    page = await client.get("/catalog/services/notary_consultation", headers=HTML)
+    assert 'href="/booking?svc=notary"' in page.text and "预约办理：公证咨询" in page.text
     assert "tel:12348" in page.text and "在线咨询" in page.text
-    from_board = await client.get("/catalog/services/notarization", params={"board": "JXSQ01"}, headers=HTML)
+    from_board = await client.get("/catalog/services/notary_consultation", params={"board": "JXSQ01"}, headers=HTML)
     assert 'href="/s/JXSQ01/consult"' in from_board.text and "svc=notary&amp;board=JXSQ01" in from_board.text
     not_bookable = await client.get("/catalog/services/duty_lawyer", headers=HTML)
     assert not_bookable.status_code == 200 and "/booking?svc=" not in not_bookable.text
@@ -93,8 +93,8 @@ async def test_the_check_sees_bookings_services(catalog: Any, client: Any) -> No
     assert not [p for p in await service.check() if "预约服务" in p]
     await make_staff(username="cat-admin", role=Role.DISTRICT_ADMIN, unit_codes=["YX"])
     await login(client, "cat-admin")
-    form = await _service_form(client, "notarization")
-    await client.post("/console/catalog/services/notarization", headers=HTML,
-                      data={**form, "refs": "notarization"})  # booking:notary dropped
+    form = await _service_form(client, "notary_consultation")
+    await client.post("/console/catalog/services/notary_consultation", headers=HTML,
+                      data={**form, "refs": ""})  # booking:notary dropped
     problems = await service.check()
     assert any("预约服务使用的服务“booking:notary”" in p for p in problems)
