@@ -98,3 +98,17 @@ async def test_the_check_sees_bookings_services(catalog: Any, client: Any) -> No
                       data={**form, "refs": ""})  # booking:notary dropped
     problems = await service.check()
     assert any("预约服务使用的服务“booking:notary”" in p for p in problems)
+
+
+async def test_survey_figures_name_services_by_the_catalogue(catalog: Any, client: Any) -> None:
+    from app.surveys import service as surveys_service
+
+    for i, (kind, code) in enumerate((("appointment", "notary"), ("case", "legal_aid"), ("case", "complaint"))):
+        await surveys_service.invite(surveys_service.ServiceRef(
+            service_key=f"test:{i}", service_type=kind, service=code, township_code="YXJD", channel="walk_in"))
+    await make_staff(username="cat-admin", role=Role.DISTRICT_ADMIN, unit_codes=["YX"])
+    await login(client, "cat-admin")
+    page = await client.get("/console/surveys", params={"by": "service"}, headers=HTML)
+    assert page.status_code == 200
+    assert "公证咨询" in page.text and "法律援助（民事、行政案件）" in page.text  # the catalogue's names
+    assert "投诉" in page.text  # not in the catalogue: surveys' own label

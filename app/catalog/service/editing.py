@@ -13,7 +13,6 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from app.catalog.content import (
-    KIND_ZH,
     PROVIDER_OPTIONAL,
     PROVIDER_REQUIRED,
     parse_providers,
@@ -298,5 +297,3 @@ async def set_provider_published(*, actor: Actor, code: str, published: bool, re
                                   target_id=p.code, detail={"reason": reason.strip()[:200]})
     return p
 
-
-KINDS = KIND_ZH
