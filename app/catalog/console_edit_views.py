@@ -56,7 +56,7 @@ async def _service_editor(request: Request, actor: Actor, data: service.ServiceI
 
 
 @router.get("/console/catalog/services/new", response_class=HTMLResponse)
-async def service_new(request: Request, actor: Admin) -> Response:
+async def service_new(request: Request, actor: Reader) -> Response:
     return await _service_editor(request, actor, service.ServiceInput())
 
 
@@ -66,44 +66,46 @@ async def service_create(request: Request, actor: Admin) -> Response:
     try:
         row = await service.create_service(actor=actor, data=data)
     except FawuError as exc:
-        return await _service_editor(request, actor, data, error=exc.message_zh, status_code=exc.status)
+        return await _service_editor(request, actor, data, error=exc.message_zh,
+                                     status_code=exc.status if exc.status in (403, 404) else 200)
     return _go(f"/console/catalog/services/{quote(row.code)}", notice="已新增并发布")
 
 
-@router.get("/console/catalog/services/{code}", response_class=HTMLResponse)
-async def service_edit(request: Request, actor: Reader, code: str, notice: str = "", error: str = "") -> Response:
-    row = await service.get_any_service(code[:40])
+@router.get("/console/catalog/services/{service_code}", response_class=HTMLResponse)
+async def service_edit(request: Request, actor: Reader, service_code: str, notice: str = "", error: str = "") -> Response:
+    row = await service.get_any_service(service_code[:40])
     return await _service_editor(request, actor, service.service_input(row), row=row, notice=notice, error=error)
 
 
-@router.post("/console/catalog/services/{code}", response_class=HTMLResponse)
-async def service_save(request: Request, actor: Admin, code: str) -> Response:
-    row = await service.get_any_service(code[:40])
+@router.post("/console/catalog/services/{service_code}", response_class=HTMLResponse)
+async def service_save(request: Request, actor: Admin, service_code: str) -> Response:
+    row = await service.get_any_service(service_code[:40])
     form = await _form(request, [*SERVICE_FIELDS, "reason"])
     reason = form.pop("reason")[:200]
     data = service.ServiceInput(**form)
     try:
         row = await service.update_service(actor=actor, code=row.code, data=data, reason=reason)
     except FawuError as exc:
-        return await _service_editor(request, actor, data, row=row, error=exc.message_zh, status_code=exc.status)
+        return await _service_editor(request, actor, data, row=row, error=exc.message_zh,
+                                     status_code=exc.status if exc.status in (403, 404) else 200)
     return _go(f"/console/catalog/services/{quote(row.code)}", notice=f"已保存（第 {row.version} 版）")
 
 
-@router.post("/console/catalog/services/{code}/unpublish", response_class=HTMLResponse)
-async def service_unpublish(request: Request, actor: Admin, code: str, reason: Line = "") -> Response:
+@router.post("/console/catalog/services/{service_code}/unpublish", response_class=HTMLResponse)
+async def service_unpublish(request: Request, actor: Admin, service_code: str, reason: Line = "") -> Response:
     try:
-        row = await service.set_service_published(actor=actor, code=code[:40], published=False, reason=reason)
+        row = await service.set_service_published(actor=actor, code=service_code[:40], published=False, reason=reason)
     except FawuError as exc:
-        return _go(f"/console/catalog/services/{quote(code[:40])}", error=exc.message_zh)
+        return _go(f"/console/catalog/services/{quote(service_code[:40])}", error=exc.message_zh)
     return _go(f"/console/catalog/services/{quote(row.code)}", notice="已停用，公开页面不再显示")
 
 
-@router.post("/console/catalog/services/{code}/publish", response_class=HTMLResponse)
-async def service_publish(request: Request, actor: Admin, code: str) -> Response:
+@router.post("/console/catalog/services/{service_code}/publish", response_class=HTMLResponse)
+async def service_publish(request: Request, actor: Admin, service_code: str) -> Response:
     try:
-        row = await service.set_service_published(actor=actor, code=code[:40], published=True)
+        row = await service.set_service_published(actor=actor, code=service_code[:40], published=True)
     except FawuError as exc:
-        return _go(f"/console/catalog/services/{quote(code[:40])}", error=exc.message_zh)
+        return _go(f"/console/catalog/services/{quote(service_code[:40])}", error=exc.message_zh)
     return _go(f"/console/catalog/services/{quote(row.code)}", notice="已重新发布")
 
 
@@ -140,30 +142,32 @@ async def provider_create(request: Request, actor: Editor) -> Response:
     try:
         p = await service.create_provider(actor=actor, data=data, townships=set(await _townships()))
     except FawuError as exc:
-        return await _provider_editor(request, actor, data, error=exc.message_zh, status_code=exc.status)
+        return await _provider_editor(request, actor, data, error=exc.message_zh,
+                                     status_code=exc.status if exc.status in (403, 404) else 200)
     return _go(f"/console/catalog/providers/{quote(p.code)}", notice="已新增并发布")
 
 
-@router.get("/console/catalog/providers/{code}", response_class=HTMLResponse)
-async def provider_edit(request: Request, actor: Editor, code: str, notice: str = "", error: str = "") -> Response:
-    p = await service.get_provider_for(actor, code[:32])
+@router.get("/console/catalog/providers/{provider_code}", response_class=HTMLResponse)
+async def provider_edit(request: Request, actor: Editor, provider_code: str, notice: str = "", error: str = "") -> Response:
+    p = await service.get_provider_for(actor, provider_code[:32])
     return await _provider_editor(request, actor, service.provider_input(p), row=p, notice=notice, error=error)
 
 
-@router.post("/console/catalog/providers/{code}", response_class=HTMLResponse)
-async def provider_save(request: Request, actor: Editor, code: str) -> Response:
-    p = await service.get_provider_for(actor, code[:32])  # another township's: not found (404)
+@router.post("/console/catalog/providers/{provider_code}", response_class=HTMLResponse)
+async def provider_save(request: Request, actor: Editor, provider_code: str) -> Response:
+    p = await service.get_provider_for(actor, provider_code[:32])  # another township's: not found (404)
     data = service.ProviderInput(**await _form(request, PROVIDER_FIELDS))
     try:
         p = await service.update_provider(actor=actor, code=p.code, data=data, townships=set(await _townships()))
     except FawuError as exc:
-        return await _provider_editor(request, actor, data, row=p, error=exc.message_zh, status_code=exc.status)
+        return await _provider_editor(request, actor, data, row=p, error=exc.message_zh,
+                                     status_code=exc.status if exc.status in (403, 404) else 200)
     return _go(f"/console/catalog/providers/{quote(p.code)}", notice="已保存")
 
 
-@router.post("/console/catalog/providers/{code}/unpublish", response_class=HTMLResponse)
-async def provider_unpublish(request: Request, actor: Editor, code: str, reason: Line = "") -> Response:
-    p = await service.get_provider_for(actor, code[:32])
+@router.post("/console/catalog/providers/{provider_code}/unpublish", response_class=HTMLResponse)
+async def provider_unpublish(request: Request, actor: Editor, provider_code: str, reason: Line = "") -> Response:
+    p = await service.get_provider_for(actor, provider_code[:32])
     try:
         await service.set_provider_published(actor=actor, code=p.code, published=False, reason=reason)
     except FawuError as exc:
@@ -171,9 +175,9 @@ async def provider_unpublish(request: Request, actor: Editor, code: str, reason:
     return _go(f"/console/catalog/providers/{quote(p.code)}", notice="已停用，公开名录不再显示")
 
 
-@router.post("/console/catalog/providers/{code}/publish", response_class=HTMLResponse)
-async def provider_publish(request: Request, actor: Editor, code: str) -> Response:
-    p = await service.get_provider_for(actor, code[:32])
+@router.post("/console/catalog/providers/{provider_code}/publish", response_class=HTMLResponse)
+async def provider_publish(request: Request, actor: Editor, provider_code: str) -> Response:
+    p = await service.get_provider_for(actor, provider_code[:32])
     try:
         await service.set_provider_published(actor=actor, code=p.code, published=True)
     except FawuError as exc:
