@@ -32,6 +32,7 @@ ROUTER_MODULES: list[str] = [
     "app.emulator.views",
     "app.catalog.views",
     "app.catalog.console_views",
+    "app.catalog.console_edit_views",
     "app.catalog.routes",
     "app.analytics.views",
     "app.booking.routes",
@@ -96,6 +97,7 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("consult.progress_requested", "app.cases.subscribers:progress_of"),
     # `fawu catalog check` asks which service codes each domain uses: {source label: [codes]}
     ("catalog.references_requested", "app.cases.subscribers:service_references"),
+    ("catalog.references_requested", "app.booking.subscribers:service_references"),
     # the consultation's full answer asks for links to add to the next step (catalogue guide)
     ("consult.next_step_links_requested", "app.catalog.subscribers:service_guide"),
     # a booking's appointment was served (checked in): its satisfaction invitation (one per booking)

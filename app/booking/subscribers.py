@@ -1,5 +1,6 @@
 """What booking answers when another domain asks: bookings per board for the scan analytics; bookings,
-utilisation and no-shows for the district's analytics."""
+utilisation and no-shows for the district's analytics; the services it offers, for the catalogue's check
+(``catalog.references_requested``)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,8 @@ async def count_followups(*, board_codes: list[str] | None = None, since: dateti
 async def figures_for_analytics(*, since: datetime, until: datetime, **_: Any) -> list[dict[str, Any]]:
     """analytics.figures_requested: ``bookings`` and ``booking_use`` rows (app/booking/service/figures.py)."""
     return await service.figures_for_analytics(since=since, until=until)
+
+
+async def service_references(**_: Any) -> dict[str, list[str]]:
+    """The bookable services (each must have a catalogue entry: its name comes from there)."""
+    return {"预约服务": [service.catalogue_ref(s.code) for s in await service.services()]}

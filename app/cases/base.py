@@ -176,7 +176,7 @@ async def _apply(case: Case, action: str, actor: Actor | None, *, conn: Any, rea
 
 async def recompute_deadline(case: Case, *, conn: Any = None) -> None:
     """Recompute and store a case's deadline from its clock start, limit and history pauses."""
-    limit = deadlines.limit_for(case.type, urgent=case.urgent)
+    limit = deadlines.limit_for(case.type, urgent=case.urgent, service_limit=case.service_limit)
     pauses: list[tuple[datetime, datetime | None]] = []
     if case.type in get_settings().case_pause_types:
         events = await CaseEvent.filter(case_id=case.id).using_db(conn).order_by("at", "id")

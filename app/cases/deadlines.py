@@ -23,15 +23,18 @@ from app.core.clock import LOCAL_TZ, utcnow
 WAITING = CaseStatus.WAITING_INFO
 
 
-def limit_for(case_type: str, *, urgent: bool = False) -> str:
-    """The configured limit for a case type ("7d", "15wd", "1m", "4h"); the shorter urgent one
-    (``case_urgent_limits``, in hours) for an urgent case."""
+def limit_for(case_type: str, *, urgent: bool = False, service_limit: str = "") -> str:
+    """The limit of a case ("7d", "15wd", "1m", "4h"): the shorter urgent one (``case_urgent_limits``,
+    in hours) for an urgent case; else the catalogue's time limit (办理时限) the case was opened under
+    (``service_limit``); else the configured one for its type (``case_limits``)."""
     settings = get_settings()
     if urgent:
         fast = settings.case_urgent_limits
         chosen = fast.get(case_type) or fast.get("other")
         if chosen:
             return chosen
+    if service_limit and re.fullmatch(r"\d+(d|wd|h|m)", service_limit):
+        return service_limit
     limits = settings.case_limits
     return limits.get(case_type) or limits.get("other") or "5wd"
 

@@ -75,6 +75,11 @@ class Case(Model):
     clock_start_at = fields.DatetimeField()  # opened_at, or the moment of the last reopening
     first_response_at = fields.DatetimeField(null=True)  # first staff message that reached the resident
     time_limit = fields.CharField(max_length=8, default="")  # e.g. "7d", "15wd", "4h" at computation
+    # the catalogue's entry for the case's type when it was opened (code@vN), its name and time limit
+    # (办理时限): kept as they were, so a later change of the catalogue never rewrites an opened case
+    service_ref = fields.CharField(max_length=48, null=True)
+    service_name = fields.CharField(max_length=64, default="")
+    service_limit = fields.CharField(max_length=8, default="")
     deadline_at = fields.DatetimeField(null=True, db_index=True)  # null while paused
     deadline_provisional = fields.BooleanField(default=False)
     paused = fields.BooleanField(default=False)

@@ -49,6 +49,7 @@ from app.cases.models import (
     CaseStatus,
     CaseType,
 )
+from app.catalog import service as catalog_service
 from app.core import metrics
 from app.core.actor import Actor, Role
 from app.core.clock import to_local, utcnow
@@ -137,6 +138,7 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
                 township_code=None, community_code=actor.unit_codes[0], board_code=None, account_key=None)
         else:
             raise CaseForbidden("不能为本单位以外的地区登记案件。")
+    entry = await catalog_service.service_for_ref(type)  # the catalogue's name and 办理时限, kept as of now
     now = utcnow()
     stored = protected_text(summary)  # personal numbers masked, the original encrypted beside it
     for attempt in range(OPEN_TRIES):
@@ -150,7 +152,9 @@ async def open_case(*, type: str, resident_id: int | None, channel: str, summary
                     urgent=urgent, resident_id=resident_id,
                     township_code=township_code, community_code=community_code, board_code=board_code,
                     account_key=account_key, openid=openid, opened_at=now, clock_start_at=now,
-                    contact_consent=contact_consent, source_ref=source_ref, using_db=conn,
+                    contact_consent=contact_consent, source_ref=source_ref,
+                    service_ref=entry.ref if entry else None, service_name=entry.name if entry else "",
+                    service_limit=entry.time_limit if entry else "", using_db=conn,
                 )
                 await _event(case, "open", actor, conn=conn, to_status=CaseStatus.ACCEPTED,
                              to_unit=community_code or township_code,
@@ -320,7 +324,8 @@ async def recompute_open_deadlines(*, stale_only: bool = False) -> int:
     n = 0
     for case in await Case.filter(status__in=list(OPEN_STATUSES)):
         if stale_only and not (case.deadline_provisional or
-                               case.time_limit != deadlines.limit_for(case.type, urgent=case.urgent)):
+                               case.time_limit != deadlines.limit_for(case.type, urgent=case.urgent,
+                                                                         service_limit=case.service_limit)):
             continue
         await recompute_deadline(case)
         n += 1

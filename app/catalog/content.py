@@ -88,6 +88,42 @@ def _citations(raw: Any, where: str, errors: list[str]) -> list[dict[str, str]]:
     return out
 
 
+SERVICE_FIELD_ZH = {"code": "编码", "name": "事项名称", "group": "类别", "summary": "服务内容", "who": "服务对象",
+                    "where": "办理地点", "commitment": "服务承诺", "cost": "收费", "funding": "经费来源"}
+
+
+def service_record(raw: dict[str, Any], *, where: str, position: int, errors: list[str]) -> dict[str, Any] | None:
+    """One ``[[service]]`` table (or the console's form) checked and cleaned; None when it is unusable."""
+    code = str(raw.get("code", ""))
+    missing = [f"{SERVICE_FIELD_ZH[k]}（{k}）" for k in SERVICE_REQUIRED if not raw.get(k)]
+    if missing:
+        errors.append(f"{where}: 缺少 {'、'.join(missing)}")
+        return None
+    if not CODE_RE.match(code):
+        errors.append(f"{where}: 编码只能含字母、数字、_ 和 -")
+    limit = str(raw.get("time_limit", ""))
+    if limit and not TIME_LIMIT_RE.match(limit):
+        errors.append(f"{where}: time_limit（办理时限）应为 7d（日）、15wd（工作日）、1m（月）、24h（小时）或留空，现为 {limit!r}")
+    record: dict[str, Any] = {"code": code, "name": str(raw["name"])[:64], "group": str(raw["group"])[:32],
+                              "position": position, "time_limit": limit}
+    body: dict[str, Any] = {k: str(raw.get(k, "")).strip() for k in SERVICE_TEXT}
+    for k in SERVICE_LISTS:
+        v = raw.get(k, [])
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            errors.append(f"{where}: {k} 须为文字列表")
+            v = []
+        body[k] = [x.strip() for x in v if x.strip()]
+    for k in body["providers"]:
+        if k not in KIND_ZH:
+            errors.append(f"{where}: providers 中的 {k!r} 不是已知的服务主体类型（{'/'.join(KIND_ZH)}）")
+    body["basis"] = _citations(raw.get("basis", []), where, errors)
+    if not body["basis"] and not body["policy"]:
+        errors.append(f"{where}: 须写明法律依据（basis）或政策依据（policy）")
+    record["refs"] = body.pop("refs")
+    record["data"] = body
+    return record
+
+
 def parse_services(path: Path, errors: list[str]) -> list[dict[str, Any]]:
     """The catalogue file: one ``[[service]]`` table per service."""
     data, text = _read_toml(path, errors)
@@ -100,39 +136,16 @@ def parse_services(path: Path, errors: list[str]) -> list[dict[str, Any]]:
         code = str(raw.get("code", ""))
         if code:
             where += f"（{code}）"
-        missing = [k for k in SERVICE_REQUIRED if not raw.get(k)]
-        if missing:
-            errors.append(f"{where}: 缺少 {', '.join(missing)}")
+        record = service_record(raw, where=where, position=i, errors=errors)
+        if record is None:
             continue
-        if not CODE_RE.match(code):
-            errors.append(f"{where}: 编码只能含字母、数字、_ 和 -")
         if code in seen:
             errors.append(f"{where}: 编码 {code} 与 {seen[code]} 重复")
         seen[code] = where
-        limit = str(raw.get("time_limit", ""))
-        if limit and not TIME_LIMIT_RE.match(limit):
-            errors.append(f"{where}: time_limit 应为 7d（日）、15wd（工作日）、1m（月）、24h（小时）或留空，现为 {limit!r}")
-        record: dict[str, Any] = {"code": code, "name": str(raw["name"])[:64], "group": str(raw["group"])[:32],
-                                  "position": i, "time_limit": limit}
-        body: dict[str, Any] = {k: str(raw.get(k, "")).strip() for k in SERVICE_TEXT}
-        for k in SERVICE_LISTS:
-            v = raw.get(k, [])
-            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                errors.append(f"{where}: {k} 须为文字列表")
-                v = []
-            body[k] = [x.strip() for x in v if x.strip()]
-        for k in body["providers"]:
-            if k not in KIND_ZH:
-                errors.append(f"{where}: providers 中的 {k!r} 不是已知的服务主体类型（{'/'.join(KIND_ZH)}）")
-        for ref in body["refs"]:
+        for ref in record["refs"]:
             if ref in refs_seen:
                 errors.append(f"{where}: refs 中的 {ref} 已被 {refs_seen[ref]} 使用")
             refs_seen[ref] = where
-        body["basis"] = _citations(raw.get("basis", []), where, errors)
-        if not body["basis"] and not body["policy"]:
-            errors.append(f"{where}: 须写明法律依据（basis）或政策依据（policy）")
-        record["refs"] = body.pop("refs")
-        record["data"] = body
         out.append(record)
     if not out and not errors:
         errors.append(f"{path.name}: 没有任何服务事项")

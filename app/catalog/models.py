@@ -21,10 +21,33 @@ class CatalogService(Model):
     refs: list[str] = fields.JSONField(default=list)  # codes other domains use for it (case types, KB next steps)
     search_text = fields.TextField(default="")
     active = fields.BooleanField(default=True)
+    version = fields.IntField(default=1)  # raised by every change of what a resident reads (CatalogServiceVersion)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "catalog_service"
+
+
+class CatalogServiceVersion(Model):
+    """One version of a service as it was published, what cases, bookings and surveys opened under it
+    keep referring to (code@vN). A later change makes a new version, never rewrites this one."""
+
+    id = fields.IntField(primary_key=True)
+    service_code = fields.CharField(max_length=40, db_index=True)
+    version = fields.IntField()
+    name = fields.CharField(max_length=64)
+    group = fields.CharField(max_length=32, default="")
+    time_limit = fields.CharField(max_length=8, default="")
+    data: dict[str, Any] = fields.JSONField(default=dict)
+    refs: list[str] = fields.JSONField(default=list)
+    active = fields.BooleanField(default=True)
+    changed_by = fields.CharField(max_length=32, default="")  # a staff member's name, or 导入
+    reason = fields.CharField(max_length=200, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "catalog_service_version"
+        unique_together = (("service_code", "version"),)
 
 
 class Provider(Model):

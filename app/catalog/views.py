@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from app.booking import service as booking_service
 from app.catalog import service
 from app.config import get_settings
 from app.consult import service as consult_service
@@ -36,8 +37,14 @@ async def services_page(request: Request, q: Short = "", group: Short = "") -> H
 async def service_page(request: Request, code: str) -> HTMLResponse:
     row = await service.get_service(code)
     cases = await service.related_cases([row.name, *row.data.get("keywords", [])])
-    return templates.TemplateResponse(request, "catalog/service.html", _ctx(
-        request, "services", s=row, d=row.data, cases=cases, providers=bool(row.data.get("providers"))))
+    refs = set(row.refs or [])  # booking's services this entry names (booking:<code>) and are open to book
+    bookable = [s for s in await booking_service.services() if booking_service.catalogue_ref(s.code) in refs]
+    ctx = _ctx(request, "services", s=row, d=row.data, cases=cases, providers=bool(row.data.get("providers")),
+               bookable=bookable)
+    board = request.query_params.get("board", "")
+    ctx["consult_url"] = f"/s/{board}/consult" if ctx["back"] else ""
+    ctx["board"] = board if ctx["back"] else ""
+    return templates.TemplateResponse(request, "catalog/service.html", ctx)
 
 
 @router.get("/catalog/providers", response_class=HTMLResponse)

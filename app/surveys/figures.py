@@ -13,6 +13,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from app.catalog import service as catalog_service
 from app.core.actor import Actor
 from app.core.clock import to_local
 from app.org import service as org_service
@@ -83,11 +84,18 @@ def _scoped_invitations(actor: Actor) -> Any:
     return SurveyInvitation.filter(Q(township_code__in=units) | Q(community_code__in=units))
 
 
-async def _labels(by: str) -> dict[str, str]:
+async def _labels(by: str, keys: set[str] | None = None) -> dict[str, str]:
     if by in ("township", "community", "district"):
         return {code: info.name for code, info in (await org_service.tree()).items()}
-    if by == "service":
-        return dict(SERVICE_ZH)
+    if by == "service":  # the service catalogue's names: a case type, else a booked service's code
+        labels = dict(SERVICE_ZH)
+        codes = set(SERVICE_ZH) | (keys or set())
+        entries = await catalog_service.services_for_refs([*codes, *(f"booking:{k}" for k in codes)])
+        for k in codes:
+            entry = entries.get(k) or entries.get(f"booking:{k}")
+            if entry is not None:
+                labels[k] = entry.name
+        return labels
     if by == "channel":
         return dict(CHANNEL_ZH)
     return {}
@@ -122,7 +130,7 @@ async def compute(*, actor: Actor, by: str = "township", since: datetime | None 
         review = await rectification.get(actor=actor, response_id=r.id)
         if review.overdue:
             overdue_ids.add(r.id)
-    labels = await _labels(by)
+    labels = await _labels(by, {inv.service for inv in invitations.values()} if by == "service" else None)
     rows: dict[str, Row] = {}
 
     def row(key: str) -> Row:

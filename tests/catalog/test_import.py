@@ -62,7 +62,7 @@ async def test_records_and_services_errors_carry_lines(demo_org: None, folder: P
     assert "records.csv 第2行: decision_date 应为日期 YYYY-MM-DD" in text
     assert "records.csv 第3行: provider_code NOBODY 不在服务机构名录中" in text
     assert "records.csv 第3行: 类型 'bar_whatever' 不在 record_types.toml 中" in text
-    assert "（legal_aid_civil）: time_limit 应为" in text and "services.toml 第" in text
+    assert "（legal_aid_civil）: time_limit（办理时限）应为" in text and "services.toml 第" in text
 
 
 async def test_a_case_with_personal_data_refuses_the_import(demo_org: None, folder: Path) -> None:

@@ -74,6 +74,14 @@ async def world(app: Any) -> dict[str, Any]:
         title="石桥镇宅基地边界纠纷", category="property_land", tags="", laws="民法典 第二百八十八条", pseudonyms="",
         facts="草稿", dispute="草稿", resolution="草稿", law_text="草稿", lesson="草稿"),
         categories=consult_service.category_labels())
+    cat_admin = await staff_service.actor_for(await make_staff(username="catadmin", role=Role.DISTRICT_ADMIN,
+                                                               unit_codes=["YX"], password=None))
+    await catalog_service.create_service(actor=cat_admin, data=catalog_service.ServiceInput(  # a catalogue entry
+        code="sqz_service", name="石桥测试事项", group="测试", summary="测试", who="测试", where="测试",
+        commitment="测试", cost="免费", funding="测试", policy="测试"))
+    await catalog_service.create_provider(actor=cat_admin, data=catalog_service.ProviderInput(  # Shiqiao's only
+        code="SQZ-UNIT", kind="grassroots_service", name="石桥测试所", townships="SQZ"),
+        townships={"YXJD", "TYZ", "SQZ"})
     from app.analytics.models import EarlyWarning
     from app.core.clock import utcnow
 
@@ -107,6 +115,7 @@ async def world(app: Any) -> dict[str, Any]:
         "code": "SQSQ01", "unit_code": "SQZ", "township_code": "SQZ", "community_code": "SQSQ",
         "staff_id": sqz.id, "number": case.number, "canned_id": canned.id, "notice_id": alert.id,
         "warning_id": warning.id,
+        "service_code": "sqz_service", "provider_code": "SQZ-UNIT",
     }
 
 

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from app.booking import slots
 from app.booking.models import BookingDayChange, BookingPlan, BookingService, BookingSlot
 from app.booking.service.errors import BadPlan, PlanNotFound, SlotNotOffered, UnknownPoint, UnknownService
+from app.catalog import service as catalog_service
 from app.config import get_settings
 from app.core import calendar
 from app.core.clock import LOCAL_TZ, utcnow
@@ -143,11 +144,27 @@ async def import_demo_plans(path: Path) -> int:
     return n
 
 
+def catalogue_ref(code: str) -> str:
+    """How the service catalogue's entries name a booking service (in their ``refs``)."""
+    return f"booking:{code}"
+
+
+async def _catalogue_names(rows: list[BookingService]) -> list[BookingService]:
+    """The service catalogue is the one source of services' names: each row read shows its entry's name
+    (in memory; booking's own name stays the fallback while the catalogue has no entry)."""
+    entries = await catalog_service.services_for_refs([catalogue_ref(r.code) for r in rows])
+    for r in rows:
+        entry = entries.get(catalogue_ref(r.code))
+        if entry is not None:
+            r.name = entry.name[:40]
+    return rows
+
+
 async def services(*, active_only: bool = True) -> list[BookingService]:
     qs = BookingService.all()
     if active_only:
         qs = qs.filter(active=True)
-    return await qs.order_by("sort", "code")
+    return await _catalogue_names(list(await qs.order_by("sort", "code")))
 
 
 async def get_service(code: str) -> BookingService:
@@ -157,6 +174,7 @@ async def get_service(code: str) -> BookingService:
     svc = await BookingService.filter(code=code, active=True).first()
     if svc is None:
         raise UnknownService()
+    await _catalogue_names([svc])
     _services[code] = (time.monotonic(), svc)
     return svc
 

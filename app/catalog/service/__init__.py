@@ -2,7 +2,8 @@
 records (执业信息披露), the case library (典型案例); import and check of content/catalog/.
 
 Other domains read it here: ``service_for_ref(code)`` (a case type, a KB next step, a booking service →
-the catalogue entry), ``advisor_links(codes)``, ``cases_for_category(category)``, ``search_cases(q)``.
+the catalogue entry, with its version ``code@vN``), ``services_for_refs(codes)`` (many at once),
+``get_version(ref)`` (the entry as it was), ``advisor_links(codes)``, ``cases_for_category(category)``, ``search_cases(q)``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from app.catalog.service.catalogue import (
     related_services,
     service_for_ref,
     service_info,
+    services_for_refs,
 )
 from app.catalog.service.directory import (
     ProviderPage,
@@ -33,9 +35,26 @@ from app.catalog.service.directory import (
     set_display_until,
     visible_records,
 )
+from app.catalog.service.editing import (
+    ProviderInput,
+    ServiceInput,
+    console_providers,
+    create_provider,
+    create_service,
+    get_any_service,
+    get_provider_for,
+    list_all_services,
+    provider_input,
+    service_input,
+    set_provider_published,
+    set_service_published,
+    update_provider,
+    update_service,
+)
 from app.catalog.service.errors import (
     BadCase,
     BadRecord,
+    BadService,
     CaseNotFound,
     CatalogImportError,
     NotAnonymous,
@@ -65,12 +84,16 @@ from app.catalog.service.library import (
     submit_case,
     update_case,
 )
+from app.catalog.service.versions import get_version, history, record_version
 from app.core.clock import local_today
 
 cases_for_category = for_category
 search_cases = list_cases
 
 __all__ = [
+    "BadService", "ProviderInput", "ServiceInput", "console_providers", "create_provider", "create_service",
+    "get_any_service", "get_provider_for", "list_all_services", "provider_input", "service_input",
+    "set_provider_published", "set_service_published", "update_provider", "update_service",
     "CASE_SECTIONS", "KIND_ZH", "SPECIALITIES", "STATUS_ZH", "BadCase", "BadRecord", "CaseInput", "CaseNotFound",
     "CatalogImportError", "ImportReport", "NotAnonymous", "ProviderNotFound", "ProviderPage", "RecordNotFound",
     "ReviewNotAllowed", "ServiceInfo", "ServiceNotFound", "add_record", "advisor_links", "anonymity_problems",
@@ -78,6 +101,6 @@ __all__ = [
     "folder", "for_category", "get_case", "get_case_by_id", "get_case_for", "get_provider", "get_record", "get_service", "groups",
     "import_folder", "is_visible", "known_refs", "local_today", "list_cases", "list_services", "provider_page", "record_history",
     "record_types", "related_cases", "related_services", "return_case", "revoke_record", "search_cases", "search_providers", "service_for_ref",
-    "service_info", "set_display_until", "submit_case", "time_limit_zh", "update_case", "validate",
+    "service_info", "services_for_refs", "get_version", "history", "record_version", "set_display_until", "submit_case", "time_limit_zh", "update_case", "validate",
     "visible_records",
 ]

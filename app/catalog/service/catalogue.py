@@ -22,12 +22,18 @@ class ServiceInfo:
     commitment: str
     cost: str
     url: str  # the public page, relative (/catalog/services/<code>)
+    version: int = 1
+
+    @property
+    def ref(self) -> str:
+        """The version another domain keeps on its rows (``legal_aid_civil@v3``)."""
+        return f"{self.code}@v{self.version}"
 
 
 def info(row: CatalogService) -> ServiceInfo:
     return ServiceInfo(code=row.code, name=row.name, group=row.group, time_limit=row.time_limit,
                        time_limit_zh=time_limit_zh(row.time_limit), commitment=row.data.get("commitment", ""),
-                       cost=row.data.get("cost", ""), url=f"/catalog/services/{row.code}")
+                       cost=row.data.get("cost", ""), url=f"/catalog/services/{row.code}", version=row.version)
 
 
 def search_text(record: dict[str, Any]) -> str:
@@ -74,6 +80,20 @@ async def service_for_ref(ref: str) -> ServiceInfo | None:
         if ref == row.code or ref in (row.refs or []):
             return info(row)
     return None
+
+
+async def services_for_refs(refs: list[str]) -> dict[str, ServiceInfo]:
+    """The entries other domains mean by their codes (``booking:consult``, ``legal_aid``), in one read:
+    ref → entry, refs without an entry left out."""
+    wanted = set(refs)
+    out: dict[str, ServiceInfo] = {}
+    if not wanted:
+        return out
+    for row in await CatalogService.filter(active=True).order_by("position"):
+        for ref in [row.code, *(row.refs or [])]:
+            if ref in wanted and ref not in out:
+                out[ref] = info(row)
+    return out
 
 
 async def known_refs() -> set[str]:

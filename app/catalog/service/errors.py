@@ -48,3 +48,8 @@ class BadRecord(InvalidInput):
 class ReviewNotAllowed(Forbidden):
     code = "catalog_review_forbidden"
     message_zh = "您不能审核这个案例。"
+
+
+class BadService(InvalidInput):
+    code = "catalog_service_invalid"
+    message_zh = "服务事项填写有误。"

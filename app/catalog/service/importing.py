@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from app.catalog.content import Parsed, parse_folder, parse_record_types
 from app.catalog.models import CaseStudy, CatalogService, PracticeRecord, Provider
-from app.catalog.service import catalogue, directory, library
+from app.catalog.service import catalogue, directory, library, versions
 from app.catalog.service.errors import CatalogImportError
 from app.config import get_settings
 from app.consult import service as consult_service
@@ -76,6 +76,7 @@ async def import_folder(path: Path | None = None, *, dry_run: bool = False) -> I
         report.counts["services"] = await _upsert_all(
             CatalogService, "code", [{**s, "search_text": catalogue.search_text(s), "active": True}
                                      for s in parsed.services], deactivate=True)
+        await versions.record_all(by="导入", reason="fawu catalog import")
         report.counts["providers"] = await _upsert_all(
             Provider, "code", [{**p, "search_text": directory.search_text(p)} for p in parsed.providers],
             deactivate=True)

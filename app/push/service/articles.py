@@ -11,6 +11,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from app.catalog import service as catalog_service
 from app.config import get_settings
 from app.consult import service as consult_service
 from app.core.actor import Actor, Role
@@ -28,6 +29,9 @@ STATUS_ZH = {
 EDITABLE = ("draft", "returned")
 BODY_CITE_RE = re.compile(r"《([^》]{2,40})》\s*(第[零〇一二三四五六七八九十百千]+条(?:之[一二三四五六七八九十]+)?)")
 SUBMITTED_STATUSES = ("submitted", "township_ok")
+# a reference to the case library or the catalogue, resolved into a link when the article is saved
+CATALOG_REF_RE = re.compile(r"\[\[\s*(案例|服务)\s*[:：]\s*([^\]\s]{1,64})\s*\]\]")
+CATALOG_LINK_RE = re.compile(r"/catalog/(cases|services)/([A-Za-z0-9_-]{1,64})")
 
 
 @dataclass
@@ -102,6 +106,7 @@ async def check_article(*, title: str, author: str, summary: str, cover: str, la
         if size > settings.push_max_image_bytes:
             problems.append(f"图片 {ref} 有 {size / 1048576:.1f}MB，超过 {settings.push_max_image_bytes / 1048576:.1f}MB"
                             " 的上限，请压缩后再上传")
+    problems += await catalog_link_problems(body)
     if "12348" not in body and "律师" not in body:
         problems.append("正文须告诉居民何时找律师或拨打 12348")
     cited = {(x["law"], x["article"]) for x in laws}
@@ -112,6 +117,44 @@ async def check_article(*, title: str, author: str, summary: str, cover: str, la
         except FawuError as exc:
             problems.append(f"引用《{law}》{article}：{exc.message_zh}（请引用法规库中现行有效的条文）")
     return problems
+
+
+async def resolve_catalog_refs(body: str) -> str:
+    """``[[案例:slug]]`` and ``[[服务:code]]`` → Markdown links to the typical case and the catalogue's entry
+    (their titles, the public address); an unknown or unpublished one refuses the save (ArticleProblems)."""
+    base = get_settings().public_base_url.rstrip("/")
+    problems: list[str] = []
+    links: dict[str, str] = {}
+    for m in CATALOG_REF_RE.finditer(body):
+        kind, key = m.groups()
+        try:
+            if kind == "案例":
+                case = await catalog_service.get_case(key)
+                links[m.group(0)] = f"[典型案例：{case.title}]({base}/catalog/cases/{case.slug})"
+            else:
+                entry = await catalog_service.service_info(key)
+                links[m.group(0)] = f"[办事指南：{entry.name}]({base}{entry.url})"
+        except FawuError:
+            what = "已发布的典型案例（填案例页地址末尾的编号）" if kind == "案例" else "服务清单中已发布的事项（填事项编码）"
+            problems.append(f"引用 {m.group(0)} 找不到，须为{what}")
+    if problems:
+        raise ArticleProblems(problems)
+    return CATALOG_REF_RE.sub(lambda m: links[m.group(0)], body)
+
+
+async def catalog_link_problems(body: str) -> list[str]:
+    """Links to the case library or the catalogue that no longer lead anywhere (unpublished since)."""
+    out: list[str] = []
+    for kind, key in dict.fromkeys(CATALOG_LINK_RE.findall(body)):
+        try:
+            if kind == "cases":
+                await catalog_service.get_case(key)
+            else:
+                await catalog_service.service_info(key)
+        except FawuError:
+            what = "典型案例" if kind == "cases" else "服务事项"
+            out.append(f"正文链接的{what}“{key}”已不公开或不存在，请删除或更换链接")
+    return out
 
 
 async def problems_of(article: PushArticle) -> list[str]:
@@ -176,11 +219,12 @@ async def create_article(*, actor: Actor, data: ArticleInput, township_code: str
     if township_code is not None and not actor.scope.allows(township_code):
         raise Forbidden()
     laws, _ = data.laws()
+    body = await resolve_catalog_refs(data.body)
     async with in_transaction():
         article = await PushArticle.create(
             slug=_slug_for(data.title, township_code), title=data.title.strip()[:64], author=data.author.strip()[:32],
             township_code=township_code, categories=data.categories, cover=data.cover.strip()[:200],
-            summary=data.summary.strip()[:120], body=data.body, laws=laws, author_id=actor.id)
+            summary=data.summary.strip()[:120], body=body, laws=laws, author_id=actor.id)
         await record_step(article, actor, "created", "")
     return article
 
@@ -190,10 +234,11 @@ async def update_article(*, actor: Actor, article_id: int, data: ArticleInput) -
     if not can_edit(actor, article):
         raise WrongStatus("只有草稿或退回修改的文章可以编辑（已提交的请先撤回）。")
     laws, _ = data.laws()
+    body = await resolve_catalog_refs(data.body)
     async with in_transaction():
         article.title, article.author = data.title.strip()[:64], data.author.strip()[:32]
         article.summary, article.cover = data.summary.strip()[:120], data.cover.strip()[:200]
-        article.categories, article.body, article.laws = data.categories, data.body, laws
+        article.categories, article.body, article.laws = data.categories, body, laws
         if article.author_id is None:
             article.author_id = actor.id
         await article.save()
