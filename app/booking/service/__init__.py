@@ -83,3 +83,8 @@ __all__ = [
     "of_resident", "offer_next", "parse_slot_key", "plans", "point", "points_near", "position", "remind",
     "reminder_times", "remove_day_change", "remove_plan", "services", "slot_label", "update_service",
 ]
+
+# a resident's own bookings (the mini-program's 我的预约)
+from app.booking.service.mine import find_for_resident, of_resident_id  # noqa: E402
+
+__all__ += ["find_for_resident", "of_resident_id"]
