@@ -32,7 +32,10 @@ function fakeWx(routes, opts = {}) {
     navigateTo: ({ url }) => calls.navigate.push(url),
     redirectTo: ({ url }) => calls.navigate.push(url),
     switchTab: ({ url }) => calls.switchTab.push(url),
-    showModal: (o) => calls.modal.push(o.content),
+    showModal: (o) => {
+      calls.modal.push(o.content)
+      if (o.success) setTimeout(() => o.success({ confirm: opts.confirm !== false, cancel: opts.confirm === false }), 0)
+    },
     showToast: (o) => calls.toast.push(o.title),
     requestSubscribeMessage: ({ tmplIds, success }) => {
       calls.subscribe.push(tmplIds)
@@ -55,9 +58,9 @@ function login(token = 'tok-1') {
   return { 'POST /api/mp/login': ok({ token, expires_in: 604800, resident_id: 1, new_resident: true }) }
 }
 
-function loadPage(name) {
+function loadPage(name, file = 'index') {
   jest.resetModules() // simulate runs the page's js with require: a fresh module each load
-  const id = simulate.load(path.join(ROOT, 'pages', name, 'index'), { rootPath: ROOT, compiler: 'simulate' })
+  const id = simulate.load(path.join(ROOT, 'pages', name, file), { rootPath: ROOT, compiler: 'simulate' })
   const comp = simulate.render(id)
   comp.attach(document.createElement('parent-wrapper'))
   return comp
