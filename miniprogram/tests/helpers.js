@@ -6,7 +6,8 @@ const simulate = require('miniprogram-simulate')
 const ROOT = path.join(__dirname, '..')
 
 function fakeWx(routes, opts = {}) {
-  const calls = { requests: [], phone: [], navigate: [], switchTab: [], modal: [], subscribe: [], toast: [] }
+  const calls = { requests: [], phone: [], navigate: [], switchTab: [], modal: [], subscribe: [], toast: [],
+    privacy: { listeners: [], answers: [], agreed: false, contract: 0 } }
   const storage = Object.assign({ fawu_demo_login: false }, opts.storage || {})
   let codes = 0
   const wx = {
@@ -44,6 +45,21 @@ function fakeWx(routes, opts = {}) {
       success(res)
     },
     pageScrollTo: () => {},
+    // privacy (opts.privacy = {need: true}): the agreement WeChat asks for, answered through the listener
+    getPrivacySetting: ({ success }) => success({ needAuthorization: !!(opts.privacy && opts.privacy.need && !calls.privacy.agreed),
+      privacyContractName: '《云溪法务小程序隐私保护指引》' }),
+    onNeedPrivacyAuthorization: (fn) => { calls.privacy.listeners.push(fn) },
+    requirePrivacyAuthorize: ({ success, fail }) => {
+      if (!(opts.privacy && opts.privacy.need) || calls.privacy.agreed) { success({}); return }
+      const listener = calls.privacy.listeners[calls.privacy.listeners.length - 1]
+      if (!listener) { fail({ errMsg: 'requirePrivacyAuthorize:fail' }); return }
+      listener((answer) => {
+        calls.privacy.answers.push(answer)
+        if (answer.event === 'agree') { calls.privacy.agreed = true; success({}) }
+        if (answer.event === 'disagree') fail({ errMsg: 'privacy permission is not authorized' })
+      }, { referrer: 'wx.requirePrivacyAuthorize' })
+    },
+    openPrivacyContract: () => { calls.privacy.contract++ },
   }
   wx.pending = 0 // requests answered later (flush waits for none)
   wx.calls = calls

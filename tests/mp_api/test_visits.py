@@ -194,3 +194,48 @@ async def test_no_resident_rates_anothers_service_and_bad_ratings_are_4xx(app: A
     for path in ("/api/mp/ratings/0", "/api/mp/ratings/abc", "/api/mp/ratings/99999999999"):
         assert (await c.get(path, headers=ha)).status_code in (400, 404)
     assert (await c.get("/api/mp/ratings/999999", headers=ha)).status_code == 404
+
+
+async def test_reminders_by_subscribe_message_when_allowed_and_not_after_a_cancel(
+        app: Any, emulator: Any, plan: Any, drain_jobs: Any) -> None:
+    """A resident who follows no official account: the reminders (the day before at 10:00, two hours
+    before) come as the mini-program's subscribe message they allowed at booking; once each; a
+    cancelled booking's reminder is not sent."""
+    c = at(app)
+    minted_h = await login(c, emulator)
+    subs = (await c.get("/api/mp/subscriptions", headers=minted_h)).json()
+    tid = subs["booking_reminder"]["template_id"]
+    code = (await c.post("/api/mp/bookings", json=form(), headers=minted_h)).json()["code"]
+    r = await c.post("/api/mp/subscriptions", json={"scene": "booking_confirmed", "results": {tid: "accept"}},
+                     headers=minted_h)
+    assert r.json()["recorded"]["booking_reminder"]["remaining"] == 1
+    mp = emulator.by_key("miniprogram")
+    mp.sub_templates.add(tid)
+    openid = next(s for s in emulator.login_codes.values() if s["used"])["openid"]
+    mp.subscriptions[(openid, tid)] = "once"
+    await drain_jobs(now=datetime(2026, 12, 7, 9, 59, tzinfo=LOCAL_TZ).astimezone(UTC))
+    assert emulator.sent.get("mp_subscribe", []) == []  # not yet
+    clock.freeze(datetime(2026, 12, 7, 10, 0, 30, tzinfo=LOCAL_TZ).astimezone(UTC))
+    await drain_jobs()
+    sent = emulator.sent.get("mp_subscribe", [])
+    assert len(sent) == 1 and sent[0]["template_id"] == tid and sent[0]["page"] == f"pages/booking/mine?code={code}"
+    assert sent[0]["data"]["character_string4"]["value"] == code
+    assert sent[0]["data"]["time2"]["value"] == "2026-12-08 09:00"
+    # the second reminder finds no allowance left (one accept = one message): nothing more is sent
+    clock.freeze(datetime(2026, 12, 8, 7, 0, 30, tzinfo=LOCAL_TZ).astimezone(UTC))
+    await drain_jobs()
+    assert len(emulator.sent.get("mp_subscribe", [])) == 1
+
+
+async def test_a_cancelled_booking_sends_no_reminder(app: Any, emulator: Any, plan: Any, drain_jobs: Any) -> None:
+    c = at(app)
+    h = await login(c, emulator)
+    tid = (await c.get("/api/mp/subscriptions", headers=h)).json()["booking_reminder"]["template_id"]
+    code = (await c.post("/api/mp/bookings", json=form(), headers=h)).json()["code"]
+    await c.post("/api/mp/subscriptions", json={"scene": "booking_confirmed", "results": {tid: "accept"}}, headers=h)
+    emulator.by_key("miniprogram").sub_templates.add(tid)
+    await c.post(f"/api/mp/bookings/{code}/cancel", headers=h)
+    clock.freeze(datetime(2026, 12, 8, 8, 0, tzinfo=LOCAL_TZ).astimezone(UTC))
+    await drain_jobs()
+    assert emulator.sent.get("mp_subscribe", []) == []
+    assert (await c.get("/api/mp/subscriptions", headers=h)).json()["booking_reminder"]["remaining"] == 1

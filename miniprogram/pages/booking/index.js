@@ -21,6 +21,7 @@ function byDay(slots) {
 Component({
   behaviors: [page.largeText],
   data: Object.assign(page.base(), {
+    privacyRefused: false,
     step: 'service', services: [], points: [], days: [], service: null, point: null, slot: null,
     name: '', phone: '', description: '', checks: [], consent: false, submitting: false, done: null,
     moving: '', requestId: '', offline: false,
@@ -102,7 +103,10 @@ Component({
       this.setData({ [`checks[${i}].checked`]: !this.data.checks[i].checked })
     },
     toggleConsent() { this.setData({ consent: !this.data.consent }) },
+    onPrivacyAgree() { this.setData({ privacyRefused: false, error: '' }) },
+    onPrivacyDisagree() { this.setData({ privacyRefused: true, error: '您未同意隐私保护指引，无法在线填写。可以拨打 12348 公共法律服务热线，或到服务点办理。' }) },
     check() {
+      if (this.data.privacyRefused) return '您未同意隐私保护指引，无法在线填写。可以拨打 12348 公共法律服务热线，或到服务点办理。'
       if (!(this.data.name || '').trim()) return '请填写您的姓名。'
       if (!PHONE_RE.test(String(this.data.phone || '').replace(/[\s-]/g, ''))) return '请填写正确的 11 位手机号码，用于预约提醒和联系。'
       if (!this.data.consent) return '请勾选同意：电话仅用于本次预约的联系和提醒。'
