@@ -36,6 +36,8 @@ from app.surveys.invitations import (  # noqa: F401  re-exported
     set_opt_out,
     skip_case,
 )
+from app.surveys.mine import for_resident as invitations_of_resident  # noqa: F401  re-exported
+from app.surveys.mine import of_resident as invitation_of_resident  # noqa: F401  re-exported
 from app.surveys.rectification import (  # noqa: F401  re-exported
     APPEAL_ZH,
     FINDINGS,
@@ -64,5 +66,3 @@ from app.surveys.responses import (  # noqa: F401  re-exported
     open_followup_for,
     response_of,
 )
-from app.surveys.mine import for_resident as invitations_of_resident  # noqa: F401,E402  re-exported
-from app.surveys.mine import of_resident as invitation_of_resident  # noqa: F401,E402  re-exported
