@@ -101,7 +101,14 @@ def _changeable(b: Any) -> bool:
 
 
 async def _booking_out(b: Any, *, created: bool = False) -> dict[str, Any]:
-    out = (await booking_service.confirmation(b, created=created)).as_json()
+    try:
+        out = (await booking_service.confirmation(b, created=created)).as_json()
+    except NotFound:  # its service or point was retired since: the booking still shows, plainly
+        out = {"code": b.code, "status": b.status, "status_zh": booking_service.STATUS_ZH.get(b.status, b.status),
+               "service": b.service_code, "point": b.point_code, "address": "", "point_phone": "", "map_url": "",
+               "starts_at": b.starts_at.isoformat(), "ends_at": b.ends_at.isoformat(),
+               "local_time": booking_service.slot_label(b.starts_at), "documents": [], "legal_basis": "",
+               "name": b.name, "phone": b.phone_masked}
     out.update(can_change=_changeable(b), created=created, point_code=b.point_code, service_code=b.service_code,
                upcoming=b.status == "booked" and b.starts_at > utcnow())
     return out

@@ -124,6 +124,21 @@ describe('booking page', () => {
     expect(wx.calls.requests.some((r) => r.path === '/api/mp/booking/services')).toBe(true)
   })
 
+  test('the network drops and comes back while filling the form: the answers stay', async () => {
+    const wx = fakeWx(backend())
+    const page = loadPage('booking')
+    await toForm(page)
+    await type(page, '#name', '王大爷')
+    wx.net(false)
+    await flush()
+    expect(text(page)).toContain('手机没有连上网络')
+    wx.net(true)
+    await flush()
+    expect(text(page)).not.toContain('手机没有连上网络')
+    expect(page.instance.data.step).toBe('form')
+    expect(page.instance.data.name).toBe('王大爷')
+  })
+
   test('reschedule: opened with ?move=CODE, a new slot moves that booking', async () => {
     const wx = fakeWx(backend({
       'POST /api/mp/bookings/*/move': ok(Object.assign({}, BOOKED, { local_time: '12月9日 周三 09:00' })),
@@ -192,6 +207,22 @@ describe('my bookings', () => {
     expect(wx.calls.requests.some((r) => r.path === '/api/mp/bookings')).toBe(false)
     await tap(page, '#all')
     expect(page.querySelectorAll('.booking').length).toBe(2)
+  })
+
+  test('no network: a banner; the network back: it goes and the list loads by itself', async () => {
+    let wx = fakeWx(backend(), { offline: true, network: 'none' })
+    const page = loadPage('booking', 'mine')
+    await page.instance.onLoad()
+    await flush()
+    expect(text(page)).toContain('手机没有连上网络')
+    const listeners = wx.calls.net
+    wx = fakeWx(backend({ 'GET /api/mp/bookings': ok([BOOKED]) }))
+    wx.calls.net = listeners
+    wx.net(true)
+    await flush()
+    expect(text(page)).not.toContain('手机没有连上网络')
+    expect(text(page)).not.toContain('网络不可用')
+    expect(page.querySelector('.checkin-code').dom.textContent).toContain('K7M2QX')
   })
 
   test('none yet; offline', async () => {

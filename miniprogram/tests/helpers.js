@@ -7,7 +7,7 @@ const ROOT = path.join(__dirname, '..')
 
 function fakeWx(routes, opts = {}) {
   const calls = { requests: [], phone: [], navigate: [], switchTab: [], modal: [], subscribe: [], toast: [],
-    privacy: { listeners: [], answers: [], agreed: false, contract: 0 } }
+    privacy: { listeners: [], answers: [], agreed: false, contract: 0 }, net: [] }
   const storage = Object.assign({ fawu_demo_login: false }, opts.storage || {})
   let codes = 0
   const wx = {
@@ -60,6 +60,11 @@ function fakeWx(routes, opts = {}) {
       }, { referrer: 'wx.requirePrivacyAuthorize' })
     },
     openPrivacyContract: () => { calls.privacy.contract++ },
+    // the network (opts.network = 'none' starts offline); wx.net(true/false) changes it
+    getNetworkType: ({ success }) => success({ networkType: opts.network || 'wifi' }),
+    onNetworkStatusChange: (fn) => { calls.net.push(fn) },
+    offNetworkStatusChange: (fn) => { const i = calls.net.indexOf(fn); if (i >= 0) calls.net.splice(i, 1) },
+    net: (connected) => calls.net.slice().forEach((fn) => fn({ isConnected: connected, networkType: connected ? 'wifi' : 'none' })),
   }
   wx.pending = 0 // requests answered later (flush waits for none)
   wx.calls = calls

@@ -239,3 +239,16 @@ async def test_a_cancelled_booking_sends_no_reminder(app: Any, emulator: Any, pl
     await drain_jobs()
     assert emulator.sent.get("mp_subscribe", []) == []
     assert (await c.get("/api/mp/subscriptions", headers=h)).json()["booking_reminder"]["remaining"] == 1
+
+
+async def test_my_bookings_still_show_when_a_service_was_retired(app: Any, emulator: Any, plan: Any) -> None:
+    from app.booking.models import BookingService
+    from app.booking.service import catalog
+
+    c = at(app)
+    h = await login(c, emulator)
+    code = (await c.post("/api/mp/bookings", json=form(), headers=h)).json()["code"]
+    await BookingService.filter(code=SERVICE).update(active=False)  # retired in the console
+    catalog.forget_cached()
+    r = await c.get("/api/mp/bookings", headers=h)
+    assert r.status_code == 200 and r.json()[0]["code"] == code and r.json()[0]["local_time"]

@@ -27,6 +27,8 @@ Component({
     moving: '', requestId: '', offline: false,
   }),
   methods: {
+    // the network is back: load again what failed for want of it (nothing else changes)
+    onOnline() { if (this.data.offline) return this.retry() },
     async onLoad(query) {
       query = query || {}
       this.setData({ requestId: api.requestId() })

@@ -12,6 +12,8 @@ Component({
     show() { if (!this.data.loading) this.load() },
   },
   methods: {
+    // the network is back: load again what failed for want of it (nothing else changes)
+    onOnline() { if (this.data.offline) return this.load() },
     // ?code=K7M2QX (a reminder's subscribe message opens one booking): that booking alone
     onLoad(query) {
       this.setData({ code: (query && query.code) || '' })

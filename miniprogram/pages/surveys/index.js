@@ -11,6 +11,8 @@ Component({
     items: [], current: null, level: 0, answers: {}, questions: [], submitting: false, done: '', offline: false,
   }),
   methods: {
+    // the network is back: load again what failed for want of it (nothing else changes)
+    onOnline() { if (this.data.offline) return (this.data.current ? this.open(this.data.current.id) : this.load()) },
     async onLoad(query) {
       const id = query && Number(query.id)
       if (id) await this.open(id)
