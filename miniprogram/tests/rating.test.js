@@ -96,3 +96,24 @@ test('large-text mode applies to the rating page', async () => {
   await flush()
   expect(page.querySelector('.page').dom.className).toContain('big')
 })
+
+test('a finished case links to its rating; an open one does not ask', async () => {
+  const detail = { number: 'YX20261101-0001', type: 'consultation', type_zh: '法律咨询', category: '劳动', summary: '欠薪',
+    status: 'closed', status_zh: '已办结', open: false, handler: '', deadline: '', opened_at: '2026-11-01 09:00',
+    result: '已协调支付', result_at: '2026-11-03 10:00', rating: '', messages: [] }
+  const wx = fakeWx(Object.assign(login(), {
+    'GET /api/mp/cases/YX20261101-0001': ok(detail),
+    'GET /api/mp/ratings': ok([Object.assign({}, ITEM, { id: 12, type: 'case', type_zh: '事项', case_number: 'YX20261101-0001' })]),
+  }))
+  const page = loadPage('case')
+  await page.instance.onLoad({ number: 'YX20261101-0001' })
+  await flush()
+  await tap(page, '#rate')
+  expect(wx.calls.navigate).toEqual(['/pages/surveys/index?id=12'])
+  fakeWx(Object.assign(login(), { 'GET /api/mp/cases/YX20261101-0002': ok(Object.assign({}, detail, { number: 'YX20261101-0002', open: true, result: '' })) }))
+  const open = loadPage('case')
+  await open.instance.onLoad({ number: 'YX20261101-0002' })
+  await flush()
+  expect(open.querySelector('#rate')).toBeFalsy()
+  expect(global.wx.calls.requests.some((r) => r.path === '/api/mp/ratings')).toBe(false)
+})
