@@ -162,7 +162,7 @@ async def book(body: s.BookIn, session: Mp) -> Any:
     return await visits.book(resident_id=session.resident_id, mp_openid=session.openid, point=body.point,
                              service=body.service, slot=body.slot, name=body.name, phone=body.phone,
                              description=body.description, checklist=body.checklist, request_id=body.request_id,
-                             board=body.board)
+                             board=body.board, mp_account_key=session.account_key)
 
 
 @router.get("/bookings", response_model=list[s.BookingOut])

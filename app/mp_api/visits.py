@@ -114,12 +114,23 @@ async def _booking_out(b: Any, *, created: bool = False) -> dict[str, Any]:
     return out
 
 
+async def _recent_board(account_key: str, openid: str) -> str | None:
+    """The board whose code opened the mini-program within the last week (the scan analytics count
+    bookings made after a board's scan)."""
+    link = await residents_service.find_identity(account_key=account_key, openid=openid)
+    if link is None or not link.last_board_code or link.last_board_at is None:
+        return None
+    return link.last_board_code if utcnow() - link.last_board_at <= timedelta(days=7) else None
+
+
 async def book(*, resident_id: int, mp_openid: str, point: str, service: str, slot: str, name: str,
                phone: str, description: str = "", checklist: list[str] | None = None,
-               request_id: str | None = None, board: str | None = None) -> dict[str, Any]:
+               request_id: str | None = None, board: str | None = None, mp_account_key: str = "") -> dict[str, Any]:
     """Book for the resident. The booking carries their official-account identity when they follow one
-    (reminders and a staff cancellation reach that chat); the same ``request_id`` gives the same booking."""
+    (reminders and a staff cancellation reach that chat), and the board they scanned lately; the same
+    ``request_id`` gives the same booking."""
     oa = await official_identity(resident_id)
+    board = board or (await _recent_board(mp_account_key, mp_openid) if mp_account_key else None)
     conf = await booking_service.book(
         point_code=point, service_code=service, starts_at=booking_service.parse_slot_key(slot), name=name,
         phone=phone, description=description, checklist=checklist or [], channel="api",
@@ -160,7 +171,8 @@ def booking_reminder_data(*, service: str, starts_at: Any, point: str, code: str
 
 async def remind(*, booking_id: int, kind: str, starts_at: str) -> str:
     """Send one reminder of a still-booked, unmoved booking as a subscribe message: what happened."""
-    from app.mp_api import service as mp_service  # the subscribe-message sender (imports this module)
+    # function-level: app.mp_api.service (the subscribe-message sender) imports this module
+    from app.mp_api import service as mp_service
 
     try:
         b = await booking_service.get(booking_id)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tortoise.expressions import Q
+
 from app.core.clock import format_local, utcnow
 from app.surveys import definitions, responses
 from app.surveys.invitations import TYPE_ZH, InvitationNotFound
@@ -15,9 +17,7 @@ from app.surveys.models import SurveyInvitation, SurveyResponse
 OPEN = ("sent", "queued")  # an invitation that reached the resident, or waits for them: may be rated
 
 
-def _who(resident_id: int, openids: list[str]) -> Any:
-    from tortoise.expressions import Q
-
+def _who(resident_id: int, openids: list[str]) -> Q:
     cond = Q(resident_id=resident_id)
     if openids:
         cond |= Q(openid__in=openids)

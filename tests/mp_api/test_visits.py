@@ -252,3 +252,14 @@ async def test_my_bookings_still_show_when_a_service_was_retired(app: Any, emula
     catalog.forget_cached()
     r = await c.get("/api/mp/bookings", headers=h)
     assert r.status_code == 200 and r.json()[0]["code"] == code and r.json()[0]["local_time"]
+
+
+async def test_a_booking_after_a_board_scan_carries_the_board(app: Any, emulator: Any, plan: Any) -> None:
+    from app.booking import service as booking_service
+
+    c = at(app)
+    h = await login(c, emulator)
+    assert (await c.post("/api/mp/board", json={"scene": "b=JXSQ01"}, headers=h)).status_code == 200
+    await c.post("/api/mp/bookings", json=form(), headers=h)
+    counts = await booking_service.count_by_board(board_codes=["JXSQ01"], since=None, until=None)
+    assert counts == {"JXSQ01": 1}
