@@ -354,6 +354,7 @@ from app.cases.frontdesk import (  # noqa: E402,F401  re-exported for callers
 )
 from app.cases.handover import (  # noqa: E402,F401  re-exported for callers
     HandOverResult,
+    link_wechat,
     open_case_of,
     open_or_join_handover,
     progress_text,

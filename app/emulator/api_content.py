@@ -283,6 +283,7 @@ async def jscode2session(request: Request) -> Response:
         raise Refusal(40226, "invalid user, the user is high risk user")
     code["used"] = True
     out = {"openid": openid, "session_key": state.mp_users[openid]}
-    if openid in state.mp_unionids:
-        out["unionid"] = state.mp_unionids[openid]
+    union = state.unionid_for(acc.account.key, state.mp_unionids.get(openid, ""))
+    if union:  # only when the mini-program is bound to an Open Platform account
+        out["unionid"] = union
     return wx(out)

@@ -21,6 +21,7 @@ from app.emulator.api import (
 )
 from app.emulator.state import (
     AccountState,
+    EmulatorState,
     Follower,
 )
 
@@ -117,9 +118,10 @@ async def user_get(request: Request) -> Response:
     return wx({"total": len(following), "count": len(page), "data": {"openid": page}, "next_openid": page[-1]})
 
 
-def _user(acc: AccountState, f: Follower, lang: str) -> dict[str, Any]:
-    """As WeChat: ``unionid`` only when the follower has one (the account is bound to an Open Platform)."""
-    union = {"unionid": f.unionid} if f.unionid else {}
+def _user(state: EmulatorState, acc: AccountState, f: Follower, lang: str) -> dict[str, Any]:
+    """As WeChat: ``unionid`` only when the account is bound to an Open Platform account (per platform)."""
+    uid = state.unionid_for(acc.account.key, f.unionid)
+    union = {"unionid": uid} if uid else {}
     if not f.subscribed:
         return {"subscribe": 0, "openid": f.openid, **union}
     return {"subscribe": 1, "openid": f.openid, "language": lang or "zh_CN", "subscribe_time": f.subscribe_time,
@@ -132,7 +134,7 @@ async def user_info(request: Request) -> Response:
     acc = authed(request)
     official(acc)
     f = follower(acc, request.query_params.get("openid"))
-    return wx(_user(acc, f, request.query_params.get("lang", "zh_CN")))
+    return wx(_user(st(request), acc, f, request.query_params.get("lang", "zh_CN")))
 
 
 @api("POST", "/cgi-bin/user/info/batchget")
@@ -143,7 +145,7 @@ async def user_batchget(request: Request) -> Response:
     users = data.get("user_list")
     if not isinstance(users, list) or not 1 <= len(users) <= 100:
         raise Refusal(40097, "invalid args: user_list 1-100")
-    out = [_user(acc, follower(acc, u.get("openid") if isinstance(u, dict) else None),
+    out = [_user(st(request), acc, follower(acc, u.get("openid") if isinstance(u, dict) else None),
                  u.get("lang", "zh_CN")) for u in users]
     return wx({"user_info_list": out})
 

@@ -131,6 +131,19 @@ async def c_subscription(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
 
+@control.post("/open_platform")
+@_controlled
+async def c_open_platform(request: Request) -> Response:
+    """Bind an account to an Open Platform account, or unbind it: {account_key, platform (null: unbound)}.
+    Only bound accounts get a unionid (jscode2session, user/info), one per person and platform."""
+    state = st(request)
+    data = await _control_json(request)
+    acc = _acc(state, data)
+    platform = data.get("platform")
+    state.open_platforms[acc.account.key] = str(platform) if platform else None
+    return JSONResponse({"account_key": acc.account.key, "platform": state.open_platforms[acc.account.key]})
+
+
 @control.post("/login_codes")
 @_controlled
 async def c_login_code(request: Request) -> Response:

@@ -7,6 +7,7 @@ is app.core.clock plus an offset the control API can advance.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ SHORT_WINDOW = timedelta(minutes=1)
 LONG_QUOTA = 5
 SHORT_QUOTA = 3
 LOGIN_CODE_TTL = timedelta(minutes=5)
+OPEN_PLATFORM = "yunxi-open"  # the demo's Open Platform account (开放平台帐号)
 LOGIN_PER_USER_MINUTE = 100  # jscode2session calls per user per minute before 45011
 
 
@@ -155,7 +157,11 @@ class EmulatorState:
         self.calls: dict[str, int] = {}
         self.login_codes: dict[str, dict[str, Any]] = {}
         self.mp_users: dict[str, str] = {}  # openid -> session_key
-        self.mp_unionids: dict[str, str] = {}  # openid -> unionid (bound to an Open Platform account)
+        self.mp_unionids: dict[str, str] = {}  # openid -> the person's unionid (see unionid_for)
+        # Open Platform binding (开放平台绑定): account key -> the Open Platform account it is bound to, or
+        # None. WeChat gives a unionid only to apps bound to an Open Platform account, and the same person
+        # has one unionid per Open Platform account. The demo binds every account of the matrix to one.
+        self.open_platforms: dict[str, str | None] = {a.key: OPEN_PLATFORM for a in matrix.accounts.values()}
         self.mp_risky: set[str] = set()  # openids WeChat blocks as high-risk (40226)
         self.mass: dict[int, dict[str, Any]] = {}
         self.callbacks: list[dict[str, Any]] = []
@@ -164,6 +170,17 @@ class EmulatorState:
         self.next_msg_id = 1000000001
         self.mp_pages: set[str] = {"pages/index/index"}
         self.minute_calls: dict[tuple[str, str], int] = {}  # (endpoint, minute) -> calls
+
+    def unionid_for(self, account_key: str, person: str) -> str | None:
+        """The unionid WeChat answers for ``person`` on this account: none when the account is bound to
+        no Open Platform account; on the demo's Open Platform account the person's own id; on another,
+        another id (a unionid is per Open Platform account, so two platforms never join a person)."""
+        platform = self.open_platforms.get(account_key)
+        if not person or platform is None:
+            return None
+        if platform == OPEN_PLATFORM:
+            return person
+        return "o" + hashlib.sha1(f"{platform}:{person}".encode()).hexdigest()[:27]
 
     def per_minute(self, endpoint: str) -> int:
         """Count a call to a per-minute-limited endpoint; returns the count in the current minute."""
@@ -270,5 +287,6 @@ class EmulatorState:
             self.mp_unionids[openid] = unionid
         if risky:
             self.mp_risky.add(openid)
-        return {"code": code, "openid": openid, **({"unionid": self.mp_unionids[openid]}
-                                                   if openid in self.mp_unionids else {})}
+        mp = next((a.account.key for a in self.accounts.values() if a.account.is_miniprogram), "")
+        union = self.unionid_for(mp, self.mp_unionids.get(openid, ""))
+        return {"code": code, "openid": openid, **({"unionid": union} if union else {})}

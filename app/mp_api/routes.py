@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from app import edge
 from app.mp_api import schemas as s
-from app.mp_api import service
+from app.mp_api import service, visits
 
 router = APIRouter(prefix="/api/mp", tags=["miniprogram"])
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/mp", tags=["miniprogram"])
 # pages up without a change here).
 FEATURE_PREFIXES: dict[str, tuple[str, ...]] = {
     "booking": ("/api/mp/booking", "/api/booking"),
-    "surveys": ("/api/mp/surveys", "/api/surveys"),
+    "surveys": ("/api/mp/ratings", "/api/mp/surveys", "/api/surveys"),
     "articles": ("/api/mp/articles", "/api/articles"),
     "catalog": ("/api/mp/catalog", "/api/catalog"),
 }
@@ -132,3 +132,73 @@ async def subscriptions(session: Mp) -> dict[str, Any]:
 @router.post("/subscriptions")
 async def record_subscriptions(body: s.SubscriptionsIn, session: Mp) -> dict[str, Any]:
     return await service.record_subscriptions(session=session, scene=body.scene, results=body.results)
+
+
+# ---- booking (预约): services, points, free slots, book, my bookings, cancel, move ----
+
+BookingCode = Annotated[str, Path(max_length=12, pattern=r"^[A-Za-z0-9]+$")]
+
+
+@router.get("/booking/services", response_model=list[s.BookingService])
+async def booking_services(session: Mp) -> Any:
+    return await visits.booking_services()
+
+
+@router.get("/booking/points", response_model=list[s.BookingPoint])
+async def booking_points(session: Mp) -> Any:
+    """Service points, the resident's own community's, township's and the centre first."""
+    community_code, _, _ = await service.community_of(session)
+    return await visits.booking_points(community_code=community_code)
+
+
+@router.get("/booking/slots", response_model=list[s.BookingSlot])
+async def booking_slots(session: Mp, point: Annotated[str, Query(min_length=1, max_length=32)],
+                        code: Annotated[str, Query(alias="service", min_length=1, max_length=32)]) -> Any:
+    return await visits.booking_slots(point=point, service=code)
+
+
+@router.post("/bookings", response_model=s.BookingOut, status_code=201)
+async def book(body: s.BookIn, session: Mp) -> Any:
+    return await visits.book(resident_id=session.resident_id, mp_openid=session.openid, point=body.point,
+                             service=body.service, slot=body.slot, name=body.name, phone=body.phone,
+                             description=body.description, checklist=body.checklist, request_id=body.request_id,
+                             board=body.board, mp_account_key=session.account_key)
+
+
+@router.get("/bookings", response_model=list[s.BookingOut])
+async def my_bookings(session: Mp) -> Any:
+    return await visits.my_bookings(resident_id=session.resident_id)
+
+
+@router.get("/bookings/{code}", response_model=s.BookingOut)
+async def my_booking(code: BookingCode, session: Mp) -> Any:
+    return await visits.booking(resident_id=session.resident_id, code=code)
+
+
+@router.post("/bookings/{code}/cancel", response_model=s.BookingOut)
+async def cancel_booking(code: BookingCode, session: Mp) -> Any:
+    return await visits.cancel_booking(resident_id=session.resident_id, code=code)
+
+
+@router.post("/bookings/{code}/move", response_model=s.BookingOut)
+async def move_booking(code: BookingCode, body: s.MoveIn, session: Mp) -> Any:
+    return await visits.move_booking(resident_id=session.resident_id, code=code, slot=body.slot)
+
+
+# ---- rating (服务评价, 好差评) ----
+
+@router.get("/ratings", response_model=list[s.RatingItem])
+async def ratings(session: Mp) -> Any:
+    """The resident's finished services that may be rated (or were)."""
+    return await visits.ratings(resident_id=session.resident_id)
+
+
+@router.get("/ratings/{invitation_id}", response_model=s.RatingDetail)
+async def rating(invitation_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: Mp) -> Any:
+    return await visits.rating(resident_id=session.resident_id, invitation_id=invitation_id)
+
+
+@router.post("/ratings/{invitation_id}", response_model=s.RateOut)
+async def rate(invitation_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: s.RateIn, session: Mp) -> Any:
+    return await visits.rate(resident_id=session.resident_id, invitation_id=invitation_id, level=body.level,
+                             answers=body.answers)

@@ -187,3 +187,125 @@ class Features(BaseModel):
 
 
 AnyDict = dict[str, Any]
+
+
+# ---- booking (预约) and rating (服务评价) ----
+
+class BookingService(BaseModel):
+    code: str
+    name: str
+    duration: int
+    providers: str = ""
+    documents: list[str]
+    checklist: list[str]
+    legal_basis: str = ""
+
+
+class BookingPoint(BaseModel):
+    code: str
+    name: str
+    kind: str
+    kind_zh: str = ""
+    address: str
+    phone: str = ""
+    map_url: str = ""
+
+
+class BookingSlot(BaseModel):
+    slot: str = Field(description="local start, 2026-12-08T09:30: what POST /api/mp/bookings takes")
+    label: str
+    day: str
+    left: int
+    provisional: bool = False
+
+
+SlotKey = Field(min_length=16, max_length=20, pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$",
+                description="local start, 2026-12-08T09:30")
+Code = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class BookIn(BaseModel):
+    point: str = Code
+    service: str = Code
+    slot: str = SlotKey
+    name: str = Field(min_length=1, max_length=40)
+    phone: str = Field(min_length=1, max_length=20)
+    description: str = Field(default="", max_length=300)
+    checklist: list[str] = Field(default_factory=list, max_length=10)
+    request_id: str | None = RequestId
+    board: str | None = Field(default=None, max_length=24)
+
+
+class MoveIn(BaseModel):
+    slot: str = SlotKey
+
+
+class BookingOut(BaseModel):
+    code: str = Field(description="the booking's code, read out at the desk to check in (签到码)")
+    status: str
+    status_zh: str
+    service: str
+    service_code: str
+    point: str
+    point_code: str
+    address: str
+    point_phone: str = ""
+    map_url: str = ""
+    starts_at: str
+    ends_at: str
+    local_time: str
+    documents: list[str]
+    legal_basis: str = ""
+    name: str
+    phone: str
+    can_change: bool
+    upcoming: bool
+    created: bool = False
+
+
+class RatingItem(BaseModel):
+    id: int
+    type: str
+    type_zh: str
+    case_number: str = ""
+    created_at: str
+    expires_at: str
+    rated: bool
+    level: int | None = None
+    level_zh: str = ""
+    can_change: bool
+
+
+class RatingLevel(BaseModel):
+    value: int
+    label: str
+    plain: str
+
+
+class RatingQuestion(BaseModel):
+    id: str
+    kind: str
+    text: str
+    options: list[str]
+    min: int
+    max: int
+
+
+class RatingDetail(RatingItem):
+    open: bool
+    title: str
+    intro: str
+    levels: list[RatingLevel]
+    questions: list[RatingQuestion]
+    answers: dict[str, Any]
+
+
+class RateIn(BaseModel):
+    level: int = Field(ge=1, le=5, description="1 非常满意 … 5 非常不满意")
+    answers: dict[str, int | str | list[str]] = Field(default_factory=dict, max_length=20)
+
+
+class RateOut(BaseModel):
+    result: str
+    message: str
+    rating: RatingDetail

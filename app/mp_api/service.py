@@ -27,6 +27,7 @@ from app.core import metrics, pii, ratelimit
 from app.core.clock import format_local, utcnow
 from app.errors import FawuError, InvalidInput, NotAuthenticated, NotFound
 from app.matrix.service import Account, get_matrix
+from app.mp_api import visits
 from app.mp_api.models import MpSession, MpSubscription
 from app.org import service as org_service
 from app.push import service as push_service
@@ -171,6 +172,8 @@ async def login(*, code: str, client: str = "") -> Login:
     hours = get_settings().mp_session_hours
     await MpSession.create(token_hash=_hash(token), resident_id=link.resident_id, openid=openid, unionid=unionid,
                            client=client[:24], created_at=now, expires_at=now + timedelta(hours=hours))
+    if unionid:  # joined to their official-account self: open mini-program cases reach that chat too
+        await visits.link_open_cases(resident_id=link.resident_id)
     return Login(token=token, expires_in=hours * 3600, resident_id=link.resident_id, new_resident=existed is None)
 
 
@@ -228,6 +231,11 @@ async def purge_expired(*, older_than_days: int = 30) -> int:
 
 
 # ---- me and my community ----
+
+async def community_of(session: Session) -> tuple[str | None, str | None, list[str]]:
+    """The resident's community, township and special groups."""
+    return await _community(session.resident_id)
+
 
 async def _community(resident_id: int) -> tuple[str | None, str | None, list[str]]:
     r = await residents_service.get_resident(resident_id)
@@ -322,9 +330,11 @@ async def ask(*, session: Session, text: str, category: str | None = None, secon
     out = answer.as_dict()
     out["case_number"] = None
     if answer.handoff:
+        oa = await visits.official_identity(session.resident_id)
         h = await consult_service.hand_over(
             text=text, category=answer.category, urgent=answer.urgent, resident_id=session.resident_id,
             channel="miniprogram", community_code=community_code, township_code=township_code,
+            account_key=oa[0] if oa else None, openid=oa[1] if oa else None,
             conversation=[{"role": "resident", "text": text, "at": utcnow()},
                           {"role": "bot", "text": answer.reply, "at": utcnow()}],
             source_ref=f"mp:{session.resident_id}:{request_id}" if request_id else None)
@@ -337,10 +347,12 @@ async def hand_over(*, session: Session, text: str, category: str | None = None,
                     request_id: str | None = None) -> dict[str, Any]:
     """The resident pressed "转人工": their matter (what they asked before) goes to the front desk."""
     community_code, township_code, _ = await _community(session.resident_id)
+    oa = await visits.official_identity(session.resident_id)
     h = await consult_service.hand_over(
         text=text or "居民在小程序点击“转人工”", category=category if category in consult_service.CATEGORIES
         else "other", resident_id=session.resident_id, channel="miniprogram", community_code=community_code,
-        township_code=township_code, source_ref=f"mp:{session.resident_id}:{request_id}" if request_id else None)
+        township_code=township_code, account_key=oa[0] if oa else None, openid=oa[1] if oa else None,
+        conversation=[{"role": "resident", "text": text or "居民在小程序点击“转人工”", "at": utcnow()}] if oa else None, source_ref=f"mp:{session.resident_id}:{request_id}" if request_id else None)
     return {"reply": h.reply, "case_number": h.case_number}
 
 
@@ -429,8 +441,10 @@ async def submit_request(*, session: Session, kind: str, summary: str, name: str
         lines.append("尚缺材料：" + "、".join(missing))
     category = category if category in cases_service.CATEGORIES else {
         "legal_aid": "legal_aid", "mediation": "mediation", "notarization": "notarization"}[kind]
+    oa = await visits.official_identity(session.resident_id)
     case = await cases_service.open_case(
         type=kind, resident_id=session.resident_id, channel="miniprogram", summary="\n".join(lines)[:2000],
+        account_key=oa[0] if oa else None, openid=oa[1] if oa else None,
         category=category, township_code=township_code, community_code=community_code, source="form",
         contact_consent=True, source_ref=f"mp:{session.resident_id}:{request_id}" if request_id else None)
     return {"case_number": case.number, "status_zh": case.status_zh, "missing": missing,

@@ -274,3 +274,10 @@ async def followers(*, account_keys: list[str], townships: list[str] | None = No
         out.append({"account_key": r["account_key"], "openid": r["openid"], "resident_id": r["resident_id"],
                     "township_code": r["resident__township_code"], "community_code": r["resident__community_code"]})
     return out
+
+
+async def identities(resident_id: int) -> list[dict[str, Any]]:
+    """The WeChat identities (account, openid) of a resident, with follow state and last interaction."""
+    rows = await ResidentAccount.filter(resident_id=resident_id).order_by("id").values(
+        "account_key", "openid", "following", "last_interaction_at")
+    return [dict(r) for r in rows]

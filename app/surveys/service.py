@@ -42,6 +42,8 @@ from app.surveys.invitations import (  # noqa: F401  re-exported
     set_opt_out,
     skip_case,
 )
+from app.surveys.mine import for_resident as invitations_of_resident  # noqa: F401  re-exported
+from app.surveys.mine import of_resident as invitation_of_resident  # noqa: F401  re-exported
 from app.surveys.population import Imported, PopulationFileInvalid  # noqa: F401  re-exported
 from app.surveys.population import import_csv as import_population  # noqa: F401  re-exported
 from app.surveys.rectification import (  # noqa: F401  re-exported

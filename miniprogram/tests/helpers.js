@@ -6,7 +6,8 @@ const simulate = require('miniprogram-simulate')
 const ROOT = path.join(__dirname, '..')
 
 function fakeWx(routes, opts = {}) {
-  const calls = { requests: [], phone: [], navigate: [], switchTab: [], modal: [], subscribe: [], toast: [] }
+  const calls = { requests: [], phone: [], navigate: [], switchTab: [], modal: [], subscribe: [], toast: [],
+    privacy: { listeners: [], answers: [], agreed: false, contract: 0 }, net: [] }
   const storage = Object.assign({ fawu_demo_login: false }, opts.storage || {})
   let codes = 0
   const wx = {
@@ -32,7 +33,10 @@ function fakeWx(routes, opts = {}) {
     navigateTo: ({ url }) => calls.navigate.push(url),
     redirectTo: ({ url }) => calls.navigate.push(url),
     switchTab: ({ url }) => calls.switchTab.push(url),
-    showModal: (o) => calls.modal.push(o.content),
+    showModal: (o) => {
+      calls.modal.push(o.content)
+      if (o.success) setTimeout(() => o.success({ confirm: opts.confirm !== false, cancel: opts.confirm === false }), 0)
+    },
     showToast: (o) => calls.toast.push(o.title),
     requestSubscribeMessage: ({ tmplIds, success }) => {
       calls.subscribe.push(tmplIds)
@@ -41,6 +45,26 @@ function fakeWx(routes, opts = {}) {
       success(res)
     },
     pageScrollTo: () => {},
+    // privacy (opts.privacy = {need: true}): the agreement WeChat asks for, answered through the listener
+    getPrivacySetting: ({ success }) => success({ needAuthorization: !!(opts.privacy && opts.privacy.need && !calls.privacy.agreed),
+      privacyContractName: '《云溪法务小程序隐私保护指引》' }),
+    onNeedPrivacyAuthorization: (fn) => { calls.privacy.listeners.push(fn) },
+    requirePrivacyAuthorize: ({ success, fail }) => {
+      if (!(opts.privacy && opts.privacy.need) || calls.privacy.agreed) { success({}); return }
+      const listener = calls.privacy.listeners[calls.privacy.listeners.length - 1]
+      if (!listener) { fail({ errMsg: 'requirePrivacyAuthorize:fail' }); return }
+      listener((answer) => {
+        calls.privacy.answers.push(answer)
+        if (answer.event === 'agree') { calls.privacy.agreed = true; success({}) }
+        if (answer.event === 'disagree') fail({ errMsg: 'privacy permission is not authorized' })
+      }, { referrer: 'wx.requirePrivacyAuthorize' })
+    },
+    openPrivacyContract: () => { calls.privacy.contract++ },
+    // the network (opts.network = 'none' starts offline); wx.net(true/false) changes it
+    getNetworkType: ({ success }) => success({ networkType: opts.network || 'wifi' }),
+    onNetworkStatusChange: (fn) => { calls.net.push(fn) },
+    offNetworkStatusChange: (fn) => { const i = calls.net.indexOf(fn); if (i >= 0) calls.net.splice(i, 1) },
+    net: (connected) => calls.net.slice().forEach((fn) => fn({ isConnected: connected, networkType: connected ? 'wifi' : 'none' })),
   }
   wx.pending = 0 // requests answered later (flush waits for none)
   wx.calls = calls
@@ -55,9 +79,9 @@ function login(token = 'tok-1') {
   return { 'POST /api/mp/login': ok({ token, expires_in: 604800, resident_id: 1, new_resident: true }) }
 }
 
-function loadPage(name) {
+function loadPage(name, file = 'index') {
   jest.resetModules() // simulate runs the page's js with require: a fresh module each load
-  const id = simulate.load(path.join(ROOT, 'pages', name, 'index'), { rootPath: ROOT, compiler: 'simulate' })
+  const id = simulate.load(path.join(ROOT, 'pages', name, file), { rootPath: ROOT, compiler: 'simulate' })
   const comp = simulate.render(id)
   comp.attach(document.createElement('parent-wrapper'))
   return comp

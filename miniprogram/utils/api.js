@@ -24,6 +24,20 @@ const ENDPOINTS = {
   subscriptions: { method: 'GET', path: '/api/mp/subscriptions', fields: [] },
   recordSubscriptions: { method: 'POST', path: '/api/mp/subscriptions', fields: ['scene', 'results'] },
   articles: { method: 'GET', path: '/api/mp/articles', fields: [] },
+  bookingServices: { method: 'GET', path: '/api/mp/booking/services', fields: [] },
+  bookingPoints: { method: 'GET', path: '/api/mp/booking/points', fields: [] },
+  bookingSlots: { method: 'GET', path: '/api/mp/booking/slots', fields: [], query: ['point', 'service'] },
+  book: {
+    method: 'POST', path: '/api/mp/bookings',
+    fields: ['point', 'service', 'slot', 'name', 'phone', 'description', 'checklist', 'request_id', 'board'],
+  },
+  myBookings: { method: 'GET', path: '/api/mp/bookings', fields: [] },
+  booking: { method: 'GET', path: '/api/mp/bookings/{code}', fields: [] },
+  cancelBooking: { method: 'POST', path: '/api/mp/bookings/{code}/cancel', fields: [] },
+  moveBooking: { method: 'POST', path: '/api/mp/bookings/{code}/move', fields: ['slot'] },
+  ratings: { method: 'GET', path: '/api/mp/ratings', fields: [] },
+  rating: { method: 'GET', path: '/api/mp/ratings/{invitation_id}', fields: [] },
+  rate: { method: 'POST', path: '/api/mp/ratings/{invitation_id}', fields: ['level', 'answers'] },
   lawSearch: { method: 'GET', path: '/api/laws/search', fields: [], query: ['q'], auth: false },
 }
 
@@ -60,7 +74,11 @@ function rawRequest(method, url, data, headers) {
 function errorOf(res) {
   const body = res && res.data
   const err = body && typeof body === 'object' && body.error
-  if (err && err.message) return new ApiError(err.message, err.code, res.statusCode)
+  if (err && err.message) {
+    const e = new ApiError(err.message, err.code, res.statusCode)
+    e.details = err // e.g. a full slot's `next` free slots
+    return e
+  }
   return new ApiError(BUSY, 'http_' + (res ? res.statusCode : 0), res ? res.statusCode : 0)
 }
 

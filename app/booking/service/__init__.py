@@ -90,3 +90,8 @@ __all__ = [
     "of_resident", "offer_next", "parse_slot_key", "plans", "point", "points_near", "position", "remind",
     "reminder_times", "UseRow", "use_table", "figures_for_analytics", "reminder_consent", "reminder_fallback", "reminder_log", "remove_day_change", "remove_plan", "services", "slot_label", "update_plan", "update_service",
 ]
+
+# a resident's own bookings (the mini-program's 我的预约)
+from app.booking.service.mine import find_for_resident, of_resident_id  # noqa: E402
+
+__all__ += ["find_for_resident", "of_resident_id"]

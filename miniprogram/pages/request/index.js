@@ -11,6 +11,7 @@ const PHONE_RE = /^1[3-9]\d{9}$/
 Component({
   behaviors: [page.largeText],
   data: Object.assign(page.base(), {
+    privacyRefused: false,
     kind: '', form: null, docs: [], summary: '', name: '', phone: '', otherParty: '', submitting: false, done: null, requestId: '',
   }),
   methods: {
@@ -39,7 +40,10 @@ Component({
       const i = e.currentTarget.dataset.index
       this.setData({ [`docs[${i}].checked`]: !this.data.docs[i].checked })
     },
+    onPrivacyAgree() { this.setData({ privacyRefused: false, error: '' }) },
+    onPrivacyDisagree() { this.setData({ privacyRefused: true, error: '您未同意隐私保护指引，无法在线填写。可以拨打 12348 公共法律服务热线，或到服务点办理。' }) },
     check() {
+      if (this.data.privacyRefused) return '您未同意隐私保护指引，无法在线填写。可以拨打 12348 公共法律服务热线，或到服务点办理。'
       if ((this.data.summary || '').trim().length < 5) return '请简要说明您的事情经过（至少 5 个字）。'
       if (!(this.data.name || '').trim()) return '请填写您的姓名。'
       if (!PHONE_RE.test(String(this.data.phone || '').replace(/[\s-]/g, ''))) return '请填写正确的 11 位手机号码，方便工作人员联系您。'
