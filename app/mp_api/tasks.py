@@ -5,19 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from app.jobs import service as jobs
-from app.mp_api import service, visits
+from app.mp_api import service
 
 
 @jobs.register("mp.notify")
 async def notify(payload: dict[str, Any]) -> None:
     await service.notify(resident_id=int(payload["resident_id"]), moment=str(payload["moment"]),
                          data=dict(payload.get("data") or {}), page=payload.get("page"))
-
-
-@jobs.register("mp.booking_reminder")
-async def booking_reminder(payload: dict[str, Any]) -> None:
-    await visits.remind(booking_id=int(payload["booking_id"]), kind=str(payload["kind"]),
-                        starts_at=str(payload["starts_at"]))
 
 
 async def purge_sessions() -> None:

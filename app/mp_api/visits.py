@@ -11,9 +11,8 @@ from typing import Any
 from app.booking import service as booking_service
 from app.cases import service as cases_service
 from app.config import get_settings
-from app.core.clock import format_local, utcnow
+from app.core.clock import utcnow
 from app.errors import NotFound
-from app.jobs import service as jobs
 from app.matrix.service import get_matrix
 from app.residents import service as residents_service
 from app.surveys import service as surveys_service
@@ -139,53 +138,11 @@ async def book(*, resident_id: int, mp_openid: str, point: str, service: str, sl
         board_code=board or None)
     b = await booking_service.find_for_resident(code=conf.code, resident_id=resident_id,
                                                 openids=[mp_openid, *await openids(resident_id)])
-    if conf.created:
-        await schedule_reminders(b)
     return await _booking_out(b, created=conf.created)
 
 
-# ---- reminders by subscribe message (a resident who follows no official account) ----
-
-async def schedule_reminders(b: Any) -> int:
-    """A booking without an official-account identity gets its reminders (the day before, two hours
-    before; never in quiet hours: booking's own times) as the mini-program's subscribe message, when
-    the resident allowed one: job ``mp.booking_reminder`` at each time; how many were scheduled."""
-    if b.openid:  # booking's own reminders reach the official account's chat
-        return 0
-    stamp = int(b.starts_at.timestamp())
-    n = 0
-    for kind, at in booking_service.reminder_times(starts_at=b.starts_at, now=utcnow()).items():
-        job = await jobs.enqueue("mp.booking_reminder", {"booking_id": b.id, "kind": kind,
-                                                         "starts_at": b.starts_at.isoformat()},
-                                 run_at=at, dedupe_key=f"mp.booking_reminder:{b.id}:{kind}:{stamp}")
-        n += job is not None
-    return n
-
-
-def booking_reminder_data(*, service: str, starts_at: Any, point: str, code: str) -> dict[str, str]:
-    """The booking_reminder template's values: service (thing1), time (time2, 北京时间), place (thing3),
-    code (character_string4). Match the template chosen in the mini-program's console."""
-    return {"thing1": service[:20], "time2": format_local(starts_at), "thing3": point[:20],
-            "character_string4": code[:32]}
-
-
-async def remind(*, booking_id: int, kind: str, starts_at: str) -> str:
-    """Send one reminder of a still-booked, unmoved booking as a subscribe message: what happened."""
-    # function-level: app.mp_api.service (the subscribe-message sender) imports this module
-    from app.mp_api import service as mp_service
-
-    try:
-        b = await booking_service.get(booking_id)
-    except NotFound:
-        return "skipped:gone"
-    if b.status != "booked" or b.starts_at.isoformat() != starts_at or b.resident_id is None:
-        return "skipped:changed"
-    if b.starts_at <= utcnow():
-        return "skipped:past"
-    conf = await booking_service.confirmation(b, created=False)
-    data = booking_reminder_data(service=conf.service_name, starts_at=b.starts_at, point=conf.point_name, code=b.code)
-    return await mp_service.notify(resident_id=b.resident_id, moment="booking_reminder", data=data,
-                                   page=f"pages/booking/mine?code={b.code}")
+# Reminders: booking schedules them in the booking's own transaction and asks (booking.reminder_channels_requested)
+# whether the resident allowed the mini-program's subscribe message; app.mp_api.subscribers answers and sends.
 
 
 async def my_bookings(*, resident_id: int) -> list[dict[str, Any]]:
@@ -215,7 +172,6 @@ async def move_booking(*, resident_id: int, code: str, slot: str) -> dict[str, A
     b = await _mine(resident_id, code)
     await booking_service.move(booking_id=b.id, starts_at=booking_service.parse_slot_key(slot))
     moved = await booking_service.get(b.id)
-    await schedule_reminders(moved)  # the old start's jobs find the booking moved and stop
     return await _booking_out(moved)
 
 

@@ -150,7 +150,7 @@ async def _send(b: Booking, via: str, data: dict[str, str]) -> str | None:
     if via == "mp":
         assert b.resident_id is not None
         answers = await events.gather("booking.reminder_due", resident_id=b.resident_id, data=data,
-                                      page=f"pages/home/index?booking={b.code}")
+                                      page=f"pages/booking/mine?code={b.code}")
         return None if "sent" in answers else f"小程序订阅消息未发送（{'、'.join(str(a) for a in answers) or '无'}）"
     assert b.account_key and b.openid
     base = get_settings().public_base_url.rstrip("/")
