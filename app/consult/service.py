@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
@@ -22,7 +23,7 @@ from app.consult.kb import CATEGORIES, SERVICES, Entry, SignoffRow, Statute, sig
 from app.consult.models import Consultation
 from app.consult.retrieval import Hit
 from app.consult.safety import green_channel
-from app.core import events, metrics, pii, pii_text, ratelimit
+from app.core import afterreply, events, metrics, pii, pii_text, ratelimit
 from app.core.clock import format_local, to_local, utcnow
 from app.core.scope import OrgScope
 from app.errors import FawuError
@@ -211,10 +212,10 @@ async def ask(text: str, *, channel: str = "wechat", account_key: str | None = N
     if not answer.urgent and record and resident_id is not None:
         # one resident's questions are limited (each is stored and counted); a resident in danger never
         await ratelimit.hit("consult_resident", "resident", str(resident_id))
-    if record:
-        await _record(text, answer, channel=channel, account_key=account_key, community_code=community_code,
-                      township_code=township_code, board_code=board_code, resident_id=resident_id, now=now,
-                      client=client)
+    if record:  # on WeChat: after the reply is sent (app.core.afterreply); elsewhere now
+        await afterreply.after_reply("consult.record", functools.partial(
+            _record, text, answer, channel=channel, account_key=account_key, community_code=community_code,
+            township_code=township_code, board_code=board_code, resident_id=resident_id, now=now, client=client))
     return answer
 
 
