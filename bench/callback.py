@@ -158,7 +158,7 @@ class Server:
                    "FAWU_WECHAT_API_BASE": "http://127.0.0.1:9/", "FAWU_LOG_FORMAT": "text",
                    "FAWU_LOG_LEVEL": "WARNING", "FAWU_REDIS_URL": REDIS if system.redis else "",
                    # 5,000 bench residents ask a few questions each: the per-resident limit is not measured
-                   "FAWU_RATE_LIMITS": json.dumps({"consult_resident": "100000/minute"})}
+                   "FAWU_RATE_LIMITS": "consult_resident=100000/minute"}
             cmd = [sys.executable, "-m", "app.cli", "serve", "--workers", str(system.workers),
                    "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -196,27 +196,16 @@ class Server:
 
 
 def _mysql(query: str) -> None:
-    async def go() -> None:
-        import aiomysql
+    import pymysql
 
-        m = re.match(r"mysql://([^:@/]*):?([^@/]*)@([^:/]+):?(\d*)/", MARIADB)
-        assert m, MARIADB
-        conn = await aiomysql.connect(host=m[3], port=int(m[4] or 3306), user=m[1], password=m[2], autocommit=True)
-        try:
-            async with conn.cursor() as cur:
-                await cur.execute(query)
-        finally:
-            conn.close()
-
-    asyncio.run(go()) if not _in_loop() else asyncio.get_event_loop().run_until_complete(go())
-
-
-def _in_loop() -> bool:
+    m = re.match(r"mysql://([^:@/]*):?([^@/]*)@([^:/]+):?(\d*)/", MARIADB)
+    assert m, MARIADB
+    conn = pymysql.connect(host=m[3], port=int(m[4] or 3306), user=m[1], password=m[2], autocommit=True)
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+        with conn.cursor() as cur:
+            cur.execute(query)
+    finally:
+        conn.close()
 
 
 # ---------------------------------------------------------------- requests
