@@ -32,5 +32,5 @@ async def receive(account_key: str, request: Request) -> Response:
     later = afterreply.collecting()  # bookkeeping that can wait runs once the answer is sent
     r = await callback.handle(account_key=account_key, params=dict(request.query_params), body=body,
                               started=started)
-    return Response(r.body, status_code=r.status, media_type=r.media_type,
-                    background=BackgroundTask(later.drain) if later.queue else None)
+    # always drained: an answer over budget goes on queueing after the response is built
+    return Response(r.body, status_code=r.status, media_type=r.media_type, background=BackgroundTask(later.drain))
