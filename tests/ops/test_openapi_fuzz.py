@@ -89,7 +89,11 @@ def test_no_500_and_no_stack_trace(served: str) -> None:
         @given(case=operation.as_strategy())
         def check(case: Any) -> None:
             response = case.call(timeout=30)
-            if response.status_code >= 500 or "Traceback" in response.text or 'File "/' in response.text:
+            # 503 with fawu's Chinese error is a designed answer (here: WeChat, at a dead address, is
+            # unreachable for /api/mp/login); a 500, another 5xx or a stack trace is a failure
+            designed = response.status_code == 503 and '"error"' in response.text
+            if (response.status_code >= 500 and not designed) or "Traceback" in response.text \
+                    or 'File "/' in response.text:
                 failures.append(f"{case.method} {case.formatted_path} {case.query or ''} {case.body!r:.200}"
                                 f" → {response.status_code} {response.text[:200]!r}")
 
