@@ -251,6 +251,11 @@ class Run:
 
 
 LUA = r"""
+REQS = {}
+for line in io.lines(DATA) do
+  local tab = string.find(line, "\t", 1, true)
+  REQS[#REQS + 1] = {string.sub(line, 1, tab - 1), string.sub(line, tab + 1)}
+end
 local counter = 0
 local threads = {}
 function setup(thread)
@@ -287,12 +292,14 @@ end
 
 
 def _lua(reqs: list[tuple[str, bytes]], path: Path) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        fh.write("REQS = {\n")
+    """The script and its data file (one request a line: path TAB body; Lua caps a chunk's constants)."""
+    data = path.with_suffix(".tsv")
+    with data.open("w", encoding="utf-8") as fh:
         for p, body in reqs:
-            fh.write(f"{{[==[{p}]==], [==[{body.decode('utf-8')}]==]}},\n")
-        fh.write("}\n")
-        fh.write(LUA)
+            text = body.decode("utf-8")
+            assert "\t" not in text and "\n" not in text and "\t" not in p
+            fh.write(f"{p}\t{text}\n")
+    path.write_text(f"DATA = [==[{data}]==]\n" + LUA, encoding="utf-8")
 
 
 def wrk_run(url: str, reqs: list[tuple[str, bytes]], *, seconds: float, connections: int, threads: int,
