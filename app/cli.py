@@ -46,7 +46,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
 
 async def _prepare_once(settings: Settings) -> None:
-    from app.consult.engine import warm_up
+    from app.consult.service import warm_up
     from app.main import prepare_database  # function-level: the CLI's other commands do not build the app
 
     wiring.wire_events()

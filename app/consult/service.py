@@ -17,6 +17,7 @@ from tortoise.functions import Count
 from app.config import get_settings
 from app.consult import llm
 from app.consult.engine import Engine, current
+from app.consult.engine import warm_up as _warm_engine
 from app.consult.hours import when_text
 from app.consult.intents import REPLIES, detect_intent
 from app.consult.kb import CATEGORIES, SERVICES, Entry, SignoffRow, Statute, signoff_status
@@ -189,6 +190,12 @@ def _pick(hits: list[Any], category: str, n: int = 3) -> list[Any]:
     inside = [h for h in hits if h.entry.category == category]
     rest = [h for h in hits if h.entry.category != category]
     return (inside + rest)[:n]
+
+
+def warm_up() -> None:
+    """Build (or load from the disk cache) the segmenter, the engine and the safety gate now (blocking:
+    `fawu serve --workers N` calls it once before forking)."""
+    _warm_engine()
 
 
 async def ask(text: str, *, channel: str = "wechat", account_key: str | None = None,
