@@ -40,6 +40,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
+	@bash scripts/apt-install.sh "the callback bench's wrk generator (httpx instead)" wrk
 	$(BIN)/python -m bench
 
 migrations: $(STAMP)

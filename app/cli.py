@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import click
 import uvicorn
 
 from app import __version__, db, wiring
 from app.commandkit import fail, run_async, settings_or_exit
-from app.config import ConfigError
+from app.config import ConfigError, Settings
 from app.emulator import embedded
 from app.matrix.service import load_matrix
 from app.production import check_production_secrets
@@ -36,9 +38,24 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     except ConfigError as exc:
         fail(str(exc))
     n = workers or settings.workers
+    if n > 1:  # migrate and load the demo once here, so the workers do not race each other on a new database
+        run_async(_prepare_once(settings))
     embedded.maybe_start_beside(settings)
     uvicorn.run("app.asgi:app", host=host or settings.host, port=port or settings.port,
                 workers=n, log_config=None, access_log=False, timeout_graceful_shutdown=settings.shutdown_timeout, proxy_headers=True)
+
+
+async def _prepare_once(settings: Settings) -> None:
+    from app.consult.service import warm_up
+    from app.main import prepare_database  # function-level: the CLI's other commands do not build the app
+
+    wiring.wire_events()
+    try:
+        await prepare_database(settings)
+        # the consultation engine built (and cached on disk) once: each worker then loads it in about a second
+        await asyncio.to_thread(warm_up)
+    finally:
+        await db.close_db()
 
 
 @cli.command()

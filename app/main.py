@@ -82,31 +82,37 @@ async def _close_db_quietly() -> None:
         metrics.caught("startup.close_db", log, "database not closed after a failed start-up", level=logging.WARNING)
 
 
+async def prepare_database(settings: Settings) -> None:
+    """Migrate, open the database and load the demo data on an empty one (every serving process; `fawu
+    serve --workers N` runs it once before forking, so the workers find it done and do not race)."""
+    if settings.auto_migrate:
+        await db.migrate(settings)
+    await db.init_db(settings)
+    if settings.demo and settings.demo_autoload and await org_service.is_empty():
+        report = await import_folder(settings.content_dir / "org")
+        log.info("demo district loaded: %s", report.summary_zh())
+    if settings.demo and settings.demo_autoload and settings.laws_dir.is_dir():
+        if not await laws_service.corpus_size():
+            laws_report = await laws_service.import_folder(folder=settings.laws_dir)
+            log.info("statute corpus loaded: %s", laws_report.summary_zh())
+    if settings.demo and settings.demo_autoload and not await push_service.has_articles():
+        push_report = await push_service.import_library()
+        log.info("article library loaded: %s articles", push_report.created)
+    if settings.demo and settings.demo_autoload and not await catalog_service.known_refs():
+        catalog_report = await catalog_service.import_folder()
+        log.info("service catalogue loaded: %s", catalog_report.summary_zh())
+    if settings.demo:
+        await load_demo_staff()
+    await disable_demo_accounts(settings)
+    await record_configuration(settings)  # 安全审计: configuration changes between starts
+
+
 async def startup(settings: Settings, *, init_database: bool = True) -> None:
     """Everything a serving process needs before the first request."""
     check_production_secrets(settings)
     wiring.wire_events()
     if init_database:
-        if settings.auto_migrate:
-            await db.migrate(settings)
-        await db.init_db(settings)
-        if settings.demo and settings.demo_autoload and await org_service.is_empty():
-            report = await import_folder(settings.content_dir / "org")
-            log.info("demo district loaded: %s", report.summary_zh())
-        if settings.demo and settings.demo_autoload and settings.laws_dir.is_dir():
-            if not await laws_service.corpus_size():
-                laws_report = await laws_service.import_folder(folder=settings.laws_dir)
-                log.info("statute corpus loaded: %s", laws_report.summary_zh())
-        if settings.demo and settings.demo_autoload and not await push_service.has_articles():
-            push_report = await push_service.import_library()
-            log.info("article library loaded: %s articles", push_report.created)
-        if settings.demo and settings.demo_autoload and not await catalog_service.known_refs():
-            catalog_report = await catalog_service.import_folder()
-            log.info("service catalogue loaded: %s", catalog_report.summary_zh())
-        if settings.demo:
-            await load_demo_staff()
-        await disable_demo_accounts(settings)
-        await record_configuration(settings)  # 安全审计: configuration changes between starts
+        await prepare_database(settings)
     known = None
     try:
         known = set((await org_service.tree()).keys()) or None

@@ -71,6 +71,7 @@ class Model:
         onehot = sparse.csr_matrix((np.ones(len(owner), dtype=np.float32), (self.owner, np.arange(len(owner)))),
                                    shape=(len(entries), len(owner)))
         self.centroids = _l2(onehot @ x).tocsr()  # entries × features
+        self._transposed()
 
     def scores(self, normalised: str) -> Scores:
         idx, val = self.fast.vector(normalised)
@@ -82,12 +83,27 @@ class Model:
             cats = {c: float(v) for c, v in zip(self.classes, p, strict=True)}
         else:
             cats = {self.categories[0]: 1.0}
-        q = np.zeros(self.fast.width, dtype=np.float32)
-        q[idx] = val
-        near = self.examples @ q
+        examples_t, centroids_t = self._transposed()
+        near = _dot(examples_t, idx, val, self.examples.shape[0])
         best = np.maximum.reduceat(near, self.starts) if len(near) else np.zeros(len(self.entries))
-        cent = self.centroids @ q
+        cent = _dot(centroids_t, idx, val, self.centroids.shape[0])
         return Scores(cats, 0.6 * best + 0.4 * cent)
+
+    def _transposed(self) -> tuple[Any, Any]:
+        """The examples and centroids as features × rows (built with the model, pickled with it): a query
+        reads only the rows of its own features, like an inverted index, instead of every stored value."""
+        t = self.__dict__.get("_t")
+        if t is None:
+            t = self.__dict__["_t"] = (self.examples.T.tocsr(), self.centroids.T.tocsr())
+        return t  # type: ignore[no-any-return]
+
+
+def _dot(matrix_t: Any, idx: np.ndarray[Any, Any], val: np.ndarray[Any, Any], rows: int) -> np.ndarray[Any, Any]:
+    """(matrix @ q) for the sparse query q = (idx, val), given matrix transposed (features × rows, CSR):
+    about 10× faster than multiplying by the dense query (issue 24 profile: the largest part of a message)."""
+    if not len(idx):
+        return np.zeros(rows, dtype=np.float32)
+    return np.asarray(matrix_t[idx].T @ val, dtype=np.float32).ravel()
 
 
 def _l2(x: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
@@ -16,13 +17,14 @@ from tortoise.functions import Count
 from app.config import get_settings
 from app.consult import llm
 from app.consult.engine import Engine, current
+from app.consult.engine import warm_up as _warm_engine
 from app.consult.hours import when_text
 from app.consult.intents import REPLIES, detect_intent
 from app.consult.kb import CATEGORIES, SERVICES, Entry, SignoffRow, Statute, signoff_status
 from app.consult.models import Consultation
 from app.consult.retrieval import Hit
 from app.consult.safety import green_channel
-from app.core import events, metrics, pii, pii_text, ratelimit
+from app.core import afterreply, events, metrics, pii, pii_text, ratelimit
 from app.core.clock import format_local, to_local, utcnow
 from app.core.scope import OrgScope
 from app.errors import FawuError
@@ -190,6 +192,12 @@ def _pick(hits: list[Any], category: str, n: int = 3) -> list[Any]:
     return (inside + rest)[:n]
 
 
+def warm_up() -> None:
+    """Build (or load from the disk cache) the segmenter, the engine and the safety gate now (blocking:
+    `fawu serve --workers N` calls it once before forking)."""
+    _warm_engine()
+
+
 async def ask(text: str, *, channel: str = "wechat", account_key: str | None = None,
               community_code: str | None = None, township_code: str | None = None,
               board_code: str | None = None, resident_id: int | None = None, record: bool = True,
@@ -211,10 +219,10 @@ async def ask(text: str, *, channel: str = "wechat", account_key: str | None = N
     if not answer.urgent and record and resident_id is not None:
         # one resident's questions are limited (each is stored and counted); a resident in danger never
         await ratelimit.hit("consult_resident", "resident", str(resident_id))
-    if record:
-        await _record(text, answer, channel=channel, account_key=account_key, community_code=community_code,
-                      township_code=township_code, board_code=board_code, resident_id=resident_id, now=now,
-                      client=client)
+    if record:  # on WeChat: after the reply is sent (app.core.afterreply); elsewhere now
+        await afterreply.after_reply("consult.record", functools.partial(
+            _record, text, answer, channel=channel, account_key=account_key, community_code=community_code,
+            township_code=township_code, board_code=board_code, resident_id=resident_id, now=now, client=client))
     return answer
 
 

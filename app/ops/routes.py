@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -51,7 +52,9 @@ async def healthz() -> Response:
     if settings.redis_url:
         checks["redis"] = await _check_redis(settings.redis_url)
     ok = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
+    # "worker": which process answered (fawu serve --workers N runs several behind one port)
+    return JSONResponse({"status": "ok" if ok else "degraded", "checks": checks, "worker": os.getpid()},
+                        status_code=200 if ok else 503)
 
 
 @router.get("/metrics")

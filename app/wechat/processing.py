@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 from typing import Any
 
 from app.config import get_settings
-from app.core import metrics
+from app.core import afterreply, metrics
 from app.errors import FawuError, wechat_text
 from app.jobs import service as jobs
 from app.matrix.service import Account
@@ -39,12 +39,10 @@ async def _prepare(acc: Account, inbound: Inbound) -> int:
     inbound.resident_id = link.resident_id  # type: ignore[attr-defined]
     inbound.board_code = link.last_board_code
     kind = "message" if inbound.kind != "event" else INTERACTION.get(event or "")
-    dialogue = service.load_dialogue(account_key=acc.key, openid=inbound.openid)
-    if kind is not None:  # two independent statements at once (a pool runs them in parallel)
-        _, (inbound.state, pending) = await asyncio.gather(
-            windows.record_interaction(account_key=acc.key, openid=inbound.openid, kind=kind), dialogue)
-    else:
-        inbound.state, pending = await dialogue
+    if kind is not None:  # the customer-service window: opened once the answer is out (nothing sent before)
+        await afterreply.after_reply("wechat.window", functools.partial(
+            windows.record_interaction, account_key=acc.key, openid=inbound.openid, kind=kind))
+    inbound.state, pending = await service.load_dialogue(account_key=acc.key, openid=inbound.openid)
     return pending
 
 

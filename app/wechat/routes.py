@@ -6,8 +6,10 @@ import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.background import BackgroundTask
 
 from app.config import get_settings
+from app.core import afterreply
 from app.wechat import callback
 from app.wechat.envelope import read_limited
 
@@ -27,6 +29,8 @@ async def receive(account_key: str, request: Request) -> Response:
     declared = request.headers.get("content-length", "")
     body = None if declared.isdigit() and int(declared) > limit else await read_limited(
         request.stream(), limit)
+    later = afterreply.collecting()  # bookkeeping that can wait runs once the answer is sent
     r = await callback.handle(account_key=account_key, params=dict(request.query_params), body=body,
                               started=started)
-    return Response(r.body, status_code=r.status, media_type=r.media_type)
+    # always drained: an answer over budget goes on queueing after the response is built
+    return Response(r.body, status_code=r.status, media_type=r.media_type, background=BackgroundTask(later.drain))

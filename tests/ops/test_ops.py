@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import httpx
 
@@ -12,7 +13,7 @@ from app.core.logs import JsonFormatter, mask_pii
 async def test_healthz_reports_database(client: httpx.AsyncClient) -> None:
     r = await client.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert r.json() == {"status": "ok", "checks": {"database": "ok"}, "worker": os.getpid()}
 
 
 async def test_healthz_checks_redis_when_configured(client: httpx.AsyncClient, settings) -> None:  # type: ignore[no-untyped-def]
