@@ -60,7 +60,7 @@ async def nothing(apps: Any, editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('fawu', '0011_mp')]
+    dependencies = [('fawu', '0013_catalog_versions')]
 
     initial = False
 
