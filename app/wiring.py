@@ -67,6 +67,7 @@ JOB_MODULES: list[str] = [
     "app.surveys.tasks",
     "app.booking.tasks",
     "app.mp_api.tasks",
+    "app.jobs.tasks",  # jobs.probe: `fawu jobs probe`, the job bench and the engine's tests
 ]
 
 # Who does what when a domain publishes an event (app.core.events): (event, "module:function"), run
