@@ -16,7 +16,6 @@ from app.core.logs import setup_logging
 from app.emulator import embedded
 from app.jobs import engine as jobs_engine
 from app.jobs import service as jobs_service
-from app.jobs import tasks as jobs_tasks
 from app.matrix.service import load_matrix, set_matrix
 from app.production import check_production_secrets
 
@@ -178,7 +177,7 @@ def jobs_retry(job_ids: tuple[int, ...]) -> None:
 def jobs_probe(count: int, run_id: str | None, wait_s: float) -> None:
     """Enqueue COUNT probe jobs and wait until each has run exactly once (checks a deployment)."""
     run_id = run_id or f"probe-{int(time.time())}"
-    jobs_tasks.probe_log(run_id)  # checks the id
+    jobs_service.probe_log(run_id)  # checks the id
 
     async def go() -> tuple[int, int, float]:
         t0 = time.perf_counter()
@@ -186,11 +185,11 @@ def jobs_probe(count: int, run_id: str | None, wait_s: float) -> None:
             await jobs_service.enqueue_many("jobs.probe", [{"run": run_id, "i": i}
                                                            for i in range(start, min(count, start + 500))])
         while time.perf_counter() - t0 < wait_s:
-            lines = jobs_tasks.read_probe(run_id)
+            lines = jobs_service.read_probe(run_id)
             if len(lines) >= count:
                 break
             await asyncio.sleep(0.5)
-        lines = jobs_tasks.read_probe(run_id)
+        lines = jobs_service.read_probe(run_id)
         return len(lines), len(set(lines)), time.perf_counter() - t0
 
     lines, unique, took = run_async(with_db(go, migrate=False))

@@ -29,6 +29,7 @@ ROUTER_MODULES: list[str] = [
     "app.console.views",
     "app.console.dashboard_views",
     "app.console.staff_views",
+    "app.console.jobs_views",  # 后台任务: the outbox's dead letters, retryable
     "app.emulator.views",
     "app.catalog.views",
     "app.catalog.console_views",

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from taskiq import AsyncBroker
 from taskiq.acks import AcknowledgeType
@@ -129,7 +129,7 @@ async def relay_once(broker: AsyncBroker, *, now: datetime | None = None, settin
     token = f"relay:{uuid.uuid4().hex[:16]}"
     await Job.filter(id__in=list(ids), status="pending").update(
         status="queued", locked_by=token, locked_until=now + timedelta(seconds=settings.jobs_lease_seconds))
-    claimed = [int(i) for i in await Job.filter(locked_by=token, status="queued").values_list("id", flat=True)]
+    claimed: list[int] = [int(cast(Any, i)) for i in await Job.filter(locked_by=token, status="queued").values_list("id", flat=True)]
     task = broker.find_task(TASK_NAME)
     assert task is not None
     unsent: list[int] = []

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import random
+import re
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -20,9 +21,12 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from app.config import get_settings
 from app.core import metrics
+from app.core.actor import Actor
 from app.core.clock import utcnow
 from app.jobs.models import Job
+from app.staff import service as staff_service
 
 log = logging.getLogger("fawu.jobs")
 
@@ -195,11 +199,33 @@ async def dead_letters(*, limit: int = 200) -> list[Job]:
     return await Job.filter(status="failed").order_by("-finished_at", "-id").limit(limit)
 
 
-async def retry(*, job_id: int) -> bool:
-    """Put a failed job back in the outbox, due now, with its attempts counted afresh. False when it
-    is not (or no longer) failed, or was erased."""
+async def retry(*, job_id: int, actor: Actor | None = None, ip: str = "") -> bool:
+    """Put a failed job back in the outbox, due now, with its attempts counted afresh (audited; a staff
+    member needs the right ``jobs.manage``). False when it is not (or no longer) failed, or was erased."""
+    if actor is not None:
+        staff_service.require_right(actor, "jobs.manage")
     job = await Job.get_or_none(id=job_id)
     if job is None or job.payload == {"erased": True}:
         return False
-    return bool(await Job.filter(id=job_id, status="failed").update(
+    ok = bool(await Job.filter(id=job_id, status="failed").update(
         status="pending", attempts=0, run_at=utcnow(), finished_at=None, locked_by=None, locked_until=None))
+    if ok:
+        await staff_service.audit(actor=actor, action="jobs.retried", target_type="job", target_id=job_id,
+                                  detail={"name": job.name}, ip=ip)
+    return ok
+
+
+def probe_log(run: str) -> str:
+    """Where the probe jobs of run ``run`` write their lines (app/jobs/tasks.py)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", run):
+        raise ValueError("probe run ids are letters, digits, _ and -")
+    return str(get_settings().var_dir / "probe" / f"{run}.log")
+
+
+def read_probe(run: str) -> list[str]:
+    """The lines a probe run left (the CLI and the bench count them)."""
+    try:
+        with open(probe_log(run), encoding="utf-8") as fh:
+            return fh.read().split("\n")[:-1]
+    except FileNotFoundError:
+        return []

@@ -8,17 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from typing import Any
 
-from app.config import get_settings
-from app.jobs.service import register
-
-
-def probe_log(run: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", run):
-        raise ValueError("probe run ids are letters, digits, _ and -")
-    return str(get_settings().var_dir / "probe" / f"{run}.log")
+from app.jobs.service import probe_log, register
 
 
 def _append(path: str, line: str) -> None:
@@ -39,12 +31,3 @@ async def probe(payload: dict[str, Any]) -> None:
     if payload.get("fail"):
         raise RuntimeError("probe asked to fail")
     await asyncio.to_thread(_append, path, f"{payload['run']} {payload['i']}\n")
-
-
-def read_probe(run: str) -> list[str]:
-    """The lines a probe run left (the CLI and the bench count them)."""
-    try:
-        with open(probe_log(run), encoding="utf-8") as fh:
-            return fh.read().split("\n")[:-1]
-    except FileNotFoundError:
-        return []
