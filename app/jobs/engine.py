@@ -171,6 +171,7 @@ async def run_relay(settings: Settings, schedules: list[service.Schedule], stop:
 
 async def run_worker(settings: Settings, stop: asyncio.Event, *, concurrency: int | None = None) -> None:
     """An engine worker: taskiq's receiver on the queue until ``stop`` is set."""
+    _Worker.draining = False
     broker = make_broker(settings, worker=True)
     if not await start_broker(broker, stop, what="worker"):
         return
