@@ -95,7 +95,8 @@ def _broker_settings() -> Settings:
     return settings
 
 
-async def _engine_process(settings: Settings, body: str, concurrency: int | None = None) -> None:
+async def _engine_process(settings: Settings, body: str, concurrency: int | None = None,
+                          warm_up: bool = True) -> None:
     """What a worker or the scheduler needs (database, events, matrix, handlers, start-up hooks; no
     migration and no demo loading: `fawu migrate` and the app do those), then run until SIGTERM/SIGINT."""
     stop = asyncio.Event()
@@ -111,7 +112,8 @@ async def _engine_process(settings: Settings, body: str, concurrency: int | None
         wiring.load_inbound()
         schedules = wiring.schedules()  # imports every job module: the handlers are registered
         if body == "worker":
-            await wiring.run_startup()  # e.g. the consultation engine late answers are computed with
+            if warm_up:
+                await wiring.run_startup()  # e.g. the consultation engine late answers are computed with
             click.echo(f"fawu worker {jobs_service.WORKER_ID}: {settings.jobs_queue}", err=True)
             await jobs_engine.run_worker(settings, stop, concurrency=concurrency)
         else:
@@ -123,9 +125,11 @@ async def _engine_process(settings: Settings, body: str, concurrency: int | None
 
 @cli.command()
 @click.option("--concurrency", default=None, type=int, help="Jobs run at once (default: jobs_worker_concurrency).")
-def worker(concurrency: int | None) -> None:
+@click.option("--no-warm-up", is_flag=True,
+              help="Skip the start-up hooks (the consultation engine is then built by the first job needing it).")
+def worker(concurrency: int | None, no_warm_up: bool) -> None:
     """Run jobs from the broker (RabbitMQ, taskiq); start as many as the load needs (SIGTERM stops)."""
-    run_async(_engine_process(_broker_settings(), "worker", concurrency))
+    run_async(_engine_process(_broker_settings(), "worker", concurrency, warm_up=not no_warm_up))
 
 
 @cli.command()

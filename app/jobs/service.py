@@ -223,9 +223,22 @@ def probe_log(run: str) -> str:
 
 
 def read_probe(run: str) -> list[str]:
-    """The lines a probe run left (the CLI and the bench count them)."""
+    """The runs a probe run's jobs made, ``"<run> <i>"`` each (the CLI and the bench count them)."""
     try:
         with open(probe_log(run), encoding="utf-8") as fh:
-            return fh.read().split("\n")[:-1]
+            return [" ".join(line.split(" ")[:2]) for line in fh.read().split("\n")[:-1]]
     except FileNotFoundError:
         return []
+
+
+def probe_workers(run: str) -> dict[str, int]:
+    """How many of a probe run's jobs each worker ran."""
+    out: dict[str, int] = {}
+    try:
+        with open(probe_log(run), encoding="utf-8") as fh:
+            for line in fh.read().split("\n")[:-1]:
+                w = line.split(" ", 2)[2] if line.count(" ") >= 2 else "?"
+                out[w] = out.get(w, 0) + 1
+    except FileNotFoundError:
+        pass
+    return out

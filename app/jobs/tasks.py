@@ -10,7 +10,7 @@ import asyncio
 import os
 from typing import Any
 
-from app.jobs.service import probe_log, register
+from app.jobs.service import WORKER_ID, probe_log, register
 
 
 def _append(path: str, line: str) -> None:
@@ -22,12 +22,25 @@ def _append(path: str, line: str) -> None:
         os.close(fd)
 
 
+def _first_start(path: str) -> bool:
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640))
+    except FileExistsError:
+        return False
+    return True
+
+
 @register("jobs.probe")
 async def probe(payload: dict[str, Any]) -> None:
-    """``{"run": id, "i": n, "sleep": seconds, "fail": true}``: waits ``sleep`` (a job killed mid-way
-    leaves no line), raises when ``fail``, else writes its line."""
+    """``{"run": id, "i": n, "sleep": seconds, "fail": true, "hang_first": true}``: waits ``sleep``,
+    raises when ``fail``, hangs on its first start when ``hang_first`` (to be killed mid-job: a job cut
+    short leaves no line), else writes its line ``<run> <i> <worker>``."""
     path = probe_log(str(payload["run"]))
     await asyncio.sleep(float(payload.get("sleep", 0)))
     if payload.get("fail"):
         raise RuntimeError("probe asked to fail")
-    await asyncio.to_thread(_append, path, f"{payload['run']} {payload['i']}\n")
+    if payload.get("hang_first"):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if await asyncio.to_thread(_first_start, f"{path}.{payload['i']}.started"):
+            await asyncio.sleep(3600)
+    await asyncio.to_thread(_append, path, f"{payload['run']} {payload['i']} {WORKER_ID}\n")
