@@ -144,7 +144,7 @@ async def run(jobs_n: int, workers: int, baseline_n: int, *, timeout: float = 18
                 if baseline_n:
                     result["ratio"] = round(result["engine"]["jobs_per_s"] / result["baseline"]["jobs_per_s"], 2)
             finally:
-                stop_workers(procs)
+                await asyncio.to_thread(stop_workers, procs)
                 await Tortoise.close_connections()
                 set_settings(None)
                 try:
