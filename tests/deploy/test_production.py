@@ -117,8 +117,8 @@ async def test_requests_reach_fawu_through_nginx(app: Any, tmp_path: Path) -> No
 
 
 def test_systemd_units_start_commands_that_exist() -> None:
-    from app.cli import cli, main  # noqa: F401 - main registers the domains' commands
     from app import wiring
+    from app.cli import cli, main  # noqa: F401 - main registers the domains' commands
 
     for mod in wiring.load(wiring.COMMAND_MODULES):
         mod.register(cli)
