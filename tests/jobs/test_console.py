@@ -16,7 +16,7 @@ from tests.factories import make_staff
 
 async def _dead_letter() -> Job:
     wiring.load(wiring.JOB_MODULES)  # the probe handler, as a serving process registers it
-    job = await jobs.enqueue("jobs.probe", {"run": "console", "i": 1, "fail": True}, max_attempts=1)
+    job = await jobs.enqueue("jobs.probe", {"run": "payload-x7", "i": 1, "fail": True}, max_attempts=1)
     assert job is not None
     await jobs.drain()
     row = await Job.get(id=job.id)
@@ -32,8 +32,8 @@ async def test_system_admin_sees_and_retries_a_dead_letter(client: Any, settings
     page = await client.get("/console/jobs", headers=HTML)
     assert page.status_code == 200
     assert f'data-job="{job.id}"' in page.text and "probe asked to fail" in page.text and "失败（死信）" in page.text
-    assert "console" not in page.text.split('id="dead"')[1].split("</table>")[0]  # payloads are not shown
-    await Job.filter(id=job.id).update(payload={"run": "console", "i": 1})  # the cause is put right
+    assert "payload-x7" not in page.text  # payloads are not shown (they may name residents)
+    await Job.filter(id=job.id).update(payload={"run": "payload-x7", "i": 1})  # the cause is put right
     r = await client.post(f"/console/jobs/{job.id}/retry", headers=HTML, data={"csrf_token": csrf_of(page.text)})
     assert r.status_code == 303 and r.headers["location"] == "/console/jobs?notice=retried"
     assert (await Job.get(id=job.id)).status == "pending"
