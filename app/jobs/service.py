@@ -26,7 +26,6 @@ from app.core import metrics
 from app.core.actor import Actor
 from app.core.clock import utcnow
 from app.jobs.models import Job
-from app.staff import service as staff_service
 
 log = logging.getLogger("fawu.jobs")
 
@@ -202,6 +201,10 @@ async def dead_letters(*, limit: int = 200) -> list[Job]:
 async def retry(*, job_id: int, actor: Actor | None = None, ip: str = "") -> bool:
     """Put a failed job back in the outbox, due now, with its attempts counted afresh (audited; a staff
     member needs the right ``jobs.manage``). False when it is not (or no longer) failed, or was erased."""
+    from app.staff import (
+        service as staff_service,  # function-level: staff imports org, which tools load via wiring → jobs
+    )
+
     if actor is not None:
         staff_service.require_right(actor, "jobs.manage")
     job = await Job.get_or_none(id=job_id)
