@@ -201,9 +201,8 @@ async def dead_letters(*, limit: int = 200) -> list[Job]:
 async def retry(*, job_id: int, actor: Actor | None = None, ip: str = "") -> bool:
     """Put a failed job back in the outbox, due now, with its attempts counted afresh (audited; a staff
     member needs the right ``jobs.manage``). False when it is not (or no longer) failed, or was erased."""
-    from app.staff import (
-        service as staff_service,  # function-level: staff imports org, which tools load via wiring → jobs
-    )
+    # function-level: a module-level import makes wiring → jobs → staff → org a cycle
+    from app.staff import service as staff_service
 
     if actor is not None:
         staff_service.require_right(actor, "jobs.manage")
