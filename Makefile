@@ -25,7 +25,7 @@ venv: $(STAMP)
 run: $(STAMP) fonts
 	$(BIN)/fawu serve
 
-test: $(STAMP) browsers fonts mp-deps
+test: $(STAMP) browsers fonts mp-deps nginx
 	@TEST_VENV=$(VENV) bash scripts/test.sh
 
 test-sqlite: $(STAMP)
@@ -55,6 +55,11 @@ browsers:
 # poppler-utils rasterises the PDF posters in their test.
 fonts:
 	@bash scripts/apt-install.sh "poster tests" fonts-wqy-microhei poppler-utils
+
+# nginx for the production guide's site test (tests/deploy: `nginx -t` and requests through it on loopback).
+.PHONY: nginx
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || bash scripts/apt-install.sh "nginx site tests" nginx-light
 
 # The mini-program's npm packages (jest, miniprogram-simulate) as locked in miniprogram/package-lock.json,
 # from the npm registry; again only when the lock changed. Without npm the jest tests are skipped (said so).

@@ -79,6 +79,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
                 "booking_cancel_cutoff_minutes", "booking_hold_minutes", "booking_makeup_weekday",
                 "booking_quiet_hours", "booking_reminder_template_id", "booking_reminder_fallback_minutes"),
     "miniprogram": ("mp_session_hours", "mp_subscribe_templates"),
+    "jobs": ("jobs_broker_url", "jobs_queue", "jobs_relay_interval", "jobs_relay_batch", "jobs_lease_seconds",
+             "jobs_worker_concurrency"),
 }
 
 
@@ -240,6 +242,15 @@ class Settings(BaseModel):
     mp_subscribe_templates: dict[str, str] = Field(default_factory=lambda: {
         "case_accepted": "fawu-mp-case-accepted", "case_result": "fawu-mp-case-result",
         "booking_confirmed": "fawu-mp-booking-confirmed", "booking_reminder": "fawu-mp-booking-reminder"})
+    # jobs (docs/production.md): empty broker URL = the in-process runner of the embedded default;
+    # an amqp:// URL = the outbox is relayed to RabbitMQ by `fawu scheduler` and run by `fawu worker`
+    jobs_broker_url: str = ""
+    jobs_queue: str = "fawu.jobs"
+    jobs_relay_interval: float = Field(0.5, gt=0, le=60)  # seconds between the relay's looks at the outbox
+    jobs_relay_batch: int = Field(500, ge=1, le=10000)  # outbox rows moved to the broker per look
+    # a job running this long (seconds) lost its worker (killed, crashed): the relay sends it again
+    jobs_lease_seconds: int = Field(300, ge=1, le=24 * 3600)
+    jobs_worker_concurrency: int = Field(20, ge=1, le=1000)  # jobs one worker runs at once
 
     @model_validator(mode="before")
     @classmethod
@@ -269,6 +280,13 @@ class Settings(BaseModel):
     def _redis_url(cls, v: str) -> str:
         if v and not re.match(r"^rediss?://", v):
             raise ValueError("须为 redis:// 地址或留空 (redis:// URL or empty)")
+        return v
+
+    @field_validator("jobs_broker_url")
+    @classmethod
+    def _broker_url(cls, v: str) -> str:
+        if v and not re.match(r"^amqps?://[^\s/]+", v):
+            raise ValueError("须为 amqp:// 地址 (RabbitMQ) 或留空 (amqp:// URL, or empty for the in-process runner)")
         return v
 
     @field_validator("pii_key")

@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None, *, init_database: bool = True, 
             raise
         stop = asyncio.Event()
         worker: asyncio.Task[Any] | None = None
-        if run_worker:
+        if run_worker and not settings.jobs_broker_url:  # with a broker, `fawu worker`s run the jobs
             worker = asyncio.create_task(run_forever(wiring.schedules(), stop))
         app.state.stop = stop
         try:

@@ -29,6 +29,7 @@ ROUTER_MODULES: list[str] = [
     "app.console.views",
     "app.console.dashboard_views",
     "app.console.staff_views",
+    "app.console.jobs_views",  # 后台任务: the outbox's dead letters, retryable
     "app.emulator.views",
     "app.catalog.views",
     "app.catalog.console_views",
@@ -68,6 +69,7 @@ JOB_MODULES: list[str] = [
     "app.surveys.tasks",
     "app.booking.tasks",
     "app.mp_api.tasks",
+    "app.jobs.tasks",  # jobs.probe: `fawu jobs probe`, the job bench and the engine's tests
 ]
 
 # Who does what when a domain publishes an event (app.core.events): (event, "module:function"), run

@@ -66,3 +66,10 @@ def skip_unless(reason: str | None) -> None:
 # markers for whole tests, evaluated at collection
 font = pytest.mark.skipif(cjk_font() is not None, reason=cjk_font() or "")
 pdf_font = pytest.mark.skipif(cjk_font("pdf") is not None, reason=cjk_font("pdf") or "")
+
+
+def rabbitmq(host: str = "127.0.0.1", port: int = 5672) -> str | None:
+    if not _reachable(host, port):
+        return (f"needs RabbitMQ: {host}:{port} not reachable (start it: /etc/init.d/rabbitmq-server start; "
+                "apt-get install rabbitmq-server)")
+    return None

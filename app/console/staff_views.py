@@ -36,7 +36,7 @@ AUDIT_ZH = {
     "case.reveal_text": "查看案件原文", "resident.record": "登记居民", "resident.erase": "删除个人信息",
     "resident.export": "导出个人信息", "cases.export": "导出案件", "audit.exported": "导出审计日志",
     "audit.archived": "归档审计日志", "audit.verified": "校验审计日志", "console.denied": "越权访问被拒",
-    "crypto.rekeyed": "数据重新加密", "config.changed": "配置变更",
+    "crypto.rekeyed": "数据重新加密", "config.changed": "配置变更", "jobs.retried": "重新执行后台任务",
 }
 KINDS = [("", "全部"), ("login", "登录"), ("resident", "个人信息"), ("case", "案件原文"), ("cases", "导出"),
          ("password", "密码"), ("staff", "账号与角色"), ("mfa", "双因素"), ("audit", "审计"), ("console", "越权")]

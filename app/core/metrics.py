@@ -39,6 +39,7 @@ cases_opened = Counter(
     "fawu_cases_opened_total", "Cases opened by type and channel", ["type", "channel"], registry=REGISTRY,
 )
 jobs_run = Counter("fawu_jobs_total", "Jobs run by name and outcome", ["name", "outcome"], registry=REGISTRY)
+jobs_relayed = Counter("fawu_jobs_relayed_total", "Outbox rows sent to the job broker", registry=REGISTRY)
 errors_swallowed = Counter(
     "fawu_errors_logged_total", "Errors caught, logged and survived, by where", ["where"], registry=REGISTRY,
 )

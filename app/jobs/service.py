@@ -1,8 +1,10 @@
 """Enqueue and run jobs. Handlers are idempotent and registered by name in app.wiring.
 
-The in-process runner claims one due job at a time with a compare-and-set on its status, so
-several processes can share the outbox; the durable runner with FOR UPDATE SKIP LOCKED comes
-with the district-scale work and replaces only ``claim_next``.
+The outbox (``Job``) is the source of truth for both runners. The in-process runner (the embedded
+default, no broker) claims one due job at a time with a compare-and-set on its status;
+app/jobs/engine.py relays due rows to RabbitMQ for taskiq workers, which claim them the same way.
+Status: pending → (queued →) running → done, or back to pending after a back-off, or failed (the
+dead letter) after ``max_attempts``; ``retry()`` puts a failed job back.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import logging
 import os
 import random
+import re
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -18,7 +21,9 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from app.config import get_settings
 from app.core import metrics
+from app.core.actor import Actor
 from app.core.clock import utcnow
 from app.jobs.models import Job
 
@@ -55,11 +60,19 @@ async def enqueue(name: str, payload: dict[str, Any] | None = None, *, run_at: d
         return None
 
 
+async def enqueue_many(name: str, payloads: list[dict[str, Any]], *, run_at: datetime | None = None,
+                       max_attempts: int = 5) -> int:
+    """Write many jobs in one statement (no dedupe keys): probes, benches, fan-outs."""
+    when = run_at or utcnow()
+    await Job.bulk_create([Job(name=name, payload=p, run_at=when, max_attempts=max_attempts) for p in payloads])
+    return len(payloads)
+
+
 async def claim_next(now: datetime | None = None, lease_seconds: int = 60) -> Job | None:
     now = now or utcnow()
     candidates = await Job.filter(status="pending", run_at__lte=now).order_by("run_at", "id").limit(5)
-    # also reclaim jobs whose worker died mid-run
-    candidates += await Job.filter(status="running", locked_until__lt=now).limit(2)
+    # also reclaim jobs whose worker died mid-run (or that a broker deployment left relayed)
+    candidates += await Job.filter(status__in=("running", "queued"), locked_until__lt=now).limit(2)
     for job in candidates:
         updated = await Job.filter(id=job.id, status=job.status, attempts=job.attempts).update(
             status="running", locked_by=WORKER_ID, locked_until=now + timedelta(seconds=lease_seconds),
@@ -71,11 +84,10 @@ async def claim_next(now: datetime | None = None, lease_seconds: int = 60) -> Jo
     return None
 
 
-async def run_one(now: datetime | None = None) -> bool:
-    """Claim and run one due job; False when none was due."""
-    job = await claim_next(now)
-    if job is None:
-        return False
+async def execute(job: Job) -> None:
+    """Run a claimed job's handler and record the outcome: done; or pending again after a back-off
+    (``2**attempts * 5`` s, jittered, at most an hour); or, after ``max_attempts``, failed (the dead
+    letter: shown in the console at /console/jobs, where it can be retried). Both runners use it."""
     handler = _handlers.get(job.name)
     try:
         if handler is None:
@@ -87,12 +99,21 @@ async def run_one(now: datetime | None = None) -> bool:
         final = job.attempts >= job.max_attempts
         delay = min(3600, 2 ** job.attempts * 5) * (0.5 + random.random())
         await Job.filter(id=job.id).update(
-            status="failed" if final else "pending", last_error=str(exc)[:2000], locked_by=None,
-            locked_until=None, run_at=utcnow() + timedelta(seconds=delay),
+            status="failed" if final else "pending", last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            locked_by=None, locked_until=None, run_at=utcnow() + timedelta(seconds=delay),
+            finished_at=utcnow() if final else None,
         )
-        return True
+        return
     metrics.jobs_run.labels(job.name, "ok").inc()
     await Job.filter(id=job.id).update(status="done", finished_at=utcnow(), locked_by=None, locked_until=None)
+
+
+async def run_one(now: datetime | None = None) -> bool:
+    """Claim and run one due job; False when none was due."""
+    job = await claim_next(now)
+    if job is None:
+        return False
+    await execute(job)
     return True
 
 
@@ -108,16 +129,21 @@ Schedule = tuple[str, float | Callable[[], float], Callable[[], Awaitable[Any]]]
 """(name, every seconds, or a function giving them from the settings of the moment, the coroutine)."""
 
 
+async def run_due_schedules(schedules: list[Schedule], last: dict[str, float]) -> None:
+    """Run each schedule whose interval has passed since its last run (``last``: loop times)."""
+    loop = asyncio.get_running_loop()
+    for name, every, fn in schedules:
+        if loop.time() - last.get(name, -1e9) >= (every() if callable(every) else every):
+            last[name] = loop.time()
+            await fn()
+
+
 async def run_forever(schedules: list[Schedule], stop: asyncio.Event, poll: float = 1.0) -> None:
     """The in-process worker: runs due jobs and periodic schedules until ``stop`` is set."""
     last: dict[str, float] = {}
-    loop = asyncio.get_running_loop()
     while not stop.is_set():
         try:
-            for name, every, fn in schedules:
-                if loop.time() - last.get(name, -1e9) >= (every() if callable(every) else every):
-                    last[name] = loop.time()
-                    await fn()
+            await run_due_schedules(schedules, last)
             while await run_one():
                 if stop.is_set():
                     break
@@ -157,3 +183,64 @@ async def scrub_payloads(*, values: set[str], batch: int = 500) -> int:
         if hit:
             await Job.filter(id__in=hit, status="pending").update(status="failed")
             n += await Job.filter(id__in=hit).update(payload={"erased": True}, dedupe_key=None, last_error="erased")
+
+
+STATUSES = ("pending", "queued", "running", "done", "failed")
+
+
+async def counts() -> dict[str, int]:
+    """Jobs per status (the console's and `fawu jobs status`'s figures)."""
+    return {st: await Job.filter(status=st).count() for st in STATUSES}
+
+
+async def dead_letters(*, limit: int = 200) -> list[Job]:
+    """Failed jobs (their attempts used up), newest first."""
+    return await Job.filter(status="failed").order_by("-finished_at", "-id").limit(limit)
+
+
+async def retry(*, job_id: int, actor: Actor | None = None, ip: str = "") -> bool:
+    """Put a failed job back in the outbox, due now, with its attempts counted afresh (audited; a staff
+    member needs the right ``jobs.manage``). False when it is not (or no longer) failed, or was erased."""
+    # function-level: a module-level import makes wiring → jobs → staff → org a cycle
+    from app.staff import service as staff_service
+
+    if actor is not None:
+        staff_service.require_right(actor, "jobs.manage")
+    job = await Job.get_or_none(id=job_id)
+    if job is None or job.payload == {"erased": True}:
+        return False
+    ok = bool(await Job.filter(id=job_id, status="failed").update(
+        status="pending", attempts=0, run_at=utcnow(), finished_at=None, locked_by=None, locked_until=None))
+    if ok:
+        await staff_service.audit(actor=actor, action="jobs.retried", target_type="job", target_id=job_id,
+                                  detail={"name": job.name}, ip=ip)
+    return ok
+
+
+def probe_log(run: str) -> str:
+    """Where the probe jobs of run ``run`` write their lines (app/jobs/tasks.py)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", run):
+        raise ValueError("probe run ids are letters, digits, _ and -")
+    return str(get_settings().var_dir / "probe" / f"{run}.log")
+
+
+def read_probe(run: str) -> list[str]:
+    """The runs a probe run's jobs made, ``"<run> <i>"`` each (the CLI and the bench count them)."""
+    try:
+        with open(probe_log(run), encoding="utf-8") as fh:
+            return [" ".join(line.split(" ")[:2]) for line in fh.read().split("\n")[:-1]]
+    except FileNotFoundError:
+        return []
+
+
+def probe_workers(run: str) -> dict[str, int]:
+    """How many of a probe run's jobs each worker ran."""
+    out: dict[str, int] = {}
+    try:
+        with open(probe_log(run), encoding="utf-8") as fh:
+            for line in fh.read().split("\n")[:-1]:
+                w = line.split(" ", 2)[2] if line.count(" ") >= 2 else "?"
+                out[w] = out.get(w, 0) + 1
+    except FileNotFoundError:
+        pass
+    return out

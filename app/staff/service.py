@@ -40,12 +40,12 @@ __all__ = ["TooEarlyToArchive", "Verdict", "is_deadlock"]
 # actor's OrgScope: the three administrators' scope is empty, so no query of theirs returns any.
 RIGHTS: dict[Role, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export",
-                                    "staff.view"}),
+                                    "staff.view", "jobs.manage"}),
     Role.TOWNSHIP_STAFF: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
     Role.LAWYER: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
     Role.MEDIATOR: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
     Role.SUPERVISOR: frozenset({"residents.read", "cases.read", "staff.view"}),
-    Role.SYSTEM_ADMIN: frozenset({"staff.view", "staff.accounts"}),
+    Role.SYSTEM_ADMIN: frozenset({"staff.view", "staff.accounts", "jobs.manage"}),
     Role.SECURITY_ADMIN: frozenset({"staff.view", "staff.roles", "staff.mfa_reset"}),
     Role.AUDIT_ADMIN: frozenset({"audit.read", "audit.verify", "audit.export"}),
 }
@@ -54,6 +54,7 @@ RIGHT_ZH = {
     "cases.read": "查看案件（只读）", "cases.export": "导出数据", "staff.view": "查看工作人员名单",
     "staff.accounts": "账号管理（新建、停用、解锁）", "staff.roles": "角色分配", "staff.mfa_reset": "重置双因素认证",
     "audit.read": "查阅审计日志", "audit.verify": "校验审计日志", "audit.export": "导出审计日志",
+    "jobs.manage": "后台任务（查看失败任务、重新执行）",
 }
 
 

@@ -174,12 +174,13 @@ async def test_wrong_codes_lock_the_second_step(client: httpx.AsyncClient, setti
 
 
 ROLE_RIGHTS = {  # the table docs/compliance.md shows; a change of rights must change this test
-    Role.DISTRICT_ADMIN: {"residents.read", "residents.reveal", "cases.work", "cases.export", "staff.view"},
+    Role.DISTRICT_ADMIN: {"residents.read", "residents.reveal", "cases.work", "cases.export", "staff.view",
+                          "jobs.manage"},
     Role.TOWNSHIP_STAFF: {"residents.read", "residents.reveal", "cases.work", "cases.export"},
     Role.LAWYER: {"residents.read", "residents.reveal", "cases.work", "cases.export"},
     Role.MEDIATOR: {"residents.read", "residents.reveal", "cases.work", "cases.export"},
     Role.SUPERVISOR: {"residents.read", "cases.read", "staff.view"},
-    Role.SYSTEM_ADMIN: {"staff.view", "staff.accounts"},
+    Role.SYSTEM_ADMIN: {"staff.view", "staff.accounts", "jobs.manage"},
     Role.SECURITY_ADMIN: {"staff.view", "staff.roles", "staff.mfa_reset"},
     Role.AUDIT_ADMIN: {"audit.read", "audit.verify", "audit.export"},
 }

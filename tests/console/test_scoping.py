@@ -107,7 +107,12 @@ async def world(app: Any) -> dict[str, Any]:
     booked = await booking_service.book(point_code="SP-SQZ", service_code="notary", starts_at=slot.starts_at,
                                         name="李四", phone="13911112222", channel="console")
     booking = await booking_service.find(code=booked.code, phone="13911112222")
+    from app.jobs import service as jobs_service
+
+    dead = await jobs_service.enqueue("jobs.probe", {"run": "scoping", "i": 1}, max_attempts=1)
+    assert dead is not None
     return {
+        "job_id": dead.id,  # /console/jobs/{job_id}/retry (后台任务: administrators only)
         "response_id": review.id, "study_id": study.id, "record_id": 1,
         "booking_id": booking.id, "plan_id": plans[0].id, "change_id": change.id,
         "article_id": article.id, "send_id": send.id,

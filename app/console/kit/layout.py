@@ -26,11 +26,12 @@ NAV: list[tuple[str, str]] = [
     ("/console/catalog", "案例与名录"),
 ]
 # Shown to district-level administrators and supervisors only.
-DISTRICT_NAV: list[tuple[str, str]] = [("/console/staff", "人员与审计"), ("/console/kb/signoff", "知识库签核")]
+DISTRICT_NAV: list[tuple[str, str]] = [("/console/staff", "人员与审计"), ("/console/kb/signoff", "知识库签核"),
+                                       ("/console/jobs", "后台任务")]
 
 # The three administrators see only their own pages (三权分立), never the case work.
 ADMIN_NAV: dict[str, list[tuple[str, str]]] = {
-    Role.SYSTEM_ADMIN: [("/console/staff", "账号管理"), ("/console/mfa", "双因素认证")],
+    Role.SYSTEM_ADMIN: [("/console/staff", "账号管理"), ("/console/jobs", "后台任务"), ("/console/mfa", "双因素认证")],
     Role.SECURITY_ADMIN: [("/console/staff", "角色与认证"), ("/console/mfa", "双因素认证")],
     Role.AUDIT_ADMIN: [("/console/audit", "审计日志"), ("/console/mfa", "双因素认证")],
 }
