@@ -78,8 +78,8 @@ class Case(Model):
     # the catalogue's entry for the case's type when it was opened (code@vN), its name and time limit
     # (办理时限): kept as they were, so a later change of the catalogue never rewrites an opened case
     service_ref = fields.CharField(max_length=48, null=True)
-    service_name = fields.CharField(max_length=64, default="")
-    service_limit = fields.CharField(max_length=8, default="")
+    service_name = fields.CharField(max_length=64, default="", db_default="")
+    service_limit = fields.CharField(max_length=8, default="", db_default="")
     deadline_at = fields.DatetimeField(null=True, db_index=True)  # null while paused
     deadline_provisional = fields.BooleanField(default=False)
     paused = fields.BooleanField(default=False)

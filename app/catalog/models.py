@@ -21,7 +21,7 @@ class CatalogService(Model):
     refs: list[str] = fields.JSONField(default=list)  # codes other domains use for it (case types, KB next steps)
     search_text = fields.TextField(default="")
     active = fields.BooleanField(default=True)
-    version = fields.IntField(default=1)  # raised by every change of what a resident reads (CatalogServiceVersion)
+    version = fields.IntField(default=1, db_default=1)  # raised by every change of what a resident reads (CatalogServiceVersion)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -32,12 +32,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Case',
             name='service_limit',
-            field=fields.CharField(default='', max_length=8),
+            field=fields.CharField(default='', db_default='', max_length=8),
         ),
         ops.AddField(
             model_name='Case',
             name='service_name',
-            field=fields.CharField(default='', max_length=64),
+            field=fields.CharField(default='', db_default='', max_length=64),
         ),
         ops.AddField(
             model_name='Case',
@@ -47,6 +47,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='CatalogService',
             name='version',
-            field=fields.IntField(default=1),
+            field=fields.IntField(default=1, db_default=1),
         ),
     ]

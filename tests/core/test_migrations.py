@@ -20,6 +20,28 @@ async def test_models_have_migrations() -> None:
     assert missing == [], f"models changed without a migration (run `make migrations`): {missing}"
 
 
+def test_columns_added_not_null_carry_a_database_default() -> None:
+    """SQLite refuses ``ADD COLUMN ... NOT NULL`` without a default once the table holds a row (the
+    upgrade of a live database fails; tests/core/test_upgrade_with_rows.py shows it): every AddField
+    after the first migration is nullable or has ``db_default`` (on the model too)."""
+    import importlib
+    import pkgutil
+
+    from tortoise.migrations import operations as ops
+
+    import app.migrations
+
+    missing = []
+    for info in sorted(pkgutil.iter_modules(app.migrations.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"app.migrations.{info.name}")
+        for op in module.Migration.operations:
+            field = getattr(op, "field", None)
+            if isinstance(op, ops.AddField) and field is not None and not field.null \
+                    and not getattr(field, "generated", False) and not field.has_db_default():
+                missing.append(f"{info.name}: {op.model_name}.{op.name}")
+    assert not missing, f"NOT NULL columns added without db_default: {missing}"
+
+
 @pytest.mark.skipif(BACKEND != "sqlite", reason="file database upgrade runs on SQLite; MariaDB below")
 async def test_migrate_upgrades_a_database_that_holds_data(tmp_path: Path) -> None:
     from app import db
