@@ -127,3 +127,15 @@ async def test_the_issues_intents_through_the_callback(client: httpx.AsyncClient
         assert reply == REPLIES[want], text
     person = (await s.text("o_int_p", "能不能让你们的人给我打个电话")).text or ""
     assert re.search(r"编号 [A-Z]+\d{8}-\d+", person) and "《" not in person
+
+
+async def test_progress_for_an_unknown_asker_needs_no_database(fixture_kb: Any, caplog: Any) -> None:
+    """Issue 25 §4: `python -m tests.consult.evaluate` (no database, no resident) printed a traceback
+    for "查进度"; an unknown asker gets the generic reply without asking the front desk."""
+    from app import wiring
+    from app.consult import service
+
+    wiring.wire_events()  # as the evaluation does; there is no database in this test
+    a = await service.ask("查进度", record=False)
+    assert a.intent == "progress" and a.reply == service.REPLIES["progress"]
+    assert not [r for r in caplog.records if r.exc_info], "the front desk was asked without a database"
