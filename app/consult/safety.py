@@ -33,7 +33,6 @@ KINDS = ("self_harm", "violence", "confinement", "child", "emergency")
 # dev part and the frozen set were never used to choose them). See docs/consult-quality.md.
 SVM_C = 1.0
 STRONG = 0.0  # a strong phrase raises the alarm unless the classifier reads an ordinary message
-CALM_EXTRA = 0.25  # a settled message ([calm] of the lexicon) needs this much more for the classifier alone
 WEAK = 0.125  # a weak phrase raises it from here
 ALONE = 0.25  # the classifier alone raises it from here
 LEGAL_ALONE = 0.5  # ... or from here for a message that reads as a question about the law
@@ -326,9 +325,9 @@ class SafetyGate:
             kinds |= certain
         elif strong and m >= STRONG:
             kinds |= strong
-        elif weak and m >= (LEGAL_ALONE if settled else WEAK):
+        elif weak and m >= WEAK:  # a settled message keeps this: safety first, the classifier has seen both
             kinds |= weak
-        elif len(t) >= ALONE_MIN_CHARS and m >= (LEGAL_ALONE + (CALM_EXTRA if settled else 0.0) if legal else ALONE):
+        elif len(t) >= ALONE_MIN_CHARS and m >= (LEGAL_ALONE if legal else ALONE):
             kinds.add(kind)
         if "sounds_like" in kinds:  # a misspelt phrase: the classifier names the kind
             kinds.discard("sounds_like")
