@@ -18,7 +18,7 @@ _END = r"[啊呀吧的了吗么嘛呢哈哦噢喔！!。.，,~～\s]*"
 # Whole-message patterns (after clean(); spaces kept), checked in this order.
 RULES: list[tuple[str, re.Pattern[str]]] = [
     ("handoff", re.compile(
-        r"转人工|人工客服|人工服务|找人工|要人工|接人工|转接人工|^\s*人工" + _END + "$|真人(?!秀)|活人|客服|"
+        r"转人工|人工客服|人工服务|找人工|要人工|接人工|转接人工|^\s*人工" + _END + "$|真人(?!秀)|活人|客服(?!让|说|叫|要求|不|一直|电话|打不通|推|拉|承诺|答应|态度|骗)|"
         r"(找|要|叫|换|转|转接|联系|接通)(个|一个|一位)?(真人|工作人员|律师|专家|领导|负责人)|"
         r"(让|请|叫)(律师|工作人员|人|你们的人)(联系|打电话|回电话|给我打|跟我说|来)|"
         r"(找|换)(个|一个)(真)?人(来|跟|和|问|聊|说|帮)|有没有(工作人员|人工|真人|律师|人在)|(跟|和|同|给)(律师|工作人员|真人|人工)(说|聊|谈|讲)"
@@ -28,12 +28,14 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(法律顾问|顾问律师|村律师|社区律师)(是谁|电话|怎么联系|在哪|联系方式|叫什么)|"
         r"(找|联系|问问|打给)(我们|我的|村里的?|社区的?)(法律)?顾问|(联系|找)(我们)?(社区|村里|村|小区)的?(律师|法律顾问|顾问)")),
     ("progress", re.compile(
-        r"查(询)?(一下)?(办理)?进度|^\s*进度(查询)?(?!款)|批(下来|了)?(没|吗|没有)|(啥|什么)时候有(结果|回音|消息)|上次(的|那)(事|个事)|"
+        r"查(询)?(一下)?(办理)?进度|^\s*进度(查询)?(?!款)|批(下来了?|了)(没|吗|没有)|批没批|(啥|什么)时候有(结果|回音|消息)|上次(的|那)(事|个事)|"
         r"(提交|交)的(东西|材料)(你们)?(收到|受理)|(办理|处理|申请|案子|案件|调解|援助)(的)?进度|办得怎么样|办到哪|"
         r"(有|出)结果了(吗|没)|受理了(吗|没)|怎么还没(人)?(联系|回复|回音|消息)|我的(申请|案子|案件|事)(办|处理|进展|到哪|怎么样|有结果)")),
     ("abuse", re.compile(
-        r"傻[逼比bB]|sb|煞笔|操你|草你|妈的|滚(蛋|开|犊子)?" + _END + "$|去你的|废物|垃圾(机器人)?|智障|脑残|白痴|弱智|"
-        r"去死|狗屁|放屁|有病吧|什么玩意|破玩意|破机器|蠢|笨蛋|饭桶|神经病")),
+        # words that also name things (垃圾 扔在楼道, 我妈的病历, 当妈的) count only when aimed at someone
+        r"傻[逼比bB]|\bsb\b|煞笔|操你|草你|(?<![我俺当后亲继岳她咱姑舅奶外婆儿姨爸])妈的|滚(蛋|开|犊子)?" + _END + "$|去你的|"
+        r"(你|真|就是|纯|什么)(个|是|这)?(废物|垃圾|蠢货?|笨蛋)|垃圾(机器人|系统|回答|玩意)|^\s*(废物|垃圾|蠢货?)" + _END + "$|"
+        r"智障|脑残|白痴|弱智|(你|你们|你个).{0,2}去死|去死吧|狗屁|放屁|有病吧|什么玩意|破玩意|破机器|蠢(货|猪|蛋|死了)|饭桶|神经病")),
     ("greeting", re.compile(
         r"^\s*((你好|您好|在吗|在不在|有人吗|有人在吗|哈喽|哈罗|hello|hi|嗨|喂|早上好|早安|上午好|中午好|下午好|晚上好|"
         r"早|打扰了|在么|老师好|律师好|师傅好|同志你好|同志|在线吗|有人在线吗)" + _END + ")+"
@@ -57,13 +59,13 @@ NON_LEGAL = re.compile(
 LEGAL_WORDS = re.compile(
     r"赔|退|投诉|起诉|告|合同|违法|犯法|合法|法律|律师|欠|债|工资|离婚|纠纷|维权|骗|责任|押金|报警|判|罚|"
     r"侵权|受伤|事故|继承|遗产|房|地|工伤|补偿|权益|仲裁|调解|公证|援助|钱|万|元|块|充值|孩子|不给|中奖|侮辱|诽谤|"
-    r"谣|邻居|物业|村里|村委|公司|老板|单位|政府|派出所|法院|上访|信访|占|封")
+    r"谣|邻居|物业|村里|村委|公司|老板|单位|政府|派出所|法院|上访|信访|占|封|强制|强迫|霸王|条款|骂|不让走")
 # Words that ask for a person whatever else the message says (a long question ending "转人工").
 EXPLICIT_HANDOFF = re.compile(r"转人工|人工客服|人工服务|找人工|要人工|接人工|转接人工|找真人|要真人")
 QUESTION = re.compile(r"什么|怎么|吗|呢|[？?]|多少|哪|能不能|可不可以|要不要|是不是|需要|咋|还是")
 TOPIC = re.compile(r"仲裁|复议|诉讼|起诉|法院|鉴定|工伤|离婚|判决|公证|调解书|执行")
 # Asking about lawyers (fees, finding one) is a legal question, not a request for a person.
-ABOUT_LAWYERS = re.compile(r"多少钱|费用|收费|律师费|怎么找|靠谱|怎么请|哪里找|投诉|打官司|要准备")
+ABOUT_LAWYERS = re.compile(r"多少钱|费用|收费|律师费|怎么找|靠谱|怎么请|哪里找|投诉|打官司|要准备|(需|必须|得)?要律师吗|需要律师|免费")
 # A matter asked about in the same words (客服电话打不通 商家不退款怎么办): a legal question, not a request.
 MATTER = re.compile(r"怎么办|咋办|怎么(处理|赔|要|算|告)|侵权|合法|违法|犯法|赔偿|退款|不退|不给|能告|起诉")
 # Words about an insult or a threat (他说我是垃圾 算侮辱吗): a legal question, not abuse.
@@ -152,6 +154,8 @@ def detect_intent(text: str, model: IntentModel | None = None) -> Intent | None:
             continue
         if name == "thanks" and MORE.search(t):
             continue
+        if name == "ack" and re.search(r"被|报复|不给|欠|骗", t):
+            continue  # 我去举报后被打击报复了: something happened to them, not "I'll go"
         if name == "ack" and (QUESTION.search(re.sub(r"(知道|明白)(该)?(怎么|咋)(做|办)", "", t)) or not re.sub(r"谢谢|谢了|多谢|[\s，,。.!！~～啊呀哈哦噢吧啦]", "", t)):
             continue  # a question is not an acknowledgement; thanks alone is thanks
         if name == "progress" and TOPIC.search(t) and "我的" not in t:

@@ -40,7 +40,7 @@ MAX_NEGATIVES = 10000
 ALONE_MIN_CHARS = 6  # a few characters carry too few n-grams for the classifier to alarm on its own
 # A question about the law rather than a cry for help (强奸罪判几年, 起火的车要赔吗): the classifier alone needs more.
 _LEGAL_SHAPE = re.compile(r"罪|判(几|多|刑|轻|重)|追诉|赔偿|赔多少|要赔|谁赔|赔吗|赔不赔|理赔|保险|起诉|告他|合法吗|违法吗|犯法吗|"
-                          r"要还吗|还吗|负责吗|担责|自首|坐牢|医药费|抚养权|离婚|律师|援助|立案|"
+                          r"要还吗|还吗|负责吗|担责|该不该赔|索赔|维权|能要(回)?吗|花的钱|自首|坐牢|医药费|抚养权|离婚|律师|援助|立案|"
                           r"有效吗|规定|第几条|法律|法条|责任|能退|退款|收费|申请|办理|材料|手续|多少钱")
 
 _ELDERLY = re.compile(r"老人|老年|年纪大|岁数大|[六七八九]十多岁|[6789]\d岁|退休|老大爷|老太|老奶奶|老爷爷|孤寡")
@@ -55,33 +55,63 @@ _MINOR = re.compile(r"未成年|孩子|娃|小孩|学生|小学|初中|高中|�
 class Lexicon:
     strong: dict[str, re.Pattern[str]]
     weak: dict[str, re.Pattern[str]]
+    certain: dict[str, re.Pattern[str]]
     guard: re.Pattern[str] | None
     pinyin_strong: re.Pattern[str] | None = None
     pinyin_weak: re.Pattern[str] | None = None
+    calm: re.Pattern[str] | None = None
+
+
+_MACRO = re.compile(r"^@([A-Z_]+)\s*=\s*(.+)$")
+_USE = re.compile(r"\{([A-Z_]+)\}")
 
 
 def parse_lexicon(text: str) -> Lexicon:
-    """``[kind]`` sections of regular expressions; "~" marks a weak phrase; ``[guard]`` the lookalikes."""
+    """``[kind]`` sections of regular expressions; "~" marks a weak phrase, "!" a certain one (an
+    intention or a state said outright: it raises the alarm unless the message is a question about the
+    law or settled, whatever the classifier reads; in ``[pinyin]`` too); ``[guard]`` the lookalikes;
+    ``[calm]`` what makes a message a report rather than a cry (past, settled, someone else's news).
+    ``@NAME = regex`` defines a slot that later lines use as ``{NAME}`` (a pattern of meaning: who,
+    an intention, an act), so one line covers the ways of saying it."""
     strong: dict[str, list[str]] = {k: [] for k in KINDS}
     weak: dict[str, list[str]] = {k: [] for k in KINDS}
+    certain: dict[str, list[str]] = {k: [] for k in (*KINDS, "sounds_like")}
     guard: list[str] = []
+    calm: list[str] = []
+    macros: dict[str, str] = {}
     pinyin: dict[bool, list[str]] = {True: [], False: []}
     kind = ""
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
+        macro = _MACRO.match(line)
+        if macro:
+            macros[macro.group(1)] = _USE.sub(lambda u: f"(?:{macros[u.group(1)]})", macro.group(2).strip())
+            continue
         if line.startswith("[") and line.endswith("]"):
             kind = line[1:-1]
-            if kind not in KINDS and kind not in ("guard", "pinyin"):
+            if kind not in KINDS and kind not in ("guard", "pinyin", "calm"):
                 raise ValueError(f"safety lexicon: unknown section {kind!r}")
             continue
+        try:
+            line = _USE.sub(lambda u: f"(?:{macros[u.group(1)]})", line)
+        except KeyError as e:
+            raise ValueError(f"safety lexicon: unknown slot {e} in {line!r}") from None
         if kind == "guard":
             guard.append(line)
+        elif kind == "calm":
+            calm.append(line)
+        elif kind == "pinyin" and line.startswith("!"):
+            certain["sounds_like"].append(line[1:].strip())
+            pinyin[True].append(line[1:].strip())
         elif kind == "pinyin":
             pinyin[not line.startswith("~")].append(line.lstrip("~").strip())
         elif line.startswith("~"):
             weak[kind].append(line[1:].strip())
+        elif line.startswith("!"):
+            certain[kind].append(line[1:].strip())
+            strong[kind].append(line[1:].strip())
         else:
             strong[kind].append(line)
 
@@ -91,9 +121,10 @@ def parse_lexicon(text: str) -> Lexicon:
     def one(lines: list[str]) -> re.Pattern[str] | None:
         return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in lines) + r")\b") if lines else None
 
-    return Lexicon(compile_all(strong), compile_all(weak),
+    return Lexicon(compile_all(strong), compile_all(weak), compile_all(certain),
                    re.compile("|".join(f"(?:{p})" for p in guard)) if guard else None,
-                   one(pinyin[True]), one(pinyin[False]))
+                   one(pinyin[True]), one(pinyin[False]),
+                   re.compile("|".join(f"(?:{p})" for p in calm)) if calm else None)
 
 
 @lru_cache(maxsize=1)
@@ -135,11 +166,64 @@ def phrase_hits(text: str) -> tuple[set[str], set[str]]:
     return strong, weak
 
 
+def certain_hits(text: str) -> set[str]:
+    """The kinds whose certain ("!") phrases a squeezed text says outright, lookalikes blanked out first."""
+    lex = lexicon()
+    t = lex.guard.sub("＿", text) if lex.guard is not None else text
+    out = {k for k, p in lex.certain.items() if k != "sounds_like" and p.search(t)}
+    spelled_in = lex.certain.get("sounds_like")
+    if not out and spelled_in is not None and spelled_in.search(_pinyin(t.replace("＿", " "))):
+        out.add("sounds_like")
+    return out
+
+
 _PINYIN: dict[str, str] = {}
+_LATIN = re.compile(r"[a-z]+")
+# Toneless pinyin syllables (residents type "zisha", "tiao lou", "bu xiang huo le" on a phone).
+_INITIALS = ("", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "zh", "ch", "sh", "r",
+             "z", "c", "s", "y", "w")
+_FINALS = ("a", "o", "e", "i", "u", "v", "ai", "ei", "ao", "ou", "an", "en", "ang", "eng", "ong", "er", "ia",
+           "ie", "iao", "iu", "ian", "in", "iang", "ing", "iong", "ua", "uo", "uai", "ui", "uan", "un", "uang",
+           "ue", "ve")
+
+
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    """Initial + final combinations that are spelled syllables of some common character."""
+    spelled = {initial + final for initial in _INITIALS for final in _FINALS}
+    real = {(lazy_pinyin(chr(c)) or [""])[0] for c in range(0x4E00, 0x9FA6)}
+    return frozenset(spelled & real)
+
+
+def _spell_latin(run: str) -> list[str]:
+    """A run of Latin letters as pinyin syllables when it spells them wholly (fewest syllables),
+    else as it is ("zs", "ok": abbreviations stay one token)."""
+    syl = _syllables()
+    best: list[list[str] | None] = [[]] + [None] * len(run)
+    for end in range(1, len(run) + 1):
+        for start in range(max(0, end - 6), end):
+            prev = best[start]
+            if prev is not None and run[start:end] in syl:
+                cand = prev + [run[start:end]]
+                if best[end] is None or len(cand) < len(best[end] or []):
+                    best[end] = cand
+    return best[len(run)] or [run]
 
 
 def _pinyin(text: str) -> str:
-    """Toneless pinyin, one syllable per character (cached per character: a message costs lookups)."""
+    """Toneless pinyin, one syllable per character (cached per character: a message costs lookups);
+    Latin letters typed as pinyin ("zisha", "tiaolou") split into their syllables."""
+    out: list[str] = []
+    pos = 0
+    for m in _LATIN.finditer(text):
+        out += _pinyin_chars(text[pos:m.start()])
+        out += _spell_latin(m.group())
+        pos = m.end()
+    out += _pinyin_chars(text[pos:])
+    return " ".join(out)
+
+
+def _pinyin_chars(text: str) -> list[str]:
     out = []
     for ch in text:
         py = _PINYIN.get(ch)
@@ -147,7 +231,7 @@ def _pinyin(text: str) -> str:
             py = _PINYIN[ch] = (lazy_pinyin(ch) or [ch])[0].strip().lower()
         if py:
             out.append(py)
-    return " ".join(out)
+    return out
 
 
 class Classifier:
@@ -220,6 +304,7 @@ class SafetyGate:
 
     def __init__(self, negatives: Iterable[str] = ()) -> None:
         self.classifier = Classifier(negatives)
+        _syllables()  # built once here, not on the first message
 
     def score(self, text: str) -> tuple[float, str]:
         """(the classifier's danger margin, its kind) for a message."""
@@ -231,12 +316,18 @@ class SafetyGate:
             return None
         strong, weak = phrase_hits(t)
         m, kind = self.score(text)
+        calm = lexicon().calm
+        settled = bool(calm is not None and calm.search(t))  # past, resolved, someone else's news
+        legal = settled or bool(_LEGAL_SHAPE.search(t))
         kinds: set[str] = set()
-        if strong and m >= STRONG:
+        certain = set() if legal else certain_hits(t)
+        if certain:
+            kinds |= certain
+        elif strong and m >= STRONG:
             kinds |= strong
-        elif weak and m >= WEAK:
+        elif weak and m >= WEAK:  # a settled message keeps this: safety first, the classifier has seen both
             kinds |= weak
-        elif len(t) >= ALONE_MIN_CHARS and m >= (LEGAL_ALONE if _LEGAL_SHAPE.search(t) else ALONE):
+        elif len(t) >= ALONE_MIN_CHARS and m >= (LEGAL_ALONE if legal else ALONE):
             kinds.add(kind)
         if "sounds_like" in kinds:  # a misspelt phrase: the classifier names the kind
             kinds.discard("sounds_like")

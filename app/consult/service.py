@@ -178,7 +178,11 @@ async def advisor_card(*, community_code: str | None, township_code: str | None 
 
 async def progress_reply(*, resident_id: int | None, account_key: str | None, openid: str | None) -> str:
     """"查进度": the front desk answers the event ``consult.progress_requested`` with the resident's
-    cases and their state; without an answer, the generic reply."""
+    cases and their state; without an answer, the generic reply. An unknown asker (``fawu ask``,
+    the evaluation: no resident, no account) has no cases to look up: the generic reply at once,
+    without asking the front desk (which needs the database)."""
+    if resident_id is None and not (account_key and openid):
+        return REPLIES["progress"]
     for answer in await events.gather("consult.progress_requested", resident_id=resident_id,
                                       account_key=account_key, openid=openid):
         if isinstance(answer, dict) and answer.get("reply"):

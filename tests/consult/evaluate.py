@@ -283,13 +283,16 @@ async def run(*, frozen: bool) -> list[Figures]:
         if not sets:
             print(f"no frozen sets in {FROZEN}")
         return out
-    dev = _toml(DEV / "safety.toml")
-    out.append(await safety(dev["danger"], dev["safe"], name="dev safety", show=True))
+    for name in ("safety", "safety_fresh", "safety_s4"):  # s4: session 4, written before its changes
+        dev = _toml(DEV / f"{name}.toml")
+        out.append(await safety(dev["danger"], dev["safe"], name=f"dev {name}", show=True))
     out.append(await intents(dev_intents(), name="dev intents", show=True))
     out.append(await general(in_sample_items(), name="in-sample (KB asks)", show=False))
     out.append(await general(own_questions(), name="own labelled questions (tests/consult/questions)", show=False))
     out.append(await general(held_out_paraphrases(), name="written paraphrases, held out", show=True))
     out.append(await general(_items(_toml(DEV / "general.toml")), name="dev general", show=True))
+    out.append(await general(_items(_toml(DEV / "general_s4.toml")), name="dev general_s4 (decisive articles)",
+                             show=True))
     out.append(await citations(dev_citations(), name="dev citations (entry's first article)", show=False))
     return out
 

@@ -127,3 +127,31 @@ async def test_the_issues_intents_through_the_callback(client: httpx.AsyncClient
         assert reply == REPLIES[want], text
     person = (await s.text("o_int_p", "能不能让你们的人给我打个电话")).text or ""
     assert re.search(r"编号 [A-Z]+\d{8}-\d+", person) and "《" not in person
+
+
+async def test_progress_for_an_unknown_asker_needs_no_database(fixture_kb: Any, caplog: Any) -> None:
+    """Issue 25 §4: `python -m tests.consult.evaluate` (no database, no resident) printed a traceback
+    for "查进度"; an unknown asker gets the generic reply without asking the front desk."""
+    from app import wiring
+    from app.consult import service
+
+    wiring.wire_events()  # as the evaluation does; there is no database in this test
+    a = await service.ask("查进度", record=False)
+    assert a.intent == "progress" and a.reply == service.REPLIES["progress"]
+    assert not [r for r in caplog.records if r.exc_info], "the front desk was asked without a database"
+
+
+@pytest.mark.parametrize("text", ["想复印我妈的住院病历 医院不给", "娃才一岁半 离婚的话孩子能跟我吗 我是当妈的",
+                                  "爸妈的承包地能继承吗", "楼上老往下扔垃圾", "翻盖老房子要批吗", "客服让私下转账",
+                                  "被骗后公安立案了，还需要律师吗", "旅游被导游强迫购物", "我去举报后被打击报复了"])
+def test_words_that_also_name_things_are_no_intent(text: str) -> None:
+    """Session 4: 妈的 inside 我妈的/当妈的, 垃圾 as rubbish, 要批吗, 客服 as the shop's staff, asking whether a
+    lawyer is needed: legal questions, not abuse, progress or a request for a person."""
+    assert detect_intent(text) is None
+
+
+@pytest.mark.parametrize(("text", "name"), [("你个垃圾", "abuse"), ("他妈的 什么破机器", "abuse"),
+                                            ("垃圾", "abuse"), ("批下来了没", "progress"), ("我要找客服", "handoff")])
+def test_the_same_words_aimed_at_us_still_are(text: str, name: str) -> None:
+    intent = detect_intent(text)
+    assert intent is not None and intent.name == name
