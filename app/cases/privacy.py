@@ -67,6 +67,30 @@ async def get_resident_view(*, actor: Actor, resident_id: int) -> ResidentView:
     )
 
 
+async def record_view(*, actor: Actor, page: str, resident_id: int | None = None, case_id: int | None = None,
+                      case_number: str = "", ip: str = "") -> None:
+    """等保 audit of one page view of a resident's personal data (who viewed whom, which case, when, from
+    where): a sealed entry ``resident.viewed`` aimed at the resident (``case.viewed`` when the case has
+    none), so the audit administrator finds every view of one resident by its id."""
+    detail: dict[str, Any] = {"page": page}
+    if case_id is not None:
+        detail["case_id"] = case_id
+        detail["case_number"] = case_number
+    if resident_id is not None:
+        await staff_service.audit(actor=actor, action="resident.viewed", target_type="resident",
+                                  target_id=resident_id, detail=detail, ip=ip)
+    else:
+        await staff_service.audit(actor=actor, action="case.viewed", target_type="case", target_id=case_id or "",
+                                  detail=detail, ip=ip)
+
+
+async def view_resident(*, actor: Actor, resident_id: int, ip: str = "") -> ResidentView:
+    """``get_resident_view`` for a page: the view is audit-logged (only when the actor may see it)."""
+    view = await get_resident_view(actor=actor, resident_id=resident_id)
+    await record_view(actor=actor, page="resident", resident_id=view.id, ip=ip)
+    return view
+
+
 class RevealNotAllowed(Forbidden):
     code = "reveal_not_allowed"
     message_zh = "督导账号不能查看完整的手机号、身份证号或银行卡号。"

@@ -369,9 +369,11 @@ from app.cases.privacy import (  # noqa: E402,F401  re-exported for callers
     find_resident_by_phone,
     get_resident_view,
     record_resident,
+    record_view,
     reveal_case_text,
     reveal_id_number,
     reveal_phone,
+    view_resident,
 )
 from app.cases.queries import (  # noqa: E402,F401  re-exported for callers
     CasePage,

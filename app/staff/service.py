@@ -7,7 +7,8 @@ import json
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -15,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from app.config import get_settings
@@ -44,7 +45,7 @@ RIGHTS: dict[Role, frozenset[str]] = {
     Role.TOWNSHIP_STAFF: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
     Role.LAWYER: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
     Role.MEDIATOR: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
-    Role.SUPERVISOR: frozenset({"residents.read", "cases.read", "staff.view"}),
+    Role.SUPERVISOR: frozenset({"residents.read", "cases.read", "cases.export", "staff.view"}),
     Role.SYSTEM_ADMIN: frozenset({"staff.view", "staff.accounts"}),
     Role.SECURITY_ADMIN: frozenset({"staff.view", "staff.roles", "staff.mfa_reset"}),
     Role.AUDIT_ADMIN: frozenset({"audit.read", "audit.verify", "audit.export"}),
@@ -504,10 +505,12 @@ async def list_staff(*, actor: Actor) -> list[StaffUser]:
 # The demo district's staff (created by ``fawu staff demo`` and at start-up in demo mode). Every
 # account must change this password at first login.
 DEMO_PASSWORD = "fawu-demo-2026"
+DEMO_ADMINS = (("sysadmin", Role.SYSTEM_ADMIN), ("secadmin", Role.SECURITY_ADMIN), ("auditor", Role.AUDIT_ADMIN))
 
 
 async def demo_staff_plan() -> list[dict[str, Any]]:
-    """The demo accounts for the imported org tree: admin, one clerk per township, lawyer, supervisor."""
+    """The demo accounts for the imported org tree: admin, one clerk per township, lawyer, supervisor,
+    and the three administrators (sysadmin, secadmin, auditor)."""
     tree = await org_service.tree()
     district = next((u for u in tree.values() if u.kind == "district"), None)
     if district is None:
@@ -525,6 +528,9 @@ async def demo_staff_plan() -> list[dict[str, Any]]:
         plan.append({"username": "lawyer", "name": "法律顾问", "role": Role.LAWYER,
                      "unit_codes": communities or [first.code]})
     plan.append({"username": "supervisor", "name": "督导", "role": Role.SUPERVISOR, "unit_codes": [district.code]})
+    # 三员分立: the system, security and audit administrators, one account each (TOTP at first login)
+    plan += [{"username": username, "name": ROLE_ZH[role], "role": role, "unit_codes": [district.code]}
+             for username, role in DEMO_ADMINS]
     return plan
 
 
@@ -555,14 +561,44 @@ async def load_demo_staff() -> list[str]:
     return created
 
 
-async def recent_audit(*, actor: Actor | None = None, limit: int = 200, action_prefix: str = "") -> list[AuditLog]:
-    """The newest audit entries (optionally one kind: "login.", "resident.reveal"). A staff actor
-    must be the audit administrator; ``None`` is the server itself (commands, tests), never a page."""
+@dataclass(frozen=True)
+class AuditQuery:
+    """What the audit administrator asks of the log: one kind of action, one resident (or other
+    object), one staff member, a time window (UTC). Empty fields ask nothing."""
+
+    action_prefix: str = ""
+    target_type: str = ""
+    target_id: str = ""
+    actor: str = ""  # a staff member's username or name
+    since: datetime | None = None
+    until: datetime | None = None
+
+    async def apply(self, qs: Any) -> Any:
+        if self.action_prefix:
+            qs = qs.filter(action__startswith=self.action_prefix)
+        if self.target_type:
+            qs = qs.filter(target_type=self.target_type)
+        if self.target_id:
+            qs = qs.filter(target_id=self.target_id)
+        if self.actor:
+            ids = await StaffUser.filter(username=self.actor).values_list("id", flat=True)
+            qs = qs.filter(Q(actor_name=self.actor) | Q(actor_id__in=list(ids) or [-1]))
+        if self.since:
+            qs = qs.filter(at__gte=self.since)
+        if self.until:
+            qs = qs.filter(at__lt=self.until)
+        return qs
+
+
+async def recent_audit(*, actor: Actor | None = None, limit: int = 200, action_prefix: str = "",
+                       query: AuditQuery | None = None) -> list[AuditLog]:
+    """The newest audit entries (optionally one kind: "login.", "resident.reveal", or a whole query:
+    every view of one resident's data). A staff actor must be the audit administrator; ``None`` is the
+    server itself (commands, tests), never a page."""
     if actor is not None:
         require_right(actor, "audit.read")
-    qs = AuditLog.all()
-    if action_prefix:
-        qs = qs.filter(action__startswith=action_prefix)
+    q = query or AuditQuery(action_prefix=action_prefix)
+    qs = await q.apply(AuditLog.all())
     return await qs.order_by("-id").limit(max(1, min(limit, 1000)))
 
 
@@ -572,11 +608,18 @@ async def verify_audit(*, actor: Actor) -> Verdict:
     return await audit_chain.verify()
 
 
-async def export_audit(*, actor: Actor, ip: str = "") -> AsyncIterator[str]:
-    """The audit log as JSON Lines for the assessor (the export itself is audited)."""
+async def export_audit(*, actor: Actor, ip: str = "", query: AuditQuery | None = None) -> AsyncIterator[str]:
+    """The audit log as JSON Lines for the assessor (the export itself is audited); with a query, only
+    its entries (each line keeps its chain fields, so they are still checked against the whole chain)."""
     require_right(actor, "audit.export")
-    await audit(actor=actor, action="audit.exported", target_type="audit", ip=ip)
-    return audit_chain.export_lines()
+    detail: dict[str, Any] = {}
+    seqs: set[int] | None = None
+    if query is not None and query != AuditQuery():
+        detail = {k: (str(v) if v is not None else "") for k, v in vars(query).items() if v}
+        qs = await query.apply(AuditLog.filter(seq__isnull=False))
+        seqs = {int(x) for x in await qs.values_list("seq", flat=True)}
+    await audit(actor=actor, action="audit.exported", target_type="audit", ip=ip, detail=detail)
+    return audit_chain.export_lines(only=seqs)
 
 
 async def archive_audit(*, actor: Actor, before: Any, write: Any) -> dict[str, Any]:

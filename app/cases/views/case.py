@@ -37,6 +37,9 @@ async def case_page_for(request: Request, actor: Actor, case_id: int, *, error: 
     await cases_service.refresh_deliveries(case_id=case_id)  # the page shows how queued answers ended
     view = await cases_service.get_case(actor=actor, case_id=case_id)
     case = view.case
+    # 等保: every rendering of a case page shows the resident's data: audit-logged (who, whom, when)
+    await cases_service.record_view(actor=actor, page="case", resident_id=case.resident_id, case_id=case.id,
+                                    case_number=case.number, ip=client_ip(request))
     await notices.mark_read(staff_id=actor.id, case_id=case.id)
     quick = await _quick_replies(case, [m.text for m in view.messages if m.role == "resident"])
     has_hidden = bool(case.summary_enc) or any(m.text_enc for m in view.messages)
@@ -203,7 +206,7 @@ async def bind_code(request: Request, case_id: int, actor: Staff) -> Response:
 
 async def _resident_page(request: Request, actor: Actor, resident_id: int,
                          revealed: dict[str, str] | None = None) -> Response:
-    view = await cases_service.get_resident_view(actor=actor, resident_id=resident_id)
+    view = await cases_service.view_resident(actor=actor, resident_id=resident_id, ip=client_ip(request))
     return render(request, "cases/resident.html", {
         "r": view, "revealed": revealed or {}, "units": await unit_names(), "due_badge": DUE_BADGE,
     })
