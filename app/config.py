@@ -56,7 +56,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
                  "login_lock_minutes", "login_account_max_failures", "rate_limits",
                  "pii_cipher", "key_file", "password_min_length", "password_min_classes", "password_max_age_days",
                  "password_history", "session_idle_minutes", "staff_dormant_days", "mfa_required_roles",
-                 "audit_retention_days", "kms_provider", "kms_url", "kms_key_id", "kms_token", "kms_key_store"),
+                 "audit_retention_days", "kms_provider", "kms_url", "kms_key_id", "kms_token", "kms_key_store", "signed_actions"),
     "wechat": ("wechat_api_base", "wechat_timestamp_window", "wechat_max_body_bytes",
                "wechat_reply_budget", "wechat_http_timeout", "wechat_use_stable_token",
                "wechat_token_refresh_margin", "wechat_max_text_bytes", "emulator_host", "emulator_port",
@@ -133,6 +133,9 @@ class Settings(BaseModel):
     kms_key_id: str = ""  # the KMS's master key (CMK) the data keys are wrapped under
     kms_token: SecretStr = SecretStr("")  # bearer token of fawu at the KMS
     kms_key_store: Path | None = None  # TOML of wrapped data keys ({active, [keys]}), written by fawu crypto rotate
+    # significant actions that must carry the staff member's personal SM2 signature (app/staff/signing.py);
+    # a go-live sets all three; a PIN given signs any of them anyway
+    signed_actions: list[Literal["case.closed", "push.approved", "resident.erased"]] = Field(default_factory=list)
     password_min_length: int = Field(10, ge=8, le=64)
     password_min_classes: int = Field(3, ge=1, le=4)  # of lower case, upper case, digits, other characters
     password_max_age_days: int = Field(90, ge=0, le=3650)  # 0: passwords never expire

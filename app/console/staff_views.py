@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from app.console import labels
-from app.console.kit.auth import RoleNotAllowed, client_ip, require_right
+from app.console.kit.auth import RoleNotAllowed, client_ip, require_right, require_staff
 from app.console.kit.layout import render
 from app.core.actor import ADMIN_ROLES, Actor, Role
 from app.core.clock import LOCAL_TZ, format_local, utcnow
-from app.errors import InvalidInput
+from app.errors import FawuError, InvalidInput
 from app.staff import service as staff_service
 
 router = APIRouter(include_in_schema=False)
@@ -41,6 +41,7 @@ AUDIT_ZH = {
     "audit.archived": "归档审计日志", "audit.verified": "校验审计日志", "console.denied": "越权访问被拒",
     "crypto.rekeyed": "数据重新加密", "crypto.rotated": "数据密钥轮换", "config.changed": "配置变更",
     "resident.viewed": "查看居民个人信息页面", "case.viewed": "查看案件页面",
+    "case.closed": "办结案件", "sign.enrolled": "生成个人签名密钥", "sign.failed": "签名口令错误",
 }
 KINDS = [("", "全部"), ("login", "登录"), ("resident", "个人信息"), ("sign", "签名"), ("case", "案件原文"), ("cases", "导出"),
          ("password", "密码"), ("staff", "账号与角色"), ("mfa", "双因素"), ("audit", "审计"), ("console", "越权")]
@@ -123,10 +124,12 @@ async def audit_page(request: Request, actor: AuditReader, kind: KindParam = "",
     query = _audit_query(kind, resident, who, since, until)
     entries = await staff_service.recent_audit(actor=actor, limit=300, query=query)
     verdict = await staff_service.verify_audit(actor=actor) if verify else None
+    signatures = await staff_service.signature_checks(actor=actor, entries=entries)
     filters = {k: v for k, v in (("kind", kind), ("resident", resident), ("who", who), ("since", since),
                                  ("until", until)) if v}
     return render(request, "console/audit.html", {"entries": entries, "kind": kind, "audit_zh": AUDIT_ZH,
                                                   "kinds": KINDS, "verdict": verdict, "filters": filters,
+                                                  "signatures": signatures,
                                                   "export_qs": urlencode(filters),
                                                   "role_names": staff_service.role_names()})
 
@@ -139,3 +142,25 @@ async def audit_export(request: Request, actor: AuditExporter, kind: KindParam =
     name = f"fawu-audit-{format_local(utcnow(), '%Y%m%d-%H%M')}.jsonl"
     return StreamingResponse(lines, media_type="application/x-ndjson",
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+Staff = Annotated[Actor, Depends(require_staff)]
+
+
+@router.get("/console/signing")
+async def signing_page(request: Request, actor: Staff) -> Response:
+    """The staff member's personal SM2 signing key: its fingerprint, or the form to generate one."""
+    key = await staff_service.signing_key(actor=actor)
+    return render(request, "console/signing.html", {"key": key, "done": request.query_params.get("done") == "1"})
+
+
+@router.post("/console/signing")
+async def signing_enrol(request: Request, actor: Staff, pin: Annotated[str, Form(max_length=128)] = "",
+                        confirm: Annotated[str, Form(max_length=128)] = "") -> Response:
+    try:
+        await staff_service.enrol_signing_key(actor=actor, pin=pin, confirm=confirm, ip=client_ip(request))
+    except FawuError as exc:
+        key = await staff_service.signing_key(actor=actor)
+        return render(request, "console/signing.html", {"key": key, "error": exc.message_zh},
+                      status_code=exc.status)
+    return RedirectResponse("/console/signing?done=1", status_code=303)

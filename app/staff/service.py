@@ -27,9 +27,9 @@ from app.core.scope import OrgScope
 from app.errors import FawuError, Forbidden, InvalidInput, NotFound
 from app.org import service as org_service
 from app.staff import audit as audit_chain
-from app.staff import mfa
+from app.staff import mfa, signing
 from app.staff.audit import TooEarlyToArchive, Verdict, is_deadlock, retry_deadlock
-from app.staff.models import AuditLog, LoginAttempt, StaffUser
+from app.staff.models import AuditLog, LoginAttempt, SigningKey, StaffUser
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LEN = 10  # the least password_min_length may be set to is 8; the default is 10
@@ -698,3 +698,51 @@ async def record_configuration(settings: Any) -> list[str]:
         await audit(actor=None, action="config.changed", target_type="config",
                     detail={"keys": changed, "digests": digests})
     return changed
+
+
+# Personal SM2 signatures (app/staff/signing.py): enrolment, signing of significant actions, checks.
+SigningNotEnrolled = signing.NotEnrolled
+SigningWrongPin = signing.WrongPin
+SigningWeakPin = signing.WeakPin
+Signature = signing.Signature
+
+
+class PinMismatch(InvalidInput):
+    code = "signing_pin_mismatch"
+    message_zh = "两次输入的签名口令不一致。"
+
+
+async def signing_key(*, actor: Actor) -> SigningKey | None:
+    """The actor's active signing key (its fingerprint and creation shown on their page)."""
+    return await signing.active_key(actor.id)
+
+
+async def enrol_signing_key(*, actor: Actor, pin: str, confirm: str, ip: str = "") -> SigningKey:
+    """Generate the actor's SM2 key pair, protected by a signing PIN they choose (never their password)."""
+    if pin != confirm:
+        raise PinMismatch()
+    user = await get_staff(actor.id)
+    return await signing.enrol(actor=actor, pin=pin, password_hash=user.password_hash, ip=ip)
+
+
+async def sign_action(*, actor: Actor, pin: str, action: str, target_type: str, target_id: str | int,
+                      detail: dict[str, Any]) -> signing.Signature | None:
+    """The actor's signature of one significant action: required when the action is listed in
+    ``signed_actions`` (NotEnrolled / WrongPin otherwise), made whenever a PIN is given, else None."""
+    if actor.id == 0:  # the server itself (commands, schedules) signs nothing
+        return None
+    if not pin and action not in get_settings().signed_actions:
+        return None
+    return await signing.sign(actor=actor, pin=pin, action=action, target_type=target_type, target_id=target_id,
+                              detail=detail)
+
+
+async def signature_checks(*, actor: Actor, entries: list[AuditLog]) -> dict[int, bool]:
+    """For the audit administrator's view: each signed entry's verdict (by entry id)."""
+    require_right(actor, "audit.read")
+    out: dict[int, bool] = {}
+    for e in entries:
+        verdict = await signing.verify_entry(e)
+        if verdict is not None:
+            out[e.id] = verdict
+    return out

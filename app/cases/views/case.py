@@ -14,6 +14,7 @@ from app.cases import notices, states
 from app.cases import service as cases_service
 from app.cases.models import CATEGORY_ZH, DELIVERY_ZH, Case
 from app.cases.views.common import DUE_BADGE, EVENT_ZH, NOTICES, ROLE_OF_MESSAGE, Staff, Text, unit_names
+from app.config import get_settings
 from app.console.kit.auth import client_ip, current_user
 from app.console.kit.layout import render
 from app.consult import service as consult_service
@@ -63,6 +64,7 @@ async def case_page_for(request: Request, actor: Actor, case_id: int, *, error: 
         "notice": notice or NOTICES.get(request.query_params.get("notice", ""), ""),
         "error": error, "reply_text": reply_text, "staff_names": {s.id: s.name for s in colleagues},
         "bind_code": bind_code, "has_hidden": has_hidden, "revealed_text": revealed is not None,
+        "sign_required": "case.closed" in get_settings().signed_actions,
     }, status_code=status_code)
 
 
@@ -154,9 +156,10 @@ async def give_result(request: Request, case_id: int, actor: Staff, text: Text =
 
 
 @router.post("/console/cases/{case_id}/close")
-async def close(request: Request, case_id: int, actor: Staff, reason: Text = "") -> Response:
+async def close(request: Request, case_id: int, actor: Staff, reason: Text = "",
+                pin: Annotated[str, Form(max_length=128)] = "") -> Response:
     return await _act(request, actor, case_id, "close", lambda: cases_service.close(
-        actor=actor, case_id=case_id, reason=reason))
+        actor=actor, case_id=case_id, reason=reason, pin=pin, ip=client_ip(request)))
 
 
 @router.post("/console/cases/{case_id}/reopen")
