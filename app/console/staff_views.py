@@ -41,9 +41,9 @@ AUDIT_ZH = {
     "audit.archived": "归档审计日志", "audit.verified": "校验审计日志", "console.denied": "越权访问被拒",
     "crypto.rekeyed": "数据重新加密", "crypto.rotated": "数据密钥轮换", "config.changed": "配置变更",
     "resident.viewed": "查看居民个人信息页面", "case.viewed": "查看案件页面",
-    "case.closed": "办结案件", "sign.enrolled": "生成个人签名密钥", "sign.failed": "签名口令错误",
+    "case.closed": "办结案件", "push.approved": "审核通过普法推送", "sign.enrolled": "生成个人签名密钥", "sign.failed": "签名口令错误",
 }
-KINDS = [("", "全部"), ("login", "登录"), ("resident", "个人信息"), ("sign", "签名"), ("case", "案件原文"), ("cases", "导出"),
+KINDS = [("", "全部"), ("login", "登录"), ("resident", "个人信息"), ("sign", "签名"), ("push", "推送审核"), ("case", "案件原文"), ("cases", "导出"),
          ("password", "密码"), ("staff", "账号与角色"), ("mfa", "双因素"), ("audit", "审计"), ("console", "越权")]
 
 
@@ -99,7 +99,7 @@ async def mfa_reset(request: Request, staff_id: int, actor: MfaReset) -> Respons
     return RedirectResponse("/console/staff?notice=mfa", status_code=303)
 
 
-KindParam = Annotated[str, Query(pattern="^(|login|resident|case|cases|password|staff|mfa|audit|console|sign)$")]
+KindParam = Annotated[str, Query(pattern="^(|login|resident|case|cases|password|staff|mfa|audit|console|sign|push)$")]
 ResidentParam = Annotated[str, Query(max_length=12, pattern=r"^\d*$")]
 ActorParam = Annotated[str, Query(max_length=32)]
 DateParam = Annotated[str, Query(max_length=10, pattern=r"^(|\d{4}-\d{2}-\d{2})$")]
