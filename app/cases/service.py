@@ -362,6 +362,7 @@ from app.cases.handover import (  # noqa: E402,F401  re-exported for callers
     resident_case,
     resident_cases,
 )
+from app.cases.labels import set_security_level  # noqa: E402,F401  re-exported for callers
 from app.cases.ownership import (  # noqa: E402,F401  re-exported for callers
     accept_transfer,
     assign,

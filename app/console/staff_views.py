@@ -41,7 +41,7 @@ AUDIT_ZH = {
     "audit.archived": "归档审计日志", "audit.verified": "校验审计日志", "console.denied": "越权访问被拒",
     "crypto.rekeyed": "数据重新加密", "crypto.rotated": "数据密钥轮换", "config.changed": "配置变更",
     "resident.viewed": "查看居民个人信息页面", "case.viewed": "查看案件页面",
-    "case.closed": "办结案件", "push.approved": "审核通过普法推送", "sign.enrolled": "生成个人签名密钥", "sign.failed": "签名口令错误",
+    "case.closed": "办结案件", "case.labelled": "调整案件密级", "staff.clearance_changed": "修改密级权限", "push.approved": "审核通过普法推送", "sign.enrolled": "生成个人签名密钥", "sign.failed": "签名口令错误",
 }
 KINDS = [("", "全部"), ("login", "登录"), ("resident", "个人信息"), ("sign", "签名"), ("push", "推送审核"), ("case", "案件原文"), ("cases", "导出"),
          ("password", "密码"), ("staff", "账号与角色"), ("mfa", "双因素"), ("audit", "审计"), ("console", "越权")]
@@ -61,13 +61,14 @@ async def staff_page(request: Request, actor: StaffViewer) -> Response:
             raise RoleNotAllowed("只有区级账号可以查看。")
         users = await staff_service.list_staff(actor=actor)
     notice = {"unlock": "已解除锁定。", "active": "已更新账号状态。", "role": "已修改角色。",
-              "mfa": "已重置双因素认证，该账号下次登录时重新绑定。"}.get(request.query_params.get("notice", ""), "")
+              "mfa": "已重置双因素认证，该账号下次登录时重新绑定。",
+              "clearance": "已修改密级权限。"}.get(request.query_params.get("notice", ""), "")
     return render(request, "console/staff.html", {
         "users": users, "role_names": staff_service.role_names(), "now": utcnow(),
         "units": await labels.unit_names(), "notice": notice,
         "can_accounts": staff_service.has_right(actor, "staff.accounts"),
         "can_roles": staff_service.has_right(actor, "staff.roles"),
-        "roles": list(Role), "me": actor.id,
+        "roles": list(Role), "me": actor.id, "levels": staff_service.level_names(),
     })
 
 
@@ -91,6 +92,13 @@ async def set_role(request: Request, staff_id: int, actor: Roles,
         raise RoleNotAllowed("未知的角色。")
     await staff_service.set_role(actor=actor, staff_id=staff_id, role=Role(role), ip=client_ip(request))
     return RedirectResponse("/console/staff?notice=role", status_code=303)
+
+
+@router.post("/console/staff/{staff_id}/clearance")
+async def set_clearance(request: Request, staff_id: int, actor: Roles,
+                        level: Annotated[int, Form(ge=0, le=3)] = 2) -> Response:
+    await staff_service.set_clearance(actor=actor, staff_id=staff_id, level=level, ip=client_ip(request))
+    return RedirectResponse("/console/staff?notice=clearance", status_code=303)
 
 
 @router.post("/console/staff/{staff_id}/mfa-reset")

@@ -35,7 +35,8 @@ class StaffUser(Model):
     totp_enabled_at = fields.DatetimeField(null=True)  # null: not enrolled (or enrolment not confirmed)
     totp_last_step = fields.BigIntField(default=0, db_default=0)  # the last time step accepted (a code is used once)
     recovery_codes: list[str] | None = fields.JSONField(null=True)  # keyed hashes of the unused recovery codes
-    disabled_reason = fields.CharField(max_length=32, default="", db_default="")  # "dormant", "admin" when active is false
+    disabled_reason = fields.CharField(max_length=32, default="", db_default="")
+    clearance = fields.SmallIntField(default=2, db_default=2)  # 安全标记: highest level they read (security admin sets)  # "dormant", "admin" when active is false
 
     class Meta:
         table = "staff_user"

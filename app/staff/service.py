@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 
 from app.config import get_settings
 from app.core import crypto, metrics, pii
-from app.core.actor import ADMIN_ROLES, ROLE_ZH, Actor, Role
+from app.core.actor import ADMIN_ROLES, LEVEL_ZH, ROLE_ZH, Actor, Role
 from app.core.clock import utcnow
 from app.core.scope import OrgScope
 from app.errors import FawuError, Forbidden, InvalidInput, NotFound
@@ -219,7 +219,8 @@ async def actor_for(user: StaffUser) -> Actor:
         scope = OrgScope(frozenset())
     else:
         scope = await org_service.scope_for(list(user.unit_codes or []))
-    return Actor(id=user.id, name=user.name, role=role, scope=scope, unit_codes=tuple(user.unit_codes or ()))
+    return Actor(id=user.id, name=user.name, role=role, scope=scope, unit_codes=tuple(user.unit_codes or ()),
+                 clearance=int(user.clearance))
 
 
 async def audit(*, actor: Actor | None, action: str, target_type: str = "", target_id: str | int = "",
@@ -471,6 +472,30 @@ async def set_role(*, actor: Actor, staff_id: int, role: Role, ip: str = "") -> 
         await audit(actor=actor, action="staff.role_changed", target_type="staff", target_id=user.id, ip=ip,
                     detail={"from": old.value, "to": role.value})
     return user
+
+
+async def set_clearance(*, actor: Actor, staff_id: int, level: int, ip: str = "") -> StaffUser:
+    """安全标记: the highest level of residents' data an account reads (security administrator; never
+    their own)."""
+    require_right(actor, "staff.roles")
+    if level not in LEVEL_ZH:
+        raise InvalidInput("未知的密级。")
+    user = await get_staff(staff_id)
+    if user.id == actor.id:
+        raise OwnAccount()
+    old = int(user.clearance)
+    if old == level:
+        return user
+    async with in_transaction():
+        user.clearance = level
+        await user.save(update_fields=["clearance"])
+        await audit(actor=actor, action="staff.clearance_changed", target_type="staff", target_id=user.id, ip=ip,
+                    detail={"from": old, "to": level})
+    return user
+
+
+def level_names() -> dict[int, str]:
+    return dict(LEVEL_ZH)
 
 
 async def disable_dormant(*, actor: Actor) -> list[str]:

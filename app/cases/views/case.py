@@ -18,7 +18,7 @@ from app.config import get_settings
 from app.console.kit.auth import client_ip, current_user
 from app.console.kit.layout import render
 from app.consult import service as consult_service
-from app.core.actor import Actor, Role
+from app.core.actor import LEVEL_ZH, Actor, Role
 from app.errors import FawuError, NotFound
 from app.staff import service as staff_service
 
@@ -65,6 +65,7 @@ async def case_page_for(request: Request, actor: Actor, case_id: int, *, error: 
         "error": error, "reply_text": reply_text, "staff_names": {s.id: s.name for s in colleagues},
         "bind_code": bind_code, "has_hidden": has_hidden, "revealed_text": revealed is not None,
         "sign_required": "case.closed" in get_settings().signed_actions,
+        "levels": LEVEL_ZH, "my_clearance": actor.clearance,
     }, status_code=status_code)
 
 
@@ -177,6 +178,14 @@ async def reveal_text(request: Request, case_id: int, actor: Staff,
     response = await case_page_for(request, actor, case_id, revealed=revealed)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@router.post("/console/cases/{case_id}/label")
+async def label(request: Request, case_id: int, actor: Staff, level: Annotated[int, Form(ge=0, le=3)] = 1,
+                reason: Text = "") -> Response:
+    """安全标记: the case's sensitivity level (audited)."""
+    return await _act(request, actor, case_id, "label", lambda: cases_service.set_security_level(
+        actor=actor, case_id=case_id, level=level, reason=reason, ip=client_ip(request)))
 
 
 @router.post("/console/cases/{case_id}/archive")
