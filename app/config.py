@@ -135,7 +135,7 @@ class Settings(BaseModel):
     kms_key_store: Path | None = None  # TOML of wrapped data keys ({active, [keys]}), written by fawu crypto rotate
     # significant actions that must carry the staff member's personal SM2 signature (app/staff/signing.py);
     # a go-live sets all three; a PIN given signs any of them anyway
-    signed_actions: list[Literal["case.closed", "push.approved", "resident.erased"]] = Field(default_factory=list)
+    signed_actions: list[Literal["case.closed", "push.approved", "resident.erase"]] = Field(default_factory=list)
     password_min_length: int = Field(10, ge=8, le=64)
     password_min_classes: int = Field(3, ge=1, le=4)  # of lower case, upper case, digits, other characters
     password_max_age_days: int = Field(90, ge=0, le=3650)  # 0: passwords never expire
