@@ -39,7 +39,10 @@ async def with_db(fn: Callable[[], Awaitable[T]], *, migrate: bool = True) -> T:
     try:
         if migrate:
             await db.migrate(settings)
-        await db.init_db(settings)
+        try:
+            await db.init_db(settings)
+        except ConfigError as exc:  # e.g. the KMS refused to unwrap the data keys
+            fail(str(exc))
         return await fn()
     finally:
         await db.close_db()

@@ -57,7 +57,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
                  "login_lock_minutes", "login_account_max_failures", "rate_limits",
                  "pii_cipher", "key_file", "password_min_length", "password_min_classes", "password_max_age_days",
                  "password_history", "session_idle_minutes", "staff_dormant_days", "mfa_required_roles",
-                 "audit_retention_days"),
+                 "audit_retention_days", "kms_provider", "kms_url", "kms_key_id", "kms_token", "kms_key_store", "signed_actions"),
     "wechat": ("wechat_api_base", "wechat_timestamp_window", "wechat_max_body_bytes",
                "wechat_reply_budget", "wechat_http_timeout", "wechat_use_stable_token",
                "wechat_token_refresh_margin", "wechat_max_text_bytes", "emulator_host", "emulator_port",
@@ -129,6 +129,16 @@ class Settings(BaseModel):
     # a TOML file of data keys ({active = "k2", keys = {k1 = "<base64>", k2 = "<base64>"}}, 16-64 bytes
     # each) for SM4 and HMAC-SM3; empty: one key derived from pii_key (id "k0")
     key_file: Path | None = None
+    # where the data keys come from (app/core/kms.py): "file" (key_file above) or "http", an external
+    # KMS that wraps them: kms_key_store holds only its ciphertexts, unwrapped at start-up
+    kms_provider: Literal["file", "http"] = "file"
+    kms_url: str = ""  # e.g. https://kms.internal:8443
+    kms_key_id: str = ""  # the KMS's master key (CMK) the data keys are wrapped under
+    kms_token: SecretStr = SecretStr("")  # bearer token of fawu at the KMS
+    kms_key_store: Path | None = None  # TOML of wrapped data keys ({active, [keys]}), written by fawu crypto rotate
+    # significant actions that must carry the staff member's personal SM2 signature (app/staff/signing.py);
+    # a go-live sets all three; a PIN given signs any of them anyway
+    signed_actions: list[Literal["case.closed", "push.approved", "resident.erase"]] = Field(default_factory=list)
     password_min_length: int = Field(10, ge=8, le=64)
     password_min_classes: int = Field(3, ge=1, le=4)  # of lower case, upper case, digits, other characters
     password_max_age_days: int = Field(90, ge=0, le=3650)  # 0: passwords never expire
@@ -320,6 +330,16 @@ class Settings(BaseModel):
             if not re.fullmatch(r"\d+(d|wd|m|h)", value):
                 raise ValueError(f"{key}={value!r}: 期限格式为 7d（自然日）、15wd（工作日）、1m（月）或 4h（小时）")
         return v
+
+    @model_validator(mode="after")
+    def _kms(self) -> Settings:
+        if self.kms_provider == "http":
+            missing = [n for n in ("kms_url", "kms_key_id", "kms_key_store") if not getattr(self, n)]
+            if missing:
+                raise ValueError(f"kms_provider = \"http\" 须同时设置 {', '.join(missing)} (required with an HTTP KMS)")
+            if not re.match(r"^https?://", self.kms_url):
+                raise ValueError("kms_url 须为 http(s):// 地址 (URL)")
+        return self
 
     @field_validator("case_urgent_limits")
     @classmethod

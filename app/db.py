@@ -9,6 +9,7 @@ from typing import Any
 from tortoise import Tortoise
 
 from app.config import Settings
+from app.core import kms
 
 log = logging.getLogger("fawu.db")
 
@@ -68,6 +69,7 @@ async def init_db(settings: Settings, *, database_url: str | None = None) -> Non
     """Connect tortoise (shared by every task of this process)."""
     config = tortoise_config(database_url or settings.database_url, pool_max=settings.database_pool_max)
     await Tortoise.init(config=config, _enable_global_fallback=True)
+    await kms.open_keys(settings)  # an HTTP KMS's data keys, unwrapped before any row is read
 
 
 async def close_db() -> None:

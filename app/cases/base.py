@@ -75,21 +75,23 @@ def protected_text(text: str, *, limit: int = 4000) -> dict[str, Any]:
 
 
 def _in_scope(actor: Actor, case: Case) -> bool:
-    """The case lies in the actor's units: they may handle it."""
-    return actor.scope.allows_any(case.township_code, case.community_code)
+    """The case lies in the actor's units and its security label is within their clearance: they may handle it."""
+    return actor.cleared_for(case.security_level) and actor.scope.allows_any(case.township_code, case.community_code)
 
 
 def _may_read(actor: Actor, case: Case) -> bool:
     """In scope, or the first receiver (首问负责: keeps sight of a case transferred elsewhere)."""
-    return _in_scope(actor, case) or (case.first_owner_id is not None and case.first_owner_id == actor.id)
+    return _in_scope(actor, case) or (case.first_owner_id is not None and case.first_owner_id == actor.id
+                                      and actor.cleared_for(case.security_level))
 
 
 def visible_cases(actor: Actor) -> QuerySet[Case]:
     """Every case the actor may read: the one scoping point of the case desk."""
     if actor.scope.all_units:
-        return Case.all()
+        return Case.filter(security_level__lte=actor.clearance)
     units = list(actor.scope.unit_codes)
-    return Case.filter(Q(township_code__in=units) | Q(community_code__in=units) | Q(first_owner_id=actor.id))
+    return Case.filter(Q(township_code__in=units) | Q(community_code__in=units) | Q(first_owner_id=actor.id),
+                       security_level__lte=actor.clearance)
 
 
 async def _load(actor: Actor, case_id: int, *, lock: bool = False, conn: Any = None) -> Case:

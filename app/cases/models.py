@@ -60,6 +60,8 @@ class Case(Model):
     summary = fields.TextField()  # personal numbers masked (app.core.pii_text); the original in summary_enc
     summary_enc = fields.TextField(null=True)  # the summary as typed, encrypted; null when nothing was masked
     urgent = fields.BooleanField(default=False)
+    # 安全标记: 0 公开, 1 内部, 2 敏感, 3 机密 (app.core.actor.LEVEL_ZH); read only with clearance >= it
+    security_level = fields.SmallIntField(default=1, db_default=1)
     resident_id = fields.IntField(null=True, db_index=True)
     township_code = fields.CharField(max_length=32, null=True, db_index=True)
     community_code = fields.CharField(max_length=32, null=True, db_index=True)

@@ -117,9 +117,11 @@ async def notify_urgent(case: Case, *, conn: Any = None) -> None:
                  conn=conn)
 
 
-async def unread_for(*, staff_id: int, limit: int = 20) -> list[CaseNotice]:
-    """Alerts not yet acknowledged by this staff member, urgent first, newest first."""
-    rows = await CaseNotice.filter(staff_id=staff_id, acked_at__isnull=True).order_by("-at", "-id").limit(
+async def unread_for(*, staff_id: int, limit: int = 20, clearance: int = 3) -> list[CaseNotice]:
+    """Alerts not yet acknowledged by this staff member, urgent first, newest first (only of cases
+    whose security label is within their clearance)."""
+    rows = await CaseNotice.filter(staff_id=staff_id, acked_at__isnull=True,
+                                   case__security_level__lte=clearance).order_by("-at", "-id").limit(
         limit).prefetch_related("case")
     return sorted(rows, key=lambda n: n.kind not in ("urgent", "escalate"))
 

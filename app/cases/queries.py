@@ -30,6 +30,7 @@ from app.core import calendar
 from app.core.actor import Actor
 from app.core.clock import format_local, utcnow
 from app.org import service as org_service
+from app.staff import service as staff_service
 
 
 @dataclass
@@ -226,7 +227,9 @@ async def my_reminders(*, actor: Actor, unread_only: bool = True) -> list[CaseRe
 
 
 async def export_rows(*, actor: Actor) -> list[dict[str, Any]]:
-    """Every case in scope as flat rows for a spreadsheet, in Chinese (no names, phones or ID numbers)."""
+    """Every case in scope as flat rows for a spreadsheet, in Chinese (no names, phones or ID numbers);
+    only roles with the export right (not the three administrators)."""
+    staff_service.require_right(actor, "cases.export")
     units = {code: info.name for code, info in (await org_service.tree()).items()}
     out: list[dict[str, Any]] = []
     for c in await _scoped(actor).order_by("opened_at"):

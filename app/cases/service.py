@@ -237,10 +237,17 @@ async def return_for_info(*, actor: Actor, case_id: int, reason: str) -> Case:
     return case
 
 
-async def close(*, actor: Actor, case_id: int, reason: str) -> Case:
-    """Close without a result (withdrawn, duplicate, unreachable), with a reason."""
+async def close(*, actor: Actor, case_id: int, reason: str, pin: str = "", ip: str = "") -> Case:
+    """Close without a result (withdrawn, duplicate, unreachable), with a reason; signed with the
+    actor's personal SM2 key when they give their PIN (required with ``signed_actions``)."""
     reason = required(reason, "请说明办结理由。")
-    return await _transition(actor, case_id, action="close", reason=reason, extra={"closed_at": utcnow()})
+    signature = await staff_service.sign_action(actor=actor, pin=pin, action="case.closed", target_type="case",
+                                                target_id=case_id, detail={"reason": reason})
+    case = await _transition(actor, case_id, action="close", reason=reason, extra={"closed_at": utcnow()})
+    await staff_service.audit(actor=actor, action="case.closed", target_type="case", target_id=case_id, ip=ip,
+                              detail={"reason": reason, "number": case.number,
+                                      **({"signature": signature.as_detail()} if signature else {})})
+    return case
 
 
 async def _may_reopen(actor: Actor, case: Case) -> None:
@@ -361,6 +368,7 @@ from app.cases.handover import (  # noqa: E402,F401  re-exported for callers
     resident_case,
     resident_cases,
 )
+from app.cases.labels import set_security_level  # noqa: E402,F401  re-exported for callers
 from app.cases.ownership import (  # noqa: E402,F401  re-exported for callers
     accept_transfer,
     assign,
@@ -375,9 +383,11 @@ from app.cases.privacy import (  # noqa: E402,F401  re-exported for callers
     find_resident_by_phone,
     get_resident_view,
     record_resident,
+    record_view,
     reveal_case_text,
     reveal_id_number,
     reveal_phone,
+    view_resident,
 )
 from app.cases.queries import (  # noqa: E402,F401  re-exported for callers
     CasePage,

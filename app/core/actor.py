@@ -28,6 +28,15 @@ ROLE_ZH = {
 }
 ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 
+# 安全标记 (等保 2.0 访问控制 g): sensitivity levels of residents' data (cases; personal fields) and
+# the clearance of staff. A staff member reads an object only when its level is at most their clearance.
+PUBLIC, INTERNAL, SENSITIVE, SECRET = 0, 1, 2, 3
+LEVEL_ZH = {PUBLIC: "公开", INTERNAL: "内部", SENSITIVE: "敏感", SECRET: "机密"}
+DEFAULT_CASE_LEVEL = INTERNAL
+DEFAULT_CLEARANCE = SENSITIVE
+# personal fields: what revealing each in full requires
+FIELD_LEVEL = {"phone": SENSITIVE, "id_number": SENSITIVE, "case_text": SENSITIVE}
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -38,6 +47,10 @@ class Actor:
     role: Role
     scope: OrgScope
     unit_codes: tuple[str, ...] = ()
+    clearance: int = DEFAULT_CLEARANCE  # 安全标记: the highest level of data they may read
+
+    def cleared_for(self, level: int) -> bool:
+        return level <= self.clearance
 
     @property
     def read_only(self) -> bool:
@@ -48,4 +61,4 @@ class Actor:
         return self.scope.all_units
 
 
-SYSTEM = Actor(id=0, name="系统", role=Role.DISTRICT_ADMIN, scope=OrgScope.everything())
+SYSTEM = Actor(id=0, name="系统", role=Role.DISTRICT_ADMIN, scope=OrgScope.everything(), clearance=SECRET)

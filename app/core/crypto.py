@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.config import ConfigError, get_settings
+from app.core import kms
 
 DERIVED_KEY_ID = "k0"  # the key derived from pii_key when no key file is set
 KEY_ID_RE = re.compile(r"^[a-z0-9]{1,8}$")
@@ -94,9 +95,26 @@ def _keyring(pii_key: str, key_file: str) -> Keyring:
 
 
 def keyring() -> Keyring:
-    """The key ring of the current settings (read once per settings; a rotated file: restart)."""
+    """The key ring of the current settings (read once per settings; a rotated file: restart). With
+    an HTTP KMS (app/core/kms.py) its data keys, unwrapped when the database was opened."""
     s = get_settings()
+    if s.kms_provider == "http":
+        active, extra = kms.opened(s)
+        return _kms_keyring(s.pii_key.get_secret_value(), active, tuple(sorted(extra.items())))
     return _keyring(s.pii_key.get_secret_value(), str(s.key_file) if s.key_file else "")
+
+
+@lru_cache(maxsize=8)
+def _kms_keyring(pii_key: str, active: str, extra: tuple[tuple[str, bytes], ...]) -> Keyring:
+    legacy = base64.b64decode(pii_key)
+    return Keyring(active=active, masters={DERIVED_KEY_ID: legacy, **dict(extra)}, legacy_aes=legacy)
+
+
+def forget_keys() -> None:
+    """Read the key file (and the KMS's keys) afresh on next use: after ``fawu crypto rotate``."""
+    _keyring.cache_clear()
+    _kms_keyring.cache_clear()
+    kms.forget()
 
 
 def sm4_on() -> bool:

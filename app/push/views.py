@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from app.config import get_settings
-from app.console.kit.auth import require_staff
+from app.console.kit.auth import client_ip, require_staff
 from app.console.kit.layout import render
 from app.core.actor import Actor
 from app.errors import FawuError, Forbidden, NotFound
@@ -121,7 +121,8 @@ async def _article_ctx(actor: Actor, article_id: int) -> dict[str, object]:
 async def article_page(request: Request, article_id: int, actor: Staff, notice: str = "",
                        error: str = "") -> Response:
     ctx = await _article_ctx(actor, article_id)
-    return render(request, "push/article.html", {**ctx, "notice": notice[:200], "error": error[:500]})
+    return render(request, "push/article.html", {**ctx, "notice": notice[:200], "error": error[:500],
+                                                 "sign_required": "push.approved" in get_settings().signed_actions})
 
 
 @router.get("/console/push/{article_id}/edit", response_class=HTMLResponse)
@@ -164,9 +165,10 @@ async def submit(article_id: int, actor: Staff, comment: Text = "") -> Response:
 
 
 @router.post("/console/push/{article_id}/approve")
-async def approve(article_id: int, actor: Staff, comment: Text = "") -> Response:
-    return await _act(article_id, "已审核通过", lambda: service.approve(actor=actor, article_id=article_id,
-                                                                   comment=comment))
+async def approve(request: Request, article_id: int, actor: Staff, comment: Text = "",
+                  pin: Annotated[str, Form(max_length=128)] = "") -> Response:
+    return await _act(article_id, "已审核通过", lambda: service.approve(
+        actor=actor, article_id=article_id, comment=comment, pin=pin, ip=client_ip(request)))
 
 
 @router.post("/console/push/{article_id}/return")

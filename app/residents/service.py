@@ -199,11 +199,19 @@ def _totals(parts: list[Any]) -> dict[str, int]:
     return out
 
 
-async def erase_resident(*, resident_id: int, actor: Actor | None = None, reason: str = "") -> dict[str, int]:
+async def erase_resident(*, resident_id: int, actor: Actor | None = None, reason: str = "",
+                         pin: str = "") -> dict[str, int]:
     """Erase on request (删除权): null the encrypted fields, name and nickname, drop the links to their
     WeChat accounts, and publish ``residents.erased`` so every domain scrubs its part in the same
-    transaction (cases keep their skeleton and history for statistics). Audited."""
+    transaction (cases keep their skeleton and history for statistics). Audited; signed with the
+    staff member's personal SM2 key when ``actor`` is one and gives their PIN (required with
+    ``signed_actions``)."""
     reason = reason[:200]
+    signature = None
+    if actor is not None:
+        signature = await staff_service.sign_action(actor=actor, pin=pin, action="resident.erase",
+                                                    target_type="resident", target_id=resident_id,
+                                                    detail={"reason": reason})
     async with in_transaction():
         r = await Resident.filter(id=resident_id).select_for_update().first()
         if r is None:
@@ -219,7 +227,8 @@ async def erase_resident(*, resident_id: int, actor: Actor | None = None, reason
         await ResidentAccount.filter(resident_id=r.id).delete()
         totals = _totals(parts)
         await staff_service.audit(actor=actor, action="resident.erase", target_type="resident", target_id=r.id,
-                                  detail={**totals, "reason": reason})
+                                  detail={**totals, "reason": reason,
+                                          **({"signature": signature.as_detail()} if signature else {})})
     log.info("resident %s erased (%s)", resident_id, totals)
     return {"cases": totals.get("cases", 0), "messages": totals.get("messages", 0)}
 

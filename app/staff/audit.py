@@ -211,11 +211,13 @@ def export_line(e: AuditLog) -> dict[str, Any]:
             "prev_hash": e.prev_hash, "hash": e.hash}
 
 
-async def export_lines(*, since: datetime | None = None, until: datetime | None = None) -> AsyncIterator[str]:
-    """The log as JSON Lines in chain order, then a last line with the SM3 digest of the lines before."""
+async def export_lines(*, since: datetime | None = None, until: datetime | None = None,
+                       only: set[int] | None = None) -> AsyncIterator[str]:
+    """The log as JSON Lines in chain order (``only``: these links), then a last line with the SM3
+    digest of the lines before."""
     digest_input: list[bytes] = []
     async for e in _sealed():
-        if (since and e.at < since) or (until and e.at >= until):
+        if (since and e.at < since) or (until and e.at >= until) or (only is not None and e.seq not in only):
             continue
         line = json.dumps(export_line(e), ensure_ascii=False, sort_keys=True)
         digest_input.append(line.encode("utf-8") + b"\n")

@@ -11,7 +11,8 @@ from typing import Any
 import click
 
 from app.commandkit import fail, run_async, settings_or_exit, with_db
-from app.core import crypto, rekey
+from app.config import ConfigError
+from app.core import crypto, kms, rekey
 from app.core.actor import SYSTEM
 from app.core.clock import LOCAL_TZ, utcnow
 from app.errors import FawuError
@@ -115,6 +116,30 @@ def crypto_status() -> None:
     for col, counts in found.items():
         text = "，".join(f"{k} {v}" for k, v in counts.items()) or "—"
         click.echo(f"  {col}: {text}")
+
+
+@crypto_group.command("rotate")
+def crypto_rotate() -> None:
+    """A new data key from the key provider (key_file, or the KMS that wraps it), made the active one.
+    Then restart fawu (it reads its keys at start) and run `fawu crypto rekey` to move existing rows;
+    until then they stay readable under their own key id."""
+    settings = settings_or_exit()
+    p = kms.provider(settings)
+    if p is None:
+        fail("未设置 key_file 或 kms_provider = \"http\"：数据密钥由 pii_key 派生，无法轮换 (set key_file or a KMS)")
+    try:
+        kid = run_async(p.rotate())
+    except ConfigError as exc:
+        fail(str(exc), 1)
+    crypto.forget_keys()
+
+    async def go() -> None:
+        await service.audit(actor=SYSTEM, action="crypto.rotated", target_type="crypto", target_id=kid,
+                            detail={"provider": p.name, "key_id": kid, "via": "cli"})
+
+    run_async(with_db(go))
+    click.echo(f"新数据密钥 (new data key): {kid}（{p.name}），当前 (current): {crypto.current_scheme()}")
+    click.echo("请重启 fawu，再运行 fawu crypto rekey 将已有数据改用新密钥 (restart, then rekey)")
 
 
 @crypto_group.command("rekey")

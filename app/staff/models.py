@@ -1,4 +1,4 @@
-"""Staff accounts (工作人员) with role and org units, and the append-only audit log."""
+"""Staff accounts (工作人员) with role and org units, the append-only audit log, personal SM2 keys."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ class StaffUser(Model):
     totp_enabled_at = fields.DatetimeField(null=True)  # null: not enrolled (or enrolment not confirmed)
     totp_last_step = fields.BigIntField(default=0, db_default=0)  # the last time step accepted (a code is used once)
     recovery_codes: list[str] | None = fields.JSONField(null=True)  # keyed hashes of the unused recovery codes
-    disabled_reason = fields.CharField(max_length=32, default="", db_default="")  # "dormant", "admin" when active is false
+    disabled_reason = fields.CharField(max_length=32, default="", db_default="")
+    clearance = fields.SmallIntField(default=2, db_default=2)  # 安全标记: highest level they read (security admin sets)  # "dormant", "admin" when active is false
 
     class Meta:
         table = "staff_user"
@@ -95,3 +96,23 @@ class LoginAttempt(Model):
     class Meta:
         table = "staff_login_attempt"
         unique_together = (("account_key", "client"),)
+
+
+class SigningKey(Model):
+    """A staff member's personal SM2 key (个人签名密钥) for signing significant actions.
+
+    The public key in the clear (verification keeps working after a new key replaces it); the private
+    key SM4-GCM-wrapped under a key derived from the staff member's signing PIN (scrypt), then
+    encrypted again under the data key (app/staff/signing.py)."""
+
+    id = fields.IntField(primary_key=True)
+    staff_id = fields.IntField(db_index=True)
+    fingerprint = fields.CharField(max_length=16, unique=True)  # SM3 of the public key, first 16 hex
+    public_key = fields.CharField(max_length=130)  # hex of the uncompressed point x ‖ y
+    private_enc = fields.TextField()
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField()
+    retired_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "staff_signing_key"

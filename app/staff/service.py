@@ -7,7 +7,8 @@ import json
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -15,20 +16,20 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from app.config import get_settings
 from app.core import crypto, metrics, pii
-from app.core.actor import ADMIN_ROLES, ROLE_ZH, Actor, Role
+from app.core.actor import ADMIN_ROLES, LEVEL_ZH, ROLE_ZH, Actor, Role
 from app.core.clock import utcnow
 from app.core.scope import OrgScope
 from app.errors import FawuError, Forbidden, InvalidInput, NotFound
 from app.org import service as org_service
 from app.staff import audit as audit_chain
-from app.staff import mfa
+from app.staff import mfa, signing
 from app.staff.audit import TooEarlyToArchive, Verdict, is_deadlock, retry_deadlock
-from app.staff.models import AuditLog, LoginAttempt, StaffUser
+from app.staff.models import AuditLog, LoginAttempt, SigningKey, StaffUser
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LEN = 10  # the least password_min_length may be set to is 8; the default is 10
@@ -44,7 +45,7 @@ RIGHTS: dict[Role, frozenset[str]] = {
     Role.TOWNSHIP_STAFF: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
     Role.LAWYER: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
     Role.MEDIATOR: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
-    Role.SUPERVISOR: frozenset({"residents.read", "cases.read", "staff.view"}),
+    Role.SUPERVISOR: frozenset({"residents.read", "cases.read", "cases.export", "staff.view"}),
     Role.SYSTEM_ADMIN: frozenset({"staff.view", "staff.accounts", "jobs.manage"}),
     Role.SECURITY_ADMIN: frozenset({"staff.view", "staff.roles", "staff.mfa_reset"}),
     Role.AUDIT_ADMIN: frozenset({"audit.read", "audit.verify", "audit.export"}),
@@ -219,7 +220,8 @@ async def actor_for(user: StaffUser) -> Actor:
         scope = OrgScope(frozenset())
     else:
         scope = await org_service.scope_for(list(user.unit_codes or []))
-    return Actor(id=user.id, name=user.name, role=role, scope=scope, unit_codes=tuple(user.unit_codes or ()))
+    return Actor(id=user.id, name=user.name, role=role, scope=scope, unit_codes=tuple(user.unit_codes or ()),
+                 clearance=int(user.clearance))
 
 
 async def audit(*, actor: Actor | None, action: str, target_type: str = "", target_id: str | int = "",
@@ -473,6 +475,30 @@ async def set_role(*, actor: Actor, staff_id: int, role: Role, ip: str = "") -> 
     return user
 
 
+async def set_clearance(*, actor: Actor, staff_id: int, level: int, ip: str = "") -> StaffUser:
+    """安全标记: the highest level of residents' data an account reads (security administrator; never
+    their own)."""
+    require_right(actor, "staff.roles")
+    if level not in LEVEL_ZH:
+        raise InvalidInput("未知的密级。")
+    user = await get_staff(staff_id)
+    if user.id == actor.id:
+        raise OwnAccount()
+    old = int(user.clearance)
+    if old == level:
+        return user
+    async with in_transaction():
+        user.clearance = level
+        await user.save(update_fields=["clearance"])
+        await audit(actor=actor, action="staff.clearance_changed", target_type="staff", target_id=user.id, ip=ip,
+                    detail={"from": old, "to": level})
+    return user
+
+
+def level_names() -> dict[int, str]:
+    return dict(LEVEL_ZH)
+
+
 async def disable_dormant(*, actor: Actor) -> list[str]:
     """Disable every active account unused for ``staff_dormant_days`` (a schedule and a command)."""
     out = []
@@ -505,10 +531,12 @@ async def list_staff(*, actor: Actor) -> list[StaffUser]:
 # The demo district's staff (created by ``fawu staff demo`` and at start-up in demo mode). Every
 # account must change this password at first login.
 DEMO_PASSWORD = "fawu-demo-2026"
+DEMO_ADMINS = (("sysadmin", Role.SYSTEM_ADMIN), ("secadmin", Role.SECURITY_ADMIN), ("auditor", Role.AUDIT_ADMIN))
 
 
 async def demo_staff_plan() -> list[dict[str, Any]]:
-    """The demo accounts for the imported org tree: admin, one clerk per township, lawyer, supervisor."""
+    """The demo accounts for the imported org tree: admin, one clerk per township, lawyer, supervisor,
+    and the three administrators (sysadmin, secadmin, auditor)."""
     tree = await org_service.tree()
     district = next((u for u in tree.values() if u.kind == "district"), None)
     if district is None:
@@ -526,6 +554,9 @@ async def demo_staff_plan() -> list[dict[str, Any]]:
         plan.append({"username": "lawyer", "name": "法律顾问", "role": Role.LAWYER,
                      "unit_codes": communities or [first.code]})
     plan.append({"username": "supervisor", "name": "督导", "role": Role.SUPERVISOR, "unit_codes": [district.code]})
+    # 三员分立: the system, security and audit administrators, one account each (TOTP at first login)
+    plan += [{"username": username, "name": ROLE_ZH[role], "role": role, "unit_codes": [district.code]}
+             for username, role in DEMO_ADMINS]
     return plan
 
 
@@ -556,14 +587,44 @@ async def load_demo_staff() -> list[str]:
     return created
 
 
-async def recent_audit(*, actor: Actor | None = None, limit: int = 200, action_prefix: str = "") -> list[AuditLog]:
-    """The newest audit entries (optionally one kind: "login.", "resident.reveal"). A staff actor
-    must be the audit administrator; ``None`` is the server itself (commands, tests), never a page."""
+@dataclass(frozen=True)
+class AuditQuery:
+    """What the audit administrator asks of the log: one kind of action, one resident (or other
+    object), one staff member, a time window (UTC). Empty fields ask nothing."""
+
+    action_prefix: str = ""
+    target_type: str = ""
+    target_id: str = ""
+    actor: str = ""  # a staff member's username or name
+    since: datetime | None = None
+    until: datetime | None = None
+
+    async def apply(self, qs: Any) -> Any:
+        if self.action_prefix:
+            qs = qs.filter(action__startswith=self.action_prefix)
+        if self.target_type:
+            qs = qs.filter(target_type=self.target_type)
+        if self.target_id:
+            qs = qs.filter(target_id=self.target_id)
+        if self.actor:
+            ids = await StaffUser.filter(username=self.actor).values_list("id", flat=True)
+            qs = qs.filter(Q(actor_name=self.actor) | Q(actor_id__in=list(ids) or [-1]))
+        if self.since:
+            qs = qs.filter(at__gte=self.since)
+        if self.until:
+            qs = qs.filter(at__lt=self.until)
+        return qs
+
+
+async def recent_audit(*, actor: Actor | None = None, limit: int = 200, action_prefix: str = "",
+                       query: AuditQuery | None = None) -> list[AuditLog]:
+    """The newest audit entries (optionally one kind: "login.", "resident.reveal", or a whole query:
+    every view of one resident's data). A staff actor must be the audit administrator; ``None`` is the
+    server itself (commands, tests), never a page."""
     if actor is not None:
         require_right(actor, "audit.read")
-    qs = AuditLog.all()
-    if action_prefix:
-        qs = qs.filter(action__startswith=action_prefix)
+    q = query or AuditQuery(action_prefix=action_prefix)
+    qs = await q.apply(AuditLog.all())
     return await qs.order_by("-id").limit(max(1, min(limit, 1000)))
 
 
@@ -573,11 +634,18 @@ async def verify_audit(*, actor: Actor) -> Verdict:
     return await audit_chain.verify()
 
 
-async def export_audit(*, actor: Actor, ip: str = "") -> AsyncIterator[str]:
-    """The audit log as JSON Lines for the assessor (the export itself is audited)."""
+async def export_audit(*, actor: Actor, ip: str = "", query: AuditQuery | None = None) -> AsyncIterator[str]:
+    """The audit log as JSON Lines for the assessor (the export itself is audited); with a query, only
+    its entries (each line keeps its chain fields, so they are still checked against the whole chain)."""
     require_right(actor, "audit.export")
-    await audit(actor=actor, action="audit.exported", target_type="audit", ip=ip)
-    return audit_chain.export_lines()
+    detail: dict[str, Any] = {}
+    seqs: set[int] | None = None
+    if query is not None and query != AuditQuery():
+        detail = {k: (str(v) if v is not None else "") for k, v in vars(query).items() if v}
+        qs = await query.apply(AuditLog.filter(seq__isnull=False))
+        seqs = {int(x) for x in await qs.values_list("seq", flat=True)}
+    await audit(actor=actor, action="audit.exported", target_type="audit", ip=ip, detail=detail)
+    return audit_chain.export_lines(only=seqs)
 
 
 async def archive_audit(*, actor: Actor, before: Any, write: Any) -> dict[str, Any]:
@@ -656,3 +724,51 @@ async def record_configuration(settings: Any) -> list[str]:
         await audit(actor=None, action="config.changed", target_type="config",
                     detail={"keys": changed, "digests": digests})
     return changed
+
+
+# Personal SM2 signatures (app/staff/signing.py): enrolment, signing of significant actions, checks.
+SigningNotEnrolled = signing.NotEnrolled
+SigningWrongPin = signing.WrongPin
+SigningWeakPin = signing.WeakPin
+Signature = signing.Signature
+
+
+class PinMismatch(InvalidInput):
+    code = "signing_pin_mismatch"
+    message_zh = "两次输入的签名口令不一致。"
+
+
+async def signing_key(*, actor: Actor) -> SigningKey | None:
+    """The actor's active signing key (its fingerprint and creation shown on their page)."""
+    return await signing.active_key(actor.id)
+
+
+async def enrol_signing_key(*, actor: Actor, pin: str, confirm: str, ip: str = "") -> SigningKey:
+    """Generate the actor's SM2 key pair, protected by a signing PIN they choose (never their password)."""
+    if pin != confirm:
+        raise PinMismatch()
+    user = await get_staff(actor.id)
+    return await signing.enrol(actor=actor, pin=pin, password_hash=user.password_hash, ip=ip)
+
+
+async def sign_action(*, actor: Actor, pin: str, action: str, target_type: str, target_id: str | int,
+                      detail: dict[str, Any]) -> signing.Signature | None:
+    """The actor's signature of one significant action: required when the action is listed in
+    ``signed_actions`` (NotEnrolled / WrongPin otherwise), made whenever a PIN is given, else None."""
+    if actor.id == 0:  # the server itself (commands, schedules) signs nothing
+        return None
+    if not pin and action not in get_settings().signed_actions:
+        return None
+    return await signing.sign(actor=actor, pin=pin, action=action, target_type=target_type, target_id=target_id,
+                              detail=detail)
+
+
+async def signature_checks(*, actor: Actor, entries: list[AuditLog]) -> dict[int, bool]:
+    """For the audit administrator's view: each signed entry's verdict (by entry id)."""
+    require_right(actor, "audit.read")
+    out: dict[int, bool] = {}
+    for e in entries:
+        verdict = await signing.verify_entry(e)
+        if verdict is not None:
+            out[e.id] = verdict
+    return out

@@ -179,7 +179,7 @@ ROLE_RIGHTS = {  # the table docs/compliance.md shows; a change of rights must c
     Role.TOWNSHIP_STAFF: {"residents.read", "residents.reveal", "cases.work", "cases.export"},
     Role.LAWYER: {"residents.read", "residents.reveal", "cases.work", "cases.export"},
     Role.MEDIATOR: {"residents.read", "residents.reveal", "cases.work", "cases.export"},
-    Role.SUPERVISOR: {"residents.read", "cases.read", "staff.view"},
+    Role.SUPERVISOR: {"residents.read", "cases.read", "cases.export", "staff.view"},
     Role.SYSTEM_ADMIN: {"staff.view", "staff.accounts", "jobs.manage"},
     Role.SECURITY_ADMIN: {"staff.view", "staff.roles", "staff.mfa_reset"},
     Role.AUDIT_ADMIN: {"audit.read", "audit.verify", "audit.export"},

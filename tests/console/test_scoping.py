@@ -17,7 +17,8 @@ from tests.factories import make_case, make_resident, make_staff
 
 # Auth routes: reachable without a session (login) or for any logged-in role (logout, password).
 AUTH_ROUTES = {"/console/login", "/console/logout", "/console/password",
-               "/console/login/mfa", "/console/mfa", "/console/mfa/start", "/console/mfa/confirm"}  # one's own login
+               "/console/login/mfa", "/console/mfa", "/console/mfa/start", "/console/mfa/confirm",
+               "/console/signing"}  # one's own login and signing key
 # A body good enough to reach the service for every console form (the check under test comes first).
 FORM = {"text": "测试内容", "reason": "测试理由", "target": "unit:YXJD", "field": "phone", "staff_id": "1",
         "old_password": "x", "new_password": "y", "confirm": "y", "title": "测试", "summary": "测试事项",

@@ -14,10 +14,11 @@ from app.cases import notices, states
 from app.cases import service as cases_service
 from app.cases.models import CATEGORY_ZH, DELIVERY_ZH, Case
 from app.cases.views.common import DUE_BADGE, EVENT_ZH, NOTICES, ROLE_OF_MESSAGE, Staff, Text, unit_names
+from app.config import get_settings
 from app.console.kit.auth import client_ip, current_user
 from app.console.kit.layout import render
 from app.consult import service as consult_service
-from app.core.actor import Actor, Role
+from app.core.actor import LEVEL_ZH, Actor, Role
 from app.errors import FawuError, NotFound
 from app.staff import service as staff_service
 
@@ -37,6 +38,9 @@ async def case_page_for(request: Request, actor: Actor, case_id: int, *, error: 
     await cases_service.refresh_deliveries(case_id=case_id)  # the page shows how queued answers ended
     view = await cases_service.get_case(actor=actor, case_id=case_id)
     case = view.case
+    # 等保: every rendering of a case page shows the resident's data: audit-logged (who, whom, when)
+    await cases_service.record_view(actor=actor, page="case", resident_id=case.resident_id, case_id=case.id,
+                                    case_number=case.number, ip=client_ip(request))
     await notices.mark_read(staff_id=actor.id, case_id=case.id)
     quick = await _quick_replies(case, [m.text for m in view.messages if m.role == "resident"])
     has_hidden = bool(case.summary_enc) or any(m.text_enc for m in view.messages)
@@ -60,6 +64,8 @@ async def case_page_for(request: Request, actor: Actor, case_id: int, *, error: 
         "notice": notice or NOTICES.get(request.query_params.get("notice", ""), ""),
         "error": error, "reply_text": reply_text, "staff_names": {s.id: s.name for s in colleagues},
         "bind_code": bind_code, "has_hidden": has_hidden, "revealed_text": revealed is not None,
+        "sign_required": "case.closed" in get_settings().signed_actions,
+        "levels": LEVEL_ZH, "my_clearance": actor.clearance,
     }, status_code=status_code)
 
 
@@ -151,9 +157,10 @@ async def give_result(request: Request, case_id: int, actor: Staff, text: Text =
 
 
 @router.post("/console/cases/{case_id}/close")
-async def close(request: Request, case_id: int, actor: Staff, reason: Text = "") -> Response:
+async def close(request: Request, case_id: int, actor: Staff, reason: Text = "",
+                pin: Annotated[str, Form(max_length=128)] = "") -> Response:
     return await _act(request, actor, case_id, "close", lambda: cases_service.close(
-        actor=actor, case_id=case_id, reason=reason))
+        actor=actor, case_id=case_id, reason=reason, pin=pin, ip=client_ip(request)))
 
 
 @router.post("/console/cases/{case_id}/reopen")
@@ -171,6 +178,14 @@ async def reveal_text(request: Request, case_id: int, actor: Staff,
     response = await case_page_for(request, actor, case_id, revealed=revealed)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@router.post("/console/cases/{case_id}/label")
+async def label(request: Request, case_id: int, actor: Staff, level: Annotated[int, Form(ge=0, le=3)] = 1,
+                reason: Text = "") -> Response:
+    """安全标记: the case's sensitivity level (audited)."""
+    return await _act(request, actor, case_id, "label", lambda: cases_service.set_security_level(
+        actor=actor, case_id=case_id, level=level, reason=reason, ip=client_ip(request)))
 
 
 @router.post("/console/cases/{case_id}/archive")
@@ -203,7 +218,7 @@ async def bind_code(request: Request, case_id: int, actor: Staff) -> Response:
 
 async def _resident_page(request: Request, actor: Actor, resident_id: int,
                          revealed: dict[str, str] | None = None) -> Response:
-    view = await cases_service.get_resident_view(actor=actor, resident_id=resident_id)
+    view = await cases_service.view_resident(actor=actor, resident_id=resident_id, ip=client_ip(request))
     return render(request, "cases/resident.html", {
         "r": view, "revealed": revealed or {}, "units": await unit_names(), "due_badge": DUE_BADGE,
     })

@@ -105,7 +105,7 @@ async def delete_canned(canned_id: int, actor: Staff) -> Response:
 @router.get("/console/alerts")
 async def alerts_page(request: Request, actor: Staff) -> Response:
     return render(request, "cases/alerts.html", {
-        "alerts": await notices.unread_for(staff_id=actor.id, limit=100), "kind_zh": notices.KIND_ZH,
+        "alerts": await notices.unread_for(staff_id=actor.id, limit=100, clearance=actor.clearance), "kind_zh": notices.KIND_ZH,
         "wechat": await notices.wechat_alerts_of(staff_id=actor.id), "code": "",
     })
 
@@ -115,7 +115,7 @@ async def alerts_code(request: Request, actor: Staff) -> Response:
     """A code to send to the district's service account: WeChat alerts for urgent cases and escalations."""
     code = await cases_service.staff_alert_code(actor=actor)
     return render(request, "cases/alerts.html", {
-        "alerts": await notices.unread_for(staff_id=actor.id, limit=100), "kind_zh": notices.KIND_ZH,
+        "alerts": await notices.unread_for(staff_id=actor.id, limit=100, clearance=actor.clearance), "kind_zh": notices.KIND_ZH,
         "wechat": await notices.wechat_alerts_of(staff_id=actor.id), "code": code.code,
     })
 

@@ -49,7 +49,7 @@ async def inbox(request: Request, actor: Staff, tab: Filter = "", status: Filter
         tab = next((k for k in ("urgent", "mine", "unassigned") if counts[k]), "unit")
     result = await cases_service.list_cases(actor=actor, page=page, per_page=25, **{**base, **TABS[tab][1]})
     transfers = await cases_service.pending_transfers_for(actor=actor)
-    alerts = await notices.unread_for(staff_id=actor.id, limit=8)
+    alerts = await notices.unread_for(staff_id=actor.id, limit=8, clearance=actor.clearance)
     query = {k: v for k, v in {"status": status, "type": type, "category": category, "township": township,
                                "due": due, "q": q}.items() if v}
     units = await unit_names()
@@ -71,7 +71,7 @@ async def _township_codes() -> set[str]:
 async def alerts_api(actor: Staff) -> Response:
     """Unacknowledged alerts for the title count and the banner (polled by console.js)."""
     counts = await notices.count_unread(staff_id=actor.id)
-    items = await notices.unread_for(staff_id=actor.id, limit=5)
+    items = await notices.unread_for(staff_id=actor.id, limit=5, clearance=actor.clearance)
     return JSONResponse({
         **counts,
         "items": [{"id": n.id, "kind": n.kind, "kind_zh": notices.KIND_ZH.get(n.kind, n.kind), "text": n.text,

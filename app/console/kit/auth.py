@@ -137,6 +137,9 @@ async def require_console_user(request: Request) -> ConsoleUser:
             raise _redirect(MFA_PATH)
         raise MfaEnrolmentRequired()
     if request.method not in SAFE_METHODS and user.actor.read_only:
+        await staff_service.audit(actor=user.actor, action="console.denied", target_type="path",
+                                  target_id=request.url.path[:64], ip=client_ip(request), outcome="denied",
+                                  detail={"method": request.method, "reason": "read_only"})
         raise ReadOnlyRole()
     return user
 

@@ -24,6 +24,7 @@ NAV: list[tuple[str, str]] = [
     ("/console/booking", "预约办事"),
     ("/console/export", "数据导出"),
     ("/console/catalog", "案例与名录"),
+    ("/console/signing", "个人签名"),
 ]
 # Shown to district-level administrators and supervisors only.
 DISTRICT_NAV: list[tuple[str, str]] = [("/console/staff", "人员与审计"), ("/console/kb/signoff", "知识库签核"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from app.config import get_settings
+from app.core import crypto
 from app.core.actor import Actor, Role
 from app.push.models import PushArticle
 from app.push.service import articles
@@ -66,14 +67,21 @@ async def submit(*, actor: Actor, article_id: int, comment: str = "") -> PushArt
     return article
 
 
-async def approve(*, actor: Actor, article_id: int, comment: str = "") -> PushArticle:
+async def approve(*, actor: Actor, article_id: int, comment: str = "", pin: str = "", ip: str = "") -> PushArticle:
+    """One review step's approval; signed with the reviewer's personal SM2 key when they give their
+    PIN (required with ``signed_actions``), the signature kept in the ``push.approved`` audit entry."""
     article = await articles.get_article(article_id, actor=actor)
     step = await may_review(actor, article)
     if step is None:
         raise NotReviewer("您不能审核这篇文章（本人写的文章、已审过的或不在您的审核范围）。")
     articles.require_clean(await articles.problems_of(article))
     before = article.status
+    detail = {"step": step, "title": article.title[:100], "body_sm3": crypto.sm3_hex(article.body.encode("utf-8"))}
+    signature = await staff_service.sign_action(actor=actor, pin=pin, action="push.approved", target_type="push",
+                                                target_id=article.id, detail=detail)
     async with in_transaction():
+        await staff_service.audit(actor=actor, action="push.approved", target_type="push", target_id=article.id,
+                                  ip=ip, detail={**detail, **({"signature": signature.as_detail()} if signature else {})})
         if step == "township":
             article.township_review_by = actor.id
             article.status = "township_ok" if "district" in required_steps(article) else "approved"
