@@ -51,6 +51,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
 
 async def _prepare_once(settings: Settings) -> None:
+    # function-level: the CLI's other commands neither build the app nor load the consultation engine
     from app.consult.service import warm_up
     from app.main import prepare_database  # function-level: the CLI's other commands do not build the app
 

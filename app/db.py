@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 
 from app.config import Settings
 from app.core import kms
@@ -108,8 +108,6 @@ async def migrate(settings: Settings, *, database_url: str | None = None) -> lis
 
 
 async def _sqlite_references_intact() -> None:
-    from tortoise import connections
-
     _, rows = await connections.get("default").execute_query("PRAGMA foreign_key_check")
     if rows:
         broken = sorted({f"{dict(r)['table']} -> {dict(r)['parent']}" for r in rows})

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('retired_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'staff_signing_key', 'app': 'fawu', 'pk_attr': 'id', 'table_description': "A staff member's personal SM2 key (个人签名密钥) for signing significant actions."},
+            options={'table': 'staff_signing_key', 'app': 'fawu', 'pk_attr': 'id', 'table_description': 'The personal SM2 key of a staff member (个人签名密钥) for signing significant actions.'},
             bases=['Model'],
         ),
     ]

@@ -99,7 +99,7 @@ class LoginAttempt(Model):
 
 
 class SigningKey(Model):
-    """A staff member's personal SM2 key (个人签名密钥) for signing significant actions.
+    """The personal SM2 key of a staff member (个人签名密钥) for signing significant actions.
 
     The public key in the clear (verification keeps working after a new key replaces it); the private
     key SM4-GCM-wrapped under a key derived from the staff member's signing PIN (scrypt), then

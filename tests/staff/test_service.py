@@ -106,7 +106,7 @@ class TestChangePassword:
 class TestDemoStaff:
     async def test_demo_accounts_once_and_must_change(self, demo_org: None) -> None:
         created = await staff_service.load_demo_staff()
-        assert created == ["admin", "sqz", "tyz", "yxjd", "lawyer", "supervisor"]
+        assert created == ["admin", "sqz", "tyz", "yxjd", "lawyer", "supervisor", "sysadmin", "secadmin", "auditor"]
         assert await staff_service.load_demo_staff() == []
         users = {u.username: u for u in await StaffUser.all()}
         assert all(u.must_change_password for u in users.values())
@@ -131,7 +131,8 @@ class TestDemoStaff:
         await staff_service.load_demo_staff()
         clerk = await staff_service.actor_for(await StaffUser.get(username="yxjd"))
         names = {u.username for u in await staff_service.list_staff(actor=clerk)}
-        assert names == {"admin", "yxjd", "supervisor"}  # the demo lawyer serves Shiqiao's villages
+        # the district's accounts (the three administrators included); the demo lawyer serves Shiqiao's villages
+        assert names == {"admin", "yxjd", "supervisor", "sysadmin", "secadmin", "auditor"}
 
 
 def test_cli_commands_registered() -> None:
