@@ -146,3 +146,18 @@ async def test_trend_stars_small_weeks(app: Any, client: httpx.AsyncClient) -> N
     await login(client, "admin")
     page = await client.get("/console/analytics?place=YXJD", headers=HTML)
     assert "不足 5 人，不予显示" in page.text
+
+
+async def test_processes_rolling_up_at_once_leave_one_set_of_cells(app: Any) -> None:
+    """Every serving process starts the daily rollup; on MariaDB two replacing the same period at once
+    deadlock (1213) and the victim replaces it again: no error, and the cells are those of one run."""
+    import asyncio
+
+    from app.analytics.models import RollupCell
+    from app.analytics.service.rollup import compute_period
+
+    await _world()
+    alone = await compute_period("week", WEEK)
+    counts = await asyncio.gather(*(compute_period("week", WEEK) for _ in range(6)))
+    assert counts == [alone] * 6
+    assert await RollupCell.filter(period="week", period_start=WEEK).count() == alone

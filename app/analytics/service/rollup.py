@@ -21,6 +21,7 @@ from app.config import get_settings
 from app.consult import service as consult_service
 from app.core import events
 from app.core.clock import local_today, utcnow
+from app.core.retry import retry_transaction
 
 log = logging.getLogger("fawu.analytics")
 
@@ -104,17 +105,28 @@ async def compute_period(period: str, start: date) -> int:
                                     community_code=s.code if s.level == "community" else "",
                                     dim="", count=s.scans, residents=s.unique))
     cells.extend(_hook_cells(period, start, await events.gather(HOOK, period=period, since=since, until=until)))
+    # two processes may replace the same period at once (each computes the same cells): MariaDB rolls one
+    # back as a deadlock victim, and it replaces them again
+    await retry_transaction(lambda: _replace(period, start, cells), what="analytics.rollup")
+    return len(cells)
+
+
+async def _replace(period: str, start: date, cells: list[RollupCell]) -> None:
     async with in_transaction():
         await RollupCell.filter(period=period, period_start=start).delete()
         if cells:
-            await RollupCell.bulk_create(cells, batch_size=500)
+            await RollupCell.bulk_create([_fresh(c) for c in cells], batch_size=500)
         run = await RollupRun.get_or_none(period=period, period_start=start)
         if run is None:
             await RollupRun.create(period=period, period_start=start, computed_at=utcnow(), cells=len(cells))
         else:
             run.computed_at, run.cells = utcnow(), len(cells)
             await run.save(update_fields=["computed_at", "cells"])
-    return len(cells)
+
+
+def _fresh(cell: RollupCell) -> RollupCell:
+    """An unsaved copy (a rolled-back bulk insert may have left ids on the first attempt's objects)."""
+    return RollupCell(**{f: getattr(cell, f) for f in cell._meta.fields_db_projection if f != cell._meta.pk_attr})
 
 
 async def run_rollup(*, today: date | None = None, weeks: int | None = None, max_missing: int = 200) -> dict[str, int]:
