@@ -3,14 +3,14 @@ clientmsgid idempotency under a lost answer, quiet hours, failures retried witho
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from app.config import set_settings
-from app.core.clock import utcnow
+from app.core.clock import LOCAL_TZ, local_today, utcnow
 from app.jobs.models import Job
 from app.push import service
 from app.push.models import PushChunk, PushDelivery
@@ -97,8 +97,8 @@ async def test_quota_shown_and_refused(app: Any, emulator: Any, team: Team, drai
         await service.schedule_send(actor=team.clerk, article_id=second, account_keys=["yx_jiedao"])
     assert len(emulator.sent["mass"]) == 1
     # tomorrow (after the quiet hours) there is quota again
-    tomorrow = datetime.combine(utcnow().date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC) \
-        + timedelta(hours=2)  # 10:00 local
+    # (the local day: from 16:00 UTC the UTC date is already yesterday in Beijing)
+    tomorrow = datetime.combine(local_today() + timedelta(days=1), time(10), tzinfo=LOCAL_TZ).astimezone(UTC)
     later = await service.schedule_send(actor=team.clerk, article_id=second, account_keys=["yx_jiedao"],
                                         when=tomorrow)
     assert later.run_at == tomorrow
