@@ -9,19 +9,17 @@ slots. Lock order inside a transaction: the person row first, then slot rows by 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 
-from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from app.booking.models import BookingPerson, BookingSlot
-from app.core import metrics
+from app.core.retry import retry_transaction
 
 log = logging.getLogger("fawu.booking")
 T = TypeVar("T")
@@ -33,24 +31,10 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
 
 
-def _retryable(exc: BaseException) -> bool:
-    text = str(exc)
-    return any(s in text for s in ("1213", "Deadlock", "deadlock", "1205", "Lock wait timeout", "database is locked"))
-
-
 async def retrying(fn: Callable[[], Awaitable[T]]) -> T:
     """Run a transaction function again when the database picked it as a deadlock victim (MariaDB
     1213) or a lock wait timed out: the whole transaction was rolled back, so running it again is safe."""
-    for attempt in range(RETRIES):
-        try:
-            return await fn()
-        except (OperationalError, TransactionManagementError) as exc:
-            if not _retryable(exc) or attempt == RETRIES - 1:
-                raise
-            metrics.caught("booking.retry", log, "transaction retried after %s", type(exc).__name__,
-                           level=logging.INFO)
-            await asyncio.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
-    raise AssertionError("unreachable")
+    return await retry_transaction(fn, what="booking", tries=RETRIES)
 
 
 async def slot_row(*, point_code: str, service_code: str, starts_at: datetime) -> BookingSlot:
