@@ -91,6 +91,7 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     ("residents.retention_due", "app.wechat.subscribers:purge_messages"),
     ("residents.retention_due", "app.consult.subscribers:purge_questions"),
     ("residents.retention_due", "app.cases.subscribers:purge_chat"),
+    ("residents.retention_due", "app.booking.subscribers:purge_personal_data"),
     # the scan analytics asks what residents did after a scan: {column: {board_code: count}}
     ("boards.followups_requested", "app.consult.subscribers:count_followups"),
     ("boards.followups_requested", "app.cases.subscribers:count_followups"),
@@ -105,6 +106,9 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     # a booking's appointment was served (checked in): its satisfaction invitation (one per booking)
     ("booking.checked_in", "app.surveys.subscribers:invite_after_check_in"),
     ("residents.erased", "app.surveys.subscribers:erase_resident"),
+    ("residents.erased", "app.booking.subscribers:erase_resident"),
+    ("residents.export_requested", "app.booking.subscribers:export_resident"),
+    ("residents.export_requested", "app.surveys.subscribers:export_resident"),
     # the district's analytics asks for figures per period: 首选率 answers, ratings of matters without a case
     ("analytics.figures_requested", "app.surveys.subscribers:figures_for_analytics"),
     # ... and bookings, places offered, attended and no-shows per township (booking)

@@ -42,6 +42,11 @@ async def erase_resident(*, resident_id: int, accounts: list[list[str]] | None =
                                                accounts=[(a, o) for a, o in accounts or []])}
 
 
+async def export_resident(*, resident_id: int, accounts: list[list[str]] | None = None, **_: Any) -> dict[str, Any]:
+    """residents.export_requested: the resident's survey invitations and answers."""
+    return {"surveys": await privacy.export(resident_id=resident_id, accounts=[(a, o) for a, o in accounts or []])}
+
+
 async def figures_for_analytics(*, since: datetime, until: datetime, **_: Any) -> list[dict[str, Any]]:
     """analytics.figures_requested: 首选率 answers and the ratings of matters without a case; 知晓率 from the
     imported population survey (none imported: 暂无数据)."""

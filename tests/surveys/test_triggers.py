@@ -65,6 +65,9 @@ async def test_erasure_removes_the_identity_and_keeps_the_rating(client: httpx.A
     resp = await SurveyResponse.get(invitation_id=inv.id)
     assert "13912345678" in resp.answers["comment"]
     assert inv.resident_id is not None
+    exported = await residents_service.export_resident(resident_id=inv.resident_id)  # access request first
+    [mine] = exported["surveys"]
+    assert mine["level"] == 4 and "13912345678" in mine["answers"]["comment"]
     await residents_service.erase_resident(resident_id=inv.resident_id, reason="居民申请删除")
     inv = await SurveyInvitation.get(id=inv.id)
     resp = await SurveyResponse.get(id=resp.id)
