@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.booking import service
+from app.booking.service import editing
 from app.config import get_settings
 from app.console.kit import charts
 from app.console.kit.auth import client_ip, require_staff
@@ -241,3 +242,48 @@ async def remove_change(request: Request, actor: Staff, change_id: int, point: S
     await service.remove_day_change(scope=actor.scope, change_id=change_id)  # unknown or another unit's: 404
     await _audit(request, actor, "change_remove", change_id, point=point)
     return _back("/console/booking/schedule", point=point, notice="已删除。")
+
+
+# ---- the bookable services' own fields (district administrators; everyone else reads) ----
+
+@router.get("/console/booking/services", response_class=HTMLResponse)
+async def services_page(request: Request, actor: Staff, notice: str = "") -> Response:
+    return render(request, "booking/console_services.html", {
+        "rows": await service.services(active_only=False), "notice": notice[:200], "case_types": editing.CASE_TYPE_ZH,
+        "can_change": staff_service.has_right(actor, "booking.services")})
+
+
+async def _service_editor(request: Request, actor: Actor, code: str, form: editing.ServiceForm, *,
+                          error: str = "", notice: str = "", status_code: int = 200) -> Response:
+    svc = await service.get_any_service(code)
+    return render(request, "booking/console_service.html", {
+        "s": svc, "f": form, "error": error, "notice": notice[:200], "case_types": editing.CASE_TYPE_ZH,
+        "future": await editing.future_bookings(svc.code), "catalogue_url": f"/console/catalog/services/{svc.code}",
+        "can_change": staff_service.has_right(actor, "booking.services")}, status_code=status_code)
+
+
+@router.get("/console/booking/services/{code}", response_class=HTMLResponse)
+async def service_page(request: Request, actor: Staff, code: str, notice: str = "") -> Response:
+    svc = await service.get_any_service(code[:32])
+    return await _service_editor(request, actor, svc.code, editing.ServiceForm.of(svc), notice=notice)
+
+
+@router.post("/console/booking/services/{code}", response_class=HTMLResponse)
+async def service_save(request: Request, actor: Staff, code: str, duration: Short = "", buffer: Short = "",
+                       capacity: Short = "", providers: Short = "",
+                       documents: Annotated[str, Form(max_length=5000)] = "",
+                       checklist: Annotated[str, Form(max_length=5000)] = "",
+                       legal_basis: Annotated[str, Form(max_length=1000)] = "", case_type: Short = "",
+                       active: Short = "", reason: Short = "") -> Response:
+    svc = await service.get_any_service(code[:32])
+    form = editing.ServiceForm(duration=duration, buffer=buffer, capacity=capacity, providers=providers,
+                               documents=documents, checklist=checklist, legal_basis=legal_basis,
+                               case_type=case_type, active=bool(active))
+    try:
+        _, changed = await editing.edit_service(actor=actor, code=svc.code, form=form, reason=reason,
+                                                ip=client_ip(request))
+    except FawuError as exc:
+        return await _service_editor(request, actor, svc.code, form, error=exc.message_zh,
+                                     status_code=403 if exc.status == 403 else 200)
+    return _back(f"/console/booking/services/{svc.code}",
+                 notice="已保存，新的设置即刻用于可约时段。" if changed else "没有改动。")

@@ -182,6 +182,32 @@ async def parse_lookup(text: str) -> tuple[str, int, int] | None:
     return None
 
 
+_ART = rf"第[{CN_NUM}\d]+条(?:之[一二三四五六七八九十]+)?"
+_CITED_LAW = re.compile(rf"《([^》]{{2,60}})》((?:\s*{_ART}(?:第[{CN_NUM}\d]+款)?[、，,和及与至\s]*)+)")
+_CITED_ARTICLE = re.compile(rf"第([{CN_NUM}\d]+)条(?:之([一二三四五六七八九十]+))?")
+
+
+async def unresolved_citations(text: str) -> list[str]:
+    """What a free-text legal basis ("《中华人民共和国法律援助法》第四十一条、第四十二条") cites that the corpus
+    (the law in force) does not hold, as sentences for staff; a text that names no article is one problem."""
+    text = text.strip()
+    if not text:
+        return []
+    problems: list[str] = []
+    found = 0
+    for m in _CITED_LAW.finditer(text):
+        for a in _CITED_ARTICLE.finditer(m.group(2)):
+            found += 1
+            label = f"第{a.group(1)}条" + (f"之{a.group(2)}" if a.group(2) else "")
+            try:
+                await get_article(law=m.group(1), article=label)
+            except FawuError as exc:
+                problems.append(f"《{m.group(1)}》{label}：{exc.message_zh}")
+    if not found:
+        problems.append("没有识别出法条，请按“《法律名称》第X条”的格式填写（可写多条，用顿号隔开）。")
+    return problems
+
+
 async def search(*, words: list[str], limit: int = 5, law: str | None = None) -> list[ArticleView]:
     """Articles containing the words (all of them if possible, else the most of them)."""
     words = [w for w in dict.fromkeys(words) if w][:6]

@@ -41,7 +41,7 @@ __all__ = ["TooEarlyToArchive", "Verdict", "is_deadlock"]
 # actor's OrgScope: the three administrators' scope is empty, so no query of theirs returns any.
 RIGHTS: dict[Role, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export",
-                                    "staff.view", "jobs.manage"}),
+                                    "staff.view", "jobs.manage", "booking.services"}),
     Role.TOWNSHIP_STAFF: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
     Role.LAWYER: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
     Role.MEDIATOR: frozenset({"residents.read", "residents.reveal", "cases.work", "cases.export"}),
@@ -55,7 +55,7 @@ RIGHT_ZH = {
     "cases.read": "查看案件（只读）", "cases.export": "导出数据", "staff.view": "查看工作人员名单",
     "staff.accounts": "账号管理（新建、停用、解锁）", "staff.roles": "角色分配", "staff.mfa_reset": "重置双因素认证",
     "audit.read": "查阅审计日志", "audit.verify": "校验审计日志", "audit.export": "导出审计日志",
-    "jobs.manage": "后台任务（查看失败任务、重新执行）",
+    "jobs.manage": "后台任务（查看失败任务、重新执行）", "booking.services": "预约事项设置（时长、人数、材料、依据）",
 }
 
 

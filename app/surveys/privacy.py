@@ -8,7 +8,6 @@ from typing import Any
 from tortoise.expressions import Q
 
 from app.core.clock import format_local
-
 from app.surveys.models import SurveyContact, SurveyInvitation, SurveyResponse
 
 

@@ -175,7 +175,7 @@ async def test_wrong_codes_lock_the_second_step(client: httpx.AsyncClient, setti
 
 ROLE_RIGHTS = {  # the table docs/compliance.md shows; a change of rights must change this test
     Role.DISTRICT_ADMIN: {"residents.read", "residents.reveal", "cases.work", "cases.export", "staff.view",
-                          "jobs.manage"},
+                          "jobs.manage", "booking.services"},
     Role.TOWNSHIP_STAFF: {"residents.read", "residents.reveal", "cases.work", "cases.export"},
     Role.LAWYER: {"residents.read", "residents.reveal", "cases.work", "cases.export"},
     Role.MEDIATOR: {"residents.read", "residents.reveal", "cases.work", "cases.export"},

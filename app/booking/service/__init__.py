@@ -33,6 +33,7 @@ from app.booking.service.catalog import (
     catalogue_ref,
     day_changes,
     free_slots,
+    get_any_service,
     get_service,
     import_demo_plans,
     import_services,
@@ -86,7 +87,7 @@ __all__ = [
     "FreeSlot", "NotChangeable", "NotYours", "OfferGone", "PlanNotFound", "PointInfo", "SlotFull", "SlotNotOffered", "TooLate",
     "TooManyBookings", "UnknownPoint", "UnknownService", "add_day_change", "add_plan", "book", "cancel", "catalogue_ref",
     "check_in", "claim", "confirmation", "count_by_board", "day_changes", "day_list", "expire_holds", "find", "free_slots", "get",
-    "get_service", "import_demo_plans", "import_services", "join", "leave", "mark_no_shows", "move",
+    "get_any_service", "get_service", "import_demo_plans", "import_services", "join", "leave", "mark_no_shows", "move",
     "of_resident", "offer_next", "parse_slot_key", "plans", "point", "points_near", "position", "remind",
     "reminder_times", "UseRow", "use_table", "figures_for_analytics", "reminder_consent", "reminder_fallback", "reminder_log", "remove_day_change", "remove_plan", "services", "slot_label", "update_plan", "update_service",
 ]

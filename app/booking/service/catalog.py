@@ -179,15 +179,24 @@ async def get_service(code: str) -> BookingService:
     return svc
 
 
+async def get_any_service(code: str) -> BookingService:
+    """A service whether bookable or not (the console's settings), never cached."""
+    svc = await BookingService.filter(code=code).first()
+    if svc is None:
+        raise UnknownService()
+    return (await _catalogue_names([svc]))[0]
+
+
 async def update_service(*, code: str, values: dict[str, Any]) -> BookingService:
     svc = await BookingService.filter(code=code).first()
     if svc is None:
         raise UnknownService()
     fields = _check_service(code, {"name": svc.name, **values})
+    if "active" in values:
+        fields["active"] = bool(values["active"])
     await BookingService.filter(id=svc.id).update(**fields)
     forget_cached()
-    await svc.refresh_from_db()
-    return svc
+    return await get_any_service(code)
 
 
 def rules_for(svc: BookingService) -> slots.Rules:
