@@ -84,6 +84,10 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+SignedAction = Literal["case.closed", "case.result_given", "push.approved", "resident.erase"]
+SIGNED_ACTIONS: tuple[SignedAction, ...] = ("case.closed", "case.result_given", "push.approved", "resident.erase")
+
+
 class Settings(BaseModel):
     """Every setting of fawu. Defaults serve the demo district on this machine."""
 
@@ -137,8 +141,8 @@ class Settings(BaseModel):
     kms_token: SecretStr = SecretStr("")  # bearer token of fawu at the KMS
     kms_key_store: Path | None = None  # TOML of wrapped data keys ({active, [keys]}), written by fawu crypto rotate
     # significant actions that must carry the staff member's personal SM2 signature (app/staff/signing.py);
-    # a go-live sets all three; a PIN given signs any of them anyway
-    signed_actions: list[Literal["case.closed", "push.approved", "resident.erase"]] = Field(default_factory=list)
+    # unless set, all of them outside demo mode and none in the demo; a PIN given signs any of them anyway
+    signed_actions: list[SignedAction] = Field(default_factory=list)
     password_min_length: int = Field(10, ge=8, le=64)
     password_min_classes: int = Field(3, ge=1, le=4)  # of lower case, upper case, digits, other characters
     password_max_age_days: int = Field(90, ge=0, le=3650)  # 0: passwords never expire
@@ -261,6 +265,16 @@ class Settings(BaseModel):
     # a job running this long (seconds) lost its worker (killed, crashed): the relay sends it again
     jobs_lease_seconds: int = Field(300, ge=1, le=24 * 3600)
     jobs_worker_concurrency: int = Field(20, ge=1, le=1000)  # jobs one worker runs at once
+
+    @model_validator(mode="before")
+    @classmethod
+    def _signatures_outside_the_demo(cls, data: Any) -> Any:
+        """Unless set explicitly, a deployment (demo = false) signs every significant action (等保/密评:
+        non-repudiation); the demo signs only when a PIN is given."""
+        demo_off = isinstance(data, dict) and str(data.get("demo", True)).strip().lower() in ("false", "0", "no", "off")
+        if isinstance(data, dict) and "signed_actions" not in data and demo_off:
+            data = {**data, "signed_actions": list(SIGNED_ACTIONS)}
+        return data
 
     @model_validator(mode="before")
     @classmethod

@@ -57,6 +57,7 @@ async def day_page(request: Request, actor: Staff, point: str = "", day: str = "
     p = await _point(actor, point[:32])
     d = _day(day[:10])
     rows = await service.day_rows(scope=actor.scope, point_code=p.code, day=d) if p else []
+    await service.record_shown(actor=actor, page="booking_day", rows=rows, ip=client_ip(request))
     services = await service.services()
     return render(request, "booking/console_day.html", {
         "points": await service.points_in_scope(actor.scope), "p": p, "day": d, "rows": rows,
@@ -104,16 +105,17 @@ async def print_page(request: Request, actor: Staff, point: str = "", day: str =
     p = await _point(actor, point[:32])
     d = _day(day[:10])
     rows = await service.day_rows(scope=actor.scope, point_code=p.code, day=d) if p else []
+    await service.record_shown(actor=actor, page="booking_print", rows=rows, ip=client_ip(request))
     return render(request, "booking/console_print.html", {
         "p": p, "rows": rows, "label": f"{d.year}年{d.month}月{d.day}日 {service.WEEKDAY_ZH[d.weekday()]}"})
 
 
 @router.get("/console/booking/ics")
-async def ics_feed(actor: Staff, point: str = "", provider: str = "") -> Response:
+async def ics_feed(request: Request, actor: Staff, point: str = "", provider: str = "") -> Response:
     p = await _point(actor, point[:32])
     if p is None:
         raise InvalidInput("没有可查看的服务点。")
-    body = await service.feed(scope=actor.scope, point_code=p.code, provider=provider[:40])
+    body = await service.feed(actor=actor, point_code=p.code, provider=provider[:40], ip=client_ip(request))
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{p.code}.ics"'})
 

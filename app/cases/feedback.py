@@ -27,6 +27,7 @@ from app.core import events
 from app.core.actor import Actor
 from app.core.clock import utcnow
 from app.jobs import service as jobs
+from app.staff import service as staff_service
 from app.wechat import service as wechat_service
 
 # how a result may reach the resident besides WeChat: told by phone or in person (recorded by staff)
@@ -71,12 +72,17 @@ async def record_first_response(*, case_id: int, at: datetime) -> bool:
     return bool(await Case.filter(id=case_id, first_response_at__isnull=True).update(first_response_at=at))
 
 
-async def give_result(*, actor: Actor, case_id: int, text: str, told: str | None = None) -> Case:
+async def give_result(*, actor: Actor, case_id: int, text: str, told: str | None = None, pin: str = "",
+                      ip: str = "") -> Case:
     """Record the result (反馈). A case linked to WeChat gets it by job ``cases.deliver_result``;
-    otherwise ``told`` ("phone" or "in_person") records that staff told the resident themselves."""
+    otherwise ``told`` ("phone" or "in_person") records that staff told the resident themselves.
+    Signed with the actor's personal SM2 key when they give their PIN (required with ``signed_actions``
+    listing ``case.result_given``): the signature covers the result's text, kept in the audit entry."""
     text = required(text, "请填写办理结果。")
     if told is not None and told not in TOLD:
         raise InvalidTransition("请选择告知方式。")
+    signature = await staff_service.sign_action(actor=actor, pin=pin, action="case.result_given", target_type="case",
+                                                target_id=case_id, detail={"result": text, "told": told or "wechat"})
     async with editing(actor, case_id, action="give_result") as ed:
         case = ed.case
         now = utcnow()
@@ -94,6 +100,9 @@ async def give_result(*, actor: Actor, case_id: int, text: str, told: str | None
         # other channels tell the resident their own way (the mini-program: a subscribe message)
         await events.publish("cases.result_given", case_id=case.id, number=case.number, channel=case.channel,
                              resident_id=case.resident_id, result=text, at=now.isoformat())
+    if signature is not None:
+        await staff_service.audit(actor=actor, action="case.result_given", target_type="case", target_id=case_id,
+                                  ip=ip, detail={"number": case.number, "signature": signature.as_detail()})
     return case
 
 

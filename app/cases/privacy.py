@@ -87,6 +87,14 @@ async def record_view(*, actor: Actor, page: str, resident_id: int | None = None
                                   detail=detail, ip=ip)
 
 
+async def record_list_view(*, actor: Actor, page: str, cases: list[Any], ip: str = "") -> int:
+    """等保 audit of a list of cases shown (the inbox): one ``resident.listed`` entry per resident shown
+    (``case.listed`` for a case without one), found by the audit administrator with the resident's views."""
+    shown: list[tuple[str, int | str]] = [("resident", c.resident_id) if c.resident_id else ("case", c.id)
+                                          for c in cases]
+    return await staff_service.audit_shown(actor=actor, page=page, shown=shown, ip=ip)
+
+
 async def view_resident(*, actor: Actor, resident_id: int, ip: str = "") -> ResidentView:
     """``get_resident_view`` for a page: the view is audit-logged (only when the actor may see it)."""
     view = await get_resident_view(actor=actor, resident_id=resident_id)

@@ -42,10 +42,13 @@ AUDIT_ZH = {
     "crypto.rekeyed": "数据重新加密", "crypto.rotated": "数据密钥轮换", "config.changed": "配置变更",
     "jobs.retried": "重新执行后台任务",
     "resident.viewed": "查看居民个人信息页面", "case.viewed": "查看案件页面",
+    "resident.listed": "列表中显示居民信息", "case.listed": "列表中显示案件", "booking.listed": "预约名单中显示",
+    "survey_response.listed": "查看评价内容", "booking.ics_exported": "预约日历订阅导出",
+    "booking.service_edit": "修改预约事项", "case.result_given": "反馈办理结果（已签名）",
     "case.closed": "办结案件", "case.labelled": "调整案件密级", "staff.clearance_changed": "修改密级权限",
     "push.approved": "审核通过普法推送", "sign.enrolled": "生成个人签名密钥", "sign.failed": "签名口令错误",
 }
-KINDS = [("", "全部"), ("login", "登录"), ("resident", "个人信息"), ("sign", "签名"), ("push", "推送审核"), ("case", "案件原文"), ("cases", "导出"),
+KINDS = [("", "全部"), ("login", "登录"), ("resident", "个人信息"), ("sign", "签名"), ("push", "推送审核"), ("case", "案件原文"), ("cases", "导出"), ("booking", "预约"),
          ("password", "密码"), ("staff", "账号与角色"), ("mfa", "双因素"), ("audit", "审计"), ("console", "越权")]
 
 

@@ -125,6 +125,36 @@ async def append(*, actor: Actor | None, action: str, target_type: str = "", tar
     return await retry_deadlock(go)
 
 
+async def append_many(*, actor: Actor | None, entries: list[tuple[str, str, str | int, dict[str, Any]]],
+                      ip: str = "") -> int:
+    """Write several sealed entries (action, target_type, target_id, detail) under one lock of the head
+    and one insert: a list page's views, one entry per resident shown."""
+    if not entries:
+        return 0
+
+    async def go() -> int:
+        async with in_transaction():
+            head = await _head()
+            seq, prev, key_id, now = head.seq, head.hash, crypto.keyring().active, utcnow()
+            rows = []
+            for action, target_type, target_id, detail in entries:
+                seq += 1
+                entry = AuditLog(
+                    seq=seq, prev_hash=prev, key_id=key_id, at=now, actor_id=actor.id if actor else None,
+                    actor_name=(actor.name if actor else "")[:32], actor_role=str(actor.role) if actor else "",
+                    action=action[:48], target_type=target_type[:32], target_id=str(target_id)[:64],
+                    detail=detail or {}, ip=ip[:64], outcome="ok")
+                entry.hash = prev = _seal(entry)
+                rows.append(entry)
+            await AuditLog.bulk_create(rows)
+            await AuditHead.filter(id=_HEAD_ID).update(seq=seq, hash=prev, key_id=key_id)
+            return len(rows)
+
+    if in_outer_transaction():
+        return await go()
+    return await retry_deadlock(go)
+
+
 def in_outer_transaction() -> bool:
     """Whether the caller runs inside a transaction (tortoise's contextual connection)."""
     return isinstance(connections.get("default"), TransactionalDBClient)

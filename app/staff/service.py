@@ -231,6 +231,22 @@ async def audit(*, actor: Actor | None, action: str, target_type: str = "", targ
                              detail=detail, ip=ip, outcome=outcome)
 
 
+async def audit_shown(*, actor: Actor, page: str, shown: list[tuple[str, int | str]], ip: str = "",
+                      detail: dict[str, Any] | None = None) -> int:
+    """等保 audit of a list page that shows residents' personal data (the inbox, a day's bookings, survey
+    reviews): one sealed ``<kind>.listed`` entry per resident (or booking, case) shown, so the audit
+    administrator finds every page that showed one resident by its id, like ``resident.viewed``."""
+    seen: set[tuple[str, str]] = set()
+    entries: list[tuple[str, str, str | int, dict[str, Any]]] = []
+    for kind, ident in shown:
+        key = (kind, str(ident))
+        if key in seen:
+            continue
+        seen.add(key)
+        entries.append((f"{kind}.listed", kind, ident, {"page": page, **(detail or {})}))
+    return await audit_chain.append_many(actor=actor, entries=entries, ip=ip)
+
+
 def account_key(username: str) -> str:
     """A keyed hash of a typed account name: counts failures per name without storing the text."""
     return pii.lookup_hash("login:" + username.strip().lower())

@@ -94,6 +94,16 @@ async def get(*, actor: Actor, response_id: int) -> Review:
     return await _review(resp)
 
 
+async def view(*, actor: Actor, response_id: int, ip: str = "") -> Review:
+    """``get`` for the review page, which shows what the resident wrote: the view is audit-logged
+    (``resident.listed``, or ``survey_response.listed`` for an anonymous rating), like a case page."""
+    review = await get(actor=actor, response_id=response_id)
+    who: tuple[str, int | str] = (("resident", review.invitation.resident_id) if review.invitation.resident_id
+                                  else ("survey_response", review.response.id))
+    await staff_service.audit_shown(actor=actor, page="survey_review", shown=[who], ip=ip)
+    return review
+
+
 async def list_bad(*, actor: Actor, state: str = "open") -> list[Review]:
     """Bad reviews in scope: open (not yet answered), overdue, put right (answered), or all."""
     qs = scoped(actor).filter(level__in=list(BAD))

@@ -61,6 +61,7 @@ from app.surveys.rectification import (  # noqa: F401  re-exported
     verify,
 )
 from app.surveys.rectification import get as get_review  # noqa: F401  re-exported
+from app.surveys.rectification import view as view_review  # noqa: F401  re-exported
 from app.surveys.responses import (  # noqa: F401  re-exported
     RatingClosed,
     RatingInvalid,

@@ -185,7 +185,7 @@ async def bad_list(request: Request, actor: Staff, state: str = "open") -> Respo
 
 async def review_page_for(request: Request, actor: Actor, response_id: int, *, error: str = "",
                           status_code: int = 200) -> Response:
-    review = await service.get_review(actor=actor, response_id=response_id)
+    review = await service.view_review(actor=actor, response_id=response_id, ip=client_ip(request))
     return render(request, "surveys/review.html", {
         "r": review, "resp": review.response, "inv": review.invitation, "findings": service.FINDINGS,
         "appeal_zh": service.APPEAL_ZH, "levels": service.LEVELS, "error": error,

@@ -153,3 +153,53 @@ async def test_every_view_of_a_residents_data_is_audited_queryable_and_exported(
 
 async def _auditor() -> Any:
     return await staff_service.actor_for(await StaffUser.get(username="auditor"))
+
+
+async def test_lists_that_show_residents_are_audited_per_resident(client: httpx.AsyncClient, new_client: Any) -> None:
+    """The inbox, a service point's day list, its printout and its ICS feed show names and summaries of many
+    residents at once: each resident shown gets a sealed ``resident.listed`` entry (``booking.listed`` for a
+    booking made without a WeChat identity), so "who looked at this resident" finds list pages too."""
+    from app.core import clock
+    from tests.booking.conftest import NOW, SLOT_AT
+
+    clock.freeze(NOW)  # Monday 2026-12-07 08:00 Beijing time: Tuesday's 09:00 is bookable
+    try:
+        await _lists_audited(client, new_client, SLOT_AT)
+    finally:
+        clock.freeze(None)
+
+
+async def _lists_audited(client: httpx.AsyncClient, new_client: Any, slot_at: Any) -> None:
+    from app.booking import service as booking_service
+    from tests.factories import make_booking_plan
+
+    await make_staff(username="auditor2", role=Role.AUDIT_ADMIN, unit_codes=["YX"])
+    await make_staff(username="clerk2", unit_codes=["YX"])  # the district centre's desk: every unit
+    r = await make_resident()
+    await make_case(resident_id=r.id)
+    assert (await login(client, "clerk2")).status_code == 303
+    assert (await client.get("/console/inbox?tab=all", headers=HTML)).status_code == 200
+    listed = await AuditLog.filter(action="resident.listed", target_id=str(r.id)).order_by("seq")
+    assert [(x.detail["page"], x.actor_name, x.ip) for x in listed] == [("inbox", "测试员", "127.0.0.1")]
+
+    # a booking at the clerk's point, without WeChat: the day list, the printout and the feed name it
+    await make_booking_plan(point="SP-YX", service="consult")
+    conf = await booking_service.book(point_code="SP-YX", service_code="consult", starts_at=slot_at,
+                                      name="孙阿姨", phone="13811112222", channel="page")
+    booking = await booking_service.find(code=conf.code, phone="13811112222")
+    page = await client.get("/console/booking?point=SP-YX&day=2026-12-08", headers=HTML)
+    assert page.status_code == 200 and "孙阿姨" in page.text
+    assert (await client.get("/console/booking/print?point=SP-YX&day=2026-12-08", headers=HTML)).status_code == 200
+    shown = await AuditLog.filter(action="booking.listed", target_id=str(booking.id)).order_by("seq")
+    assert [x.detail["page"] for x in shown] == ["booking_day", "booking_print"]
+    ics = await client.get("/console/booking/ics?point=SP-YX", headers=HTML)
+    assert ics.status_code == 200 and "孙阿姨" in ics.text
+    export = await AuditLog.filter(action="booking.ics_exported").order_by("-seq").first()
+    assert export is not None and booking.id in export.detail["bookings"]
+
+    auditor = new_client()
+    await login(auditor, "auditor2")
+    page = await auditor.get(f"/console/audit?resident={r.id}", headers=HTML)
+    assert page.status_code == 200 and "列表中显示居民信息" in page.text
+    verdict = await staff_service.verify_audit(actor=await staff_service.actor_for(await StaffUser.get(username="auditor2")))
+    assert verdict.ok, verdict.problems  # the batched entries keep the chain whole

@@ -103,3 +103,42 @@ async def test_closing_without_required_signature_stays_unsigned_by_default(clie
     assert r.status_code == 303
     entry = await AuditLog.get(action="case.closed")
     assert "signature" not in entry.detail and await signing.verify_entry(entry) is None
+
+
+async def test_giving_a_result_is_signed_when_required(client: httpx.AsyncClient) -> None:
+    """The result told to the resident is the case's decisive act: with ``case.result_given`` in
+    ``signed_actions`` it needs the clerk's PIN, and the signature covers the result's text."""
+    from app.cases.models import Case
+
+    set_settings(make_settings(signed_actions=["case.result_given"]))
+    try:
+        await make_staff(username="clerk")
+        case = await make_case()
+        assert (await login(client, "clerk")).status_code == 303
+        await _post(client, f"/console/cases/{case.id}/take", f"/console/cases/{case.id}")
+        page = await client.get(f"/console/cases/{case.id}", headers=HTML)
+        assert 'id="result-form"' in page.text and "签名口令（个人 SM2 签名，必填）" in page.text
+        await _post(client, "/console/signing", "/console/signing", pin=PIN, confirm=PIN)
+        result = "已协助申请劳动仲裁，仲裁委已受理"
+        r = await _post(client, f"/console/cases/{case.id}/result", f"/console/cases/{case.id}", text=result,
+                        told="phone")
+        assert r.status_code == 401 and "签名口令不正确" in r.text
+        assert (await Case.get(id=case.id)).result_text is None  # nothing recorded without the signature
+        r = await _post(client, f"/console/cases/{case.id}/result", f"/console/cases/{case.id}", text=result,
+                        told="phone", pin=PIN)
+        assert r.status_code == 303, r.text[:300]
+        assert (await Case.get(id=case.id)).result_text == result
+        entry = await AuditLog.get(action="case.result_given")
+        assert entry.target_id == str(case.id) and result in entry.detail["signature"]["msg"]
+        assert await signing.verify_entry(entry) is True
+    finally:
+        set_settings(None)
+
+
+def test_a_deployment_signs_every_significant_action_unless_told_otherwise() -> None:
+    from app.config import SIGNED_ACTIONS, load_settings
+
+    assert load_settings(env={"FAWU_DEMO": "false"}).signed_actions == list(SIGNED_ACTIONS)
+    assert load_settings(env={}).signed_actions == []  # the demo signs only when a PIN is given
+    assert load_settings(env={"FAWU_DEMO": "false", "FAWU_SIGNED_ACTIONS": "case.closed"}).signed_actions == [
+        "case.closed"]

@@ -56,6 +56,7 @@ from app.booking.service.desk import (
     mark_no_show,
     point_in_scope,
     points_in_scope,
+    record_shown,
     stats,
     week,
 )
@@ -89,7 +90,7 @@ __all__ = [
     "check_in", "claim", "confirmation", "count_by_board", "day_changes", "day_list", "expire_holds", "find", "free_slots", "get",
     "get_any_service", "get_service", "import_demo_plans", "import_services", "join", "leave", "mark_no_shows", "move",
     "of_resident", "offer_next", "parse_slot_key", "plans", "point", "points_near", "position", "remind",
-    "reminder_times", "UseRow", "use_table", "figures_for_analytics", "reminder_consent", "reminder_fallback", "reminder_log", "remove_day_change", "remove_plan", "services", "slot_label", "update_plan", "update_service",
+    "reminder_times", "UseRow", "use_table", "figures_for_analytics", "reminder_consent", "reminder_fallback", "reminder_log", "record_shown", "remove_day_change", "remove_plan", "services", "slot_label", "update_plan", "update_service",
 ]
 
 # a resident's own bookings (the mini-program's 我的预约)

@@ -10,8 +10,10 @@ from typing import Any
 from app.booking.models import Booking
 from app.booking.service import bookings, catalog
 from app.booking.service.errors import BookingNotFound, NotChangeable, UnknownPoint
+from app.core.actor import Actor
 from app.core.clock import LOCAL_TZ, utcnow
 from app.core.scope import OrgScope
+from app.staff import service as staff_service
 
 
 async def points_in_scope(scope: OrgScope) -> list[catalog.PointInfo]:
@@ -45,6 +47,7 @@ class DayRow:
     description: str
     channel_zh: str
     checklist: list[str]
+    resident_id: int | None = None
 
 
 async def day_rows(*, scope: OrgScope, point_code: str, day: date) -> list[DayRow]:
@@ -54,7 +57,8 @@ async def day_rows(*, scope: OrgScope, point_code: str, day: date) -> list[DayRo
     return [DayRow(id=b.id, code=b.code, time=b.starts_at.astimezone(LOCAL_TZ).strftime("%H:%M"),
                    service=names.get(b.service_code, b.service_code), name=b.name, phone=b.phone_masked,
                    status=b.status, status_zh=bookings.STATUS_ZH.get(b.status, b.status), description=b.description,
-                   channel_zh=bookings.CHANNEL_ZH.get(b.channel, b.channel), checklist=list(b.checklist))
+                   channel_zh=bookings.CHANNEL_ZH.get(b.channel, b.channel), checklist=list(b.checklist),
+                   resident_id=b.resident_id)
             for b in rows]
 
 
@@ -75,6 +79,14 @@ async def week(*, scope: OrgScope, point_code: str, start: date) -> list[dict[st
         out.append({"day": d, "label": f"{d.month}月{d.day}日 {catalog.WEEKDAY_ZH[d.weekday()]}", "booked": booked,
                     "places": places})
     return out
+
+
+async def record_shown(*, actor: Actor, page: str, rows: list[DayRow], ip: str = "") -> int:
+    """等保 audit of a day list shown (names, masked phones, descriptions): one entry per resident shown
+    (``resident.listed``), per booking for those booked without a WeChat identity (``booking.listed``)."""
+    shown: list[tuple[str, int | str]] = [("resident", r.resident_id) if r.resident_id else ("booking", r.id)
+                                          for r in rows]
+    return await staff_service.audit_shown(actor=actor, page=page, shown=shown, ip=ip)
 
 
 async def mark_no_show(*, scope: OrgScope, booking_id: int, now: datetime | None = None) -> None:
@@ -106,8 +118,10 @@ def ics(rows: list[Booking], *, names: dict[str, str], points: dict[str, str], c
     return "\r\n".join(lines) + "\r\n"
 
 
-async def feed(*, scope: OrgScope, point_code: str, provider: str = "") -> str:
-    """The ICS feed of a point (and provider, when its plans name one): upcoming held bookings."""
+async def feed(*, actor: Actor, point_code: str, provider: str = "", ip: str = "") -> str:
+    """The ICS feed of a point (and provider, when its plans name one): upcoming held bookings. Each fetch
+    is an export of names and descriptions: audited (``booking.ics_exported``, the bookings' ids)."""
+    scope = actor.scope
     p = await point_in_scope(scope, point_code)
     qs = Booking.filter(point_code=p.code, status__in=("booked", "checked_in"),
                         starts_at__gte=utcnow() - timedelta(days=1))
@@ -116,6 +130,10 @@ async def feed(*, scope: OrgScope, point_code: str, provider: str = "") -> str:
                          if r.provider == provider}
         qs = qs.filter(service_code__in=list(plan_services) or [""])
     rows = await qs.order_by("starts_at")
+    await staff_service.audit(actor=actor, action="booking.ics_exported", target_type="service_point",
+                              target_id=p.code, detail={"provider": provider, "bookings": [b.id for b in rows][:500],
+                                                        "residents": sorted({b.resident_id for b in rows
+                                                                             if b.resident_id})[:500]}, ip=ip)
     names = {s.code: s.name for s in await catalog.services(active_only=False)}
     return ics(rows, names=names, points={p.code: f"{p.name}（{p.address}）"},
                calname=f"{p.name}{' ' + provider if provider else ''} 预约")

@@ -65,6 +65,7 @@ async def case_page_for(request: Request, actor: Actor, case_id: int, *, error: 
         "error": error, "reply_text": reply_text, "staff_names": {s.id: s.name for s in colleagues},
         "bind_code": bind_code, "has_hidden": has_hidden, "revealed_text": revealed is not None,
         "sign_required": "case.closed" in get_settings().signed_actions,
+        "sign_result_required": "case.result_given" in get_settings().signed_actions,
         "levels": LEVEL_ZH, "my_clearance": actor.clearance,
     }, status_code=status_code)
 
@@ -149,11 +150,12 @@ async def note(request: Request, case_id: int, actor: Staff, text: Text = "") ->
 
 @router.post("/console/cases/{case_id}/result")
 async def give_result(request: Request, case_id: int, actor: Staff, text: Text = "",
-                      told: Annotated[str, Form(pattern="^(|wechat|phone|in_person)$")] = "") -> Response:
+                      told: Annotated[str, Form(pattern="^(|wechat|phone|in_person)$")] = "",
+                      pin: Annotated[str, Form(max_length=128)] = "") -> Response:
     """The result: by WeChat when the resident is linked, else recorded as told by phone or in person."""
     how = told if told in ("phone", "in_person") else None
     return await _act(request, actor, case_id, "result", lambda: cases_service.give_result(
-        actor=actor, case_id=case_id, text=text, told=how))
+        actor=actor, case_id=case_id, text=text, told=how, pin=pin, ip=client_ip(request)))
 
 
 @router.post("/console/cases/{case_id}/close")

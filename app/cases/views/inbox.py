@@ -14,6 +14,7 @@ from app.cases import notices
 from app.cases import service as cases_service
 from app.cases.models import CATEGORY_ZH, STATUS_ZH, TYPE_ZH
 from app.cases.views.common import DUE_BADGE, NOTICES, Staff, unit_names
+from app.console.kit.auth import client_ip
 from app.console.kit.layout import render
 from app.org import service as org_service
 
@@ -48,6 +49,7 @@ async def inbox(request: Request, actor: Staff, tab: Filter = "", status: Filter
     if tab not in TABS:  # land where the work is: urgent, my cases, the unassigned ones, else the unit's
         tab = next((k for k in ("urgent", "mine", "unassigned") if counts[k]), "unit")
     result = await cases_service.list_cases(actor=actor, page=page, per_page=25, **{**base, **TABS[tab][1]})
+    await cases_service.record_list_view(actor=actor, page="inbox", cases=result.items, ip=client_ip(request))
     transfers = await cases_service.pending_transfers_for(actor=actor)
     alerts = await notices.unread_for(staff_id=actor.id, limit=8, clearance=actor.clearance)
     query = {k: v for k, v in {"status": status, "type": type, "category": category, "township": township,
