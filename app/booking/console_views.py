@@ -56,7 +56,8 @@ async def day_page(request: Request, actor: Staff, point: str = "", day: str = "
                    error: str = "") -> Response:
     p = await _point(actor, point[:32])
     d = _day(day[:10])
-    rows = await service.day_rows(scope=actor.scope, point_code=p.code, day=d) if p else []
+    rows = await service.day_rows(scope=actor.scope, point_code=p.code, day=d,
+                                  clearance=actor.clearance) if p else []
     await service.record_shown(actor=actor, page="booking_day", rows=rows, ip=client_ip(request))
     services = await service.services()
     return render(request, "booking/console_day.html", {
@@ -104,7 +105,8 @@ async def print_page(request: Request, actor: Staff, point: str = "", day: str =
     """The morning's list, for printing (no navigation)."""
     p = await _point(actor, point[:32])
     d = _day(day[:10])
-    rows = await service.day_rows(scope=actor.scope, point_code=p.code, day=d) if p else []
+    rows = await service.day_rows(scope=actor.scope, point_code=p.code, day=d,
+                                  clearance=actor.clearance) if p else []
     await service.record_shown(actor=actor, page="booking_print", rows=rows, ip=client_ip(request))
     return render(request, "booking/console_print.html", {
         "p": p, "rows": rows, "label": f"{d.year}年{d.month}月{d.day}日 {service.WEEKDAY_ZH[d.weekday()]}"})

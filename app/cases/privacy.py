@@ -87,6 +87,17 @@ async def record_view(*, actor: Actor, page: str, resident_id: int | None = None
                                   detail=detail, ip=ip)
 
 
+async def protected_residents(*, resident_ids: list[int | None], above: int) -> set[int]:
+    """安全标记 beyond cases: the residents among these who have a case labelled above ``above`` (a reader's
+    clearance). Their records in other domains (bookings, survey answers, questions to the bot) carry
+    the same protection: names and words hidden from staff not cleared for the case."""
+    ids = sorted({i for i in resident_ids if i})
+    if not ids:
+        return set()
+    rows = await Case.filter(resident_id__in=ids, security_level__gt=above).values_list("resident_id", flat=True)
+    return {int(str(r)) for r in rows if r is not None}
+
+
 async def record_list_view(*, actor: Actor, page: str, cases: list[Any], ip: str = "") -> int:
     """等保 audit of a list of cases shown (the inbox): one ``resident.listed`` entry per resident shown
     (``case.listed`` for a case without one), found by the audit administrator with the resident's views."""

@@ -27,7 +27,7 @@ from app.cases.models import (
 )
 from app.config import get_settings
 from app.core import calendar
-from app.core.actor import Actor
+from app.core.actor import INTERNAL, Actor
 from app.core.clock import format_local, utcnow
 from app.org import service as org_service
 from app.staff import service as staff_service
@@ -269,8 +269,9 @@ async def case_summaries(*, since: datetime, until: datetime, category: str | No
                          township_code: str | None = None, community_code: str | None = None,
                          limit: int = 20) -> list[dict[str, Any]]:
     """The cases behind a figure (the evidence of an early warning), newest first: number, channel,
-    place and the stored summary (personal numbers masked; the original stays encrypted)."""
-    qs = Case.filter(opened_at__gte=since, opened_at__lt=until)
+    place and the stored summary (personal numbers masked; the original stays encrypted). Cases labelled
+    above 内部 (安全标记) never serve as evidence: a warning is read by staff of any clearance."""
+    qs = Case.filter(opened_at__gte=since, opened_at__lt=until, security_level__lte=INTERNAL)
     if category:
         qs = qs.filter(category=category)
     if township_code:

@@ -382,6 +382,7 @@ from app.cases.privacy import (  # noqa: E402,F401  re-exported for callers
     RevealNotAllowed,
     find_resident_by_phone,
     get_resident_view,
+    protected_residents,
     record_list_view,
     record_resident,
     record_view,

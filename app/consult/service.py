@@ -609,7 +609,8 @@ async def questions_for(*, since: datetime, until: datetime, category: str | Non
     if community_code:
         qs = qs.filter(community_code=community_code)
     rows = await qs.order_by("-created_at", "-id").limit(limit).values(
-        "id", "question", "category", "township_code", "community_code", "channel", "client", "created_at")
+        "id", "question", "category", "township_code", "community_code", "channel", "client", "created_at",
+        "resident_id")
     return [{**r, "township_code": r["township_code"] or "", "community_code": r["community_code"] or ""}
             for r in rows]
 

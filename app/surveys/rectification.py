@@ -98,6 +98,12 @@ async def view(*, actor: Actor, response_id: int, ip: str = "") -> Review:
     """``get`` for the review page, which shows what the resident wrote: the view is audit-logged
     (``resident.listed``, or ``survey_response.listed`` for an anonymous rating), like a case page."""
     review = await get(actor=actor, response_id=response_id)
+    if await cases_service.protected_residents(resident_ids=[review.invitation.resident_id], above=actor.clearance):
+        # 安全标记: the resident has a case labelled above this reader's clearance: the rating stays, their words go
+        resp = review.response
+        resp.answers = {k: ("（受保护居民，内容不显示）" if k == "comment" else v) for k, v in resp.answers.items()}
+        resp.followup_text = "（受保护居民，内容不显示）" if resp.followup_text else ""
+        resp.history = []
     who: tuple[str, int | str] = (("resident", review.invitation.resident_id) if review.invitation.resident_id
                                   else ("survey_response", review.response.id))
     await staff_service.audit_shown(actor=actor, page="survey_review", shown=[who], ip=ip)

@@ -203,3 +203,49 @@ async def _lists_audited(client: httpx.AsyncClient, new_client: Any, slot_at: An
     assert page.status_code == 200 and "列表中显示居民信息" in page.text
     verdict = await staff_service.verify_audit(actor=await staff_service.actor_for(await StaffUser.get(username="auditor2")))
     assert verdict.ok, verdict.problems  # the batched entries keep the chain whole
+
+
+async def test_a_labelled_case_protects_the_residents_bookings_survey_words_and_warning_evidence(
+        client: httpx.AsyncClient, new_client: Any) -> None:
+    """安全标记 beyond the case: a resident whose case is labelled 机密 shows as 受保护居民 in a day list and the
+    ICS feed to staff cleared only for 敏感, by name to staff cleared for 机密; their case is no early-warning
+    evidence."""
+    from datetime import timedelta
+
+    from app.booking import service as booking_service
+    from app.cases import service as cases_service
+    from app.cases.models import Case
+    from app.core import clock
+    from app.core.actor import SECRET
+    from tests.booking.conftest import NOW, SLOT_AT
+    from tests.factories import make_booking_plan
+
+    clock.freeze(NOW)
+    try:
+        await make_staff(username="desk", unit_codes=["YX"])  # default clearance: 敏感
+        lead_user = await make_staff(username="lead", unit_codes=["YX"], name="主任")
+        await StaffUser.filter(id=lead_user.id).update(clearance=SECRET)  # the security administrator's grant
+        r = await make_resident(name="周女士", phone="13822223333")
+        case = await make_case(resident_id=r.id, summary="周女士被丈夫殴打后暂住亲戚家", category="marriage_family")
+        await Case.filter(id=case.id).update(security_level=SECRET)
+        await make_booking_plan(point="SP-YX", service="consult")
+        await booking_service.book(point_code="SP-YX", service_code="consult", starts_at=SLOT_AT, name="周女士",
+                                   phone="13822223333", channel="console", resident_id=r.id,
+                                   description="想咨询人身安全保护令")
+        await login(client, "desk")
+        page = await client.get("/console/booking?point=SP-YX&day=2026-12-08", headers=HTML)
+        assert page.status_code == 200 and "受保护居民" in page.text
+        assert "周女士" not in page.text and "保护令" not in page.text and "13822223333" not in page.text
+        ics = await client.get("/console/booking/ics?point=SP-YX", headers=HTML)
+        assert "周女士" not in ics.text and "保护令" not in ics.text
+        lead = new_client()
+        await login(lead, "lead")
+        page = await lead.get("/console/booking?point=SP-YX&day=2026-12-08", headers=HTML)
+        assert "周女士" in page.text and "保护令" in page.text
+        evidence = await cases_service.case_summaries(since=NOW - timedelta(days=1), until=NOW + timedelta(days=1))
+        assert case.number not in [e["ref"] for e in evidence]
+        await Case.filter(id=case.id).update(security_level=1)
+        evidence = await cases_service.case_summaries(since=NOW - timedelta(days=1), until=NOW + timedelta(days=1))
+        assert case.number in [e["ref"] for e in evidence]  # an ordinary case still is
+    finally:
+        clock.freeze(None)

@@ -88,3 +88,29 @@ async def test_steps_in_order_and_the_appeal_decided_by_the_district(client: htt
     assert total.responded == 1 and total.counted == 0 and total.bad == 0
     audit = [a.action for a in await staff_service.recent_audit(action_prefix="surveys.")]
     assert "surveys.appeal" in audit and "surveys.appeal_decision" in audit
+
+
+async def test_a_labelled_residents_words_are_hidden_from_staff_not_cleared(client: httpx.AsyncClient) -> None:
+    """安全标记 beyond the case: the review page keeps the rating but hides the words of a resident whose case
+    is labelled above the reader's clearance (and audits the view, resident.listed)."""
+    from app.core.actor import SECRET
+    from app.staff.models import AuditLog
+    from tests.factories import make_case, make_resident
+
+    await make_staff(username="reviewer", name="审核员", unit_codes=["YX"])
+    r = await make_resident(name="吴女士", phone="13833334444")
+    ref = service.ServiceRef(service_key="booking:label:1", service_type="appointment", service="mediation",
+                             township_code="YXJD", resident_id=r.id, channel="walk_in")
+    inv = await service.invite(ref)
+    resp, _ = await service.answer(invitation_id=inv.id, level=5, via="board",
+                                   answers={"comment": "调解员把我住的地方告诉了我丈夫"})
+    await login(client, "reviewer")
+    page = await client.get(f"/console/surveys/bad/{resp.id}", headers=HTML)
+    assert page.status_code == 200 and "告诉了我丈夫" in page.text  # nothing labelled yet
+    case = await make_case(resident_id=r.id, summary="家暴求助", category="marriage_family")
+    await Case.filter(id=case.id).update(security_level=SECRET)
+    page = await client.get(f"/console/surveys/bad/{resp.id}", headers=HTML)
+    assert page.status_code == 200 and "告诉了我丈夫" not in page.text and "受保护居民" in page.text
+    assert "非常不满意" in page.text  # the rating itself stays
+    assert await AuditLog.filter(action="resident.listed", target_id=str(r.id)).count() == 2
+    assert "告诉了我丈夫" in (await SurveyResponse.get(id=resp.id)).answers["comment"]  # nothing changed in the row

@@ -22,7 +22,7 @@ from app.cases import service as cases_service
 from app.config import get_settings
 from app.consult import service as consult_service
 from app.core import pii_text
-from app.core.actor import Actor
+from app.core.actor import INTERNAL, Actor
 from app.core.clock import format_local, to_local, utcnow
 from app.core.scope import OrgScope
 from app.errors import NotFound
@@ -119,6 +119,10 @@ async def _evidence(f: Found, since: datetime, until: datetime) -> list[dict[str
                             "community_code": f.community_code or None, "limit": EVIDENCE_LIMIT}
     rows = await (consult_service.questions_for(**args) if f.source == "consult"
                   else cases_service.case_summaries(**args))
+    # 安全标记: the words of a resident whose case is labelled above 内部 are no evidence (a warning is read
+    # by staff of any clearance); case_summaries leaves such cases out itself
+    hidden = await cases_service.protected_residents(resident_ids=[r.get("resident_id") for r in rows], above=INTERNAL)
+    rows = [r for r in rows if r.get("resident_id") not in hidden]
     units = await org_service.tree()
     return [{"at": format_local(r["created_at"]), "channel": r["channel"], "ref": r.get("ref", ""),
              "place": units[r["community_code"]].name if r["community_code"] in units else "",
@@ -185,6 +189,8 @@ async def find_cluster_warnings(*, now: datetime | None = None) -> list[Cluster]
     rows: list[dict[str, Any]] = []
     for cat in CLUSTER_CATEGORIES:
         rows += await consult_service.questions_for(since=since, until=now, category=cat, limit=CLUSTER_READ_LIMIT)
+    hidden = await cases_service.protected_residents(resident_ids=[r.get("resident_id") for r in rows], above=INTERNAL)
+    rows = [r for r in rows if r.get("resident_id") not in hidden]  # 安全标记, as in _evidence
     # pattern matching over many texts: in a worker thread, off the event loop
     return await asyncio.to_thread(find_clusters, rows, min_residents=s.analytics_cluster_min_residents)
 

@@ -10,6 +10,7 @@ from typing import Any
 from app.booking.models import Booking
 from app.booking.service import bookings, catalog
 from app.booking.service.errors import BookingNotFound, NotChangeable, UnknownPoint
+from app.cases import service as cases_service
 from app.core.actor import Actor
 from app.core.clock import LOCAL_TZ, utcnow
 from app.core.scope import OrgScope
@@ -50,10 +51,31 @@ class DayRow:
     resident_id: int | None = None
 
 
-async def day_rows(*, scope: OrgScope, point_code: str, day: date) -> list[DayRow]:
+PROTECTED_NAME = "（受保护居民）"
+
+
+async def _protected(rows: list[Booking], clearance: int | None) -> set[int]:
+    """安全标记: the residents among these bookings whose case is labelled above the reader's clearance."""
+    if clearance is None:
+        return set()
+    return await cases_service.protected_residents(resident_ids=[b.resident_id for b in rows], above=clearance)
+
+
+def _shield(b: Booking, hidden: set[int]) -> Booking:
+    """The booking as a reader not cleared for its resident sees it: the time and code, no name or words."""
+    if b.resident_id in hidden:
+        b.name, b.phone_masked, b.description = PROTECTED_NAME, "***", ""
+    return b
+
+
+async def day_rows(*, scope: OrgScope, point_code: str, day: date, clearance: int | None = None) -> list[DayRow]:
+    """A point's bookings of one day; with ``clearance`` (the reader's), a resident whose case is labelled
+    above it shows as 受保护居民 (name, phone and description hidden)."""
     await point_in_scope(scope, point_code)
     names = {s.code: s.name for s in await catalog.services(active_only=False)}
     rows = await bookings.day_list(scope=scope, point_code=point_code, day=day)
+    hidden = await _protected(rows, clearance)
+    rows = [_shield(b, hidden) for b in rows]
     return [DayRow(id=b.id, code=b.code, time=b.starts_at.astimezone(LOCAL_TZ).strftime("%H:%M"),
                    service=names.get(b.service_code, b.service_code), name=b.name, phone=b.phone_masked,
                    status=b.status, status_zh=bookings.STATUS_ZH.get(b.status, b.status), description=b.description,
@@ -130,6 +152,8 @@ async def feed(*, actor: Actor, point_code: str, provider: str = "", ip: str = "
                          if r.provider == provider}
         qs = qs.filter(service_code__in=list(plan_services) or [""])
     rows = await qs.order_by("starts_at")
+    hidden = await _protected(rows, actor.clearance)
+    rows = [_shield(b, hidden) for b in rows]
     await staff_service.audit(actor=actor, action="booking.ics_exported", target_type="service_point",
                               target_id=p.code, detail={"provider": provider, "bookings": [b.id for b in rows][:500],
                                                         "residents": sorted({b.resident_id for b in rows
