@@ -169,7 +169,11 @@ async def test_a_dump_restores_into_a_new_database(tmp_path: Path) -> None:
     try:
         await Tortoise.init(config=tortoise_config(base + src), _enable_global_fallback=True)
         await Tortoise.generate_schemas()
-        await Resident.create(name="张三丰😀", unionid="u_backup")
+        from app.core import pii
+
+        # personal data encrypted at rest (SM4 by default) must come back readable with the same keys
+        await Resident.create(name="张三丰😀", unionid="u_backup", phone_enc=pii.encrypt("13812345678"),
+                              phone_hash=pii.lookup_hash("13812345678"))
         for i in range(50):
             await Job.create(name="jobs.probe", payload={"run": "bk", "i": i, "text": "欠薪𠮷"},
                              run_at=dt.datetime(2026, 12, 5, 8, 30, tzinfo=dt.UTC))
@@ -182,7 +186,9 @@ async def test_a_dump_restores_into_a_new_database(tmp_path: Path) -> None:
                                     env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         await Tortoise.init(config=tortoise_config(base + dst), _enable_global_fallback=True)
-        assert (await Resident.get(unionid="u_backup")).name == "张三丰😀"
+        back = await Resident.get(unionid="u_backup")
+        assert back.name == "张三丰😀" and back.phone_enc and pii.decrypt(back.phone_enc) == "13812345678"
+        assert back.phone_hash == pii.lookup_hash("13812345678")  # found again by number after the restore
         rows = await Job.filter(name="jobs.probe").order_by("id")
         assert len(rows) == 50 and rows[7].payload == {"run": "bk", "i": 7, "text": "欠薪𠮷"}
         assert rows[0].run_at == dt.datetime(2026, 12, 5, 8, 30, tzinfo=dt.UTC)  # UTC kept, not shifted
