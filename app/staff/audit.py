@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
-from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.config import get_settings
 from app.core import crypto
 from app.core.actor import Actor
 from app.core.clock import utcnow
+from app.core.retry import retry_transaction
 from app.errors import InvalidInput
 from app.staff.models import AuditHead, AuditLog
 
@@ -32,29 +33,6 @@ log = logging.getLogger("fawu.audit")
 T = TypeVar("T")
 _HEAD_ID = 1
 _BATCH = 500
-
-
-def is_deadlock(exc: BaseException) -> bool:
-    """MySQL/MariaDB error 1213 (deadlock; the statement or transaction was rolled back, retry it)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        args = getattr(seen, "args", ())
-        if args and (args[0] == 1213 or "1213" in str(args[0])[:8] or "Deadlock found" in str(args[0])):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-async def retry_deadlock(fn: Callable[[], Awaitable[T]], *, tries: int = 4) -> T:
-    """Run ``fn`` again when MariaDB chose it as a deadlock victim (only for work that is safe to redo)."""
-    for attempt in range(tries):
-        try:
-            return await fn()
-        except (OperationalError, TransactionManagementError) as exc:
-            if attempt == tries - 1 or not is_deadlock(exc):
-                raise
-            log.info("deadlock (1213), retrying (%d)", attempt + 1)
-    raise AssertionError("unreachable")
 
 
 def _at_text(at: datetime) -> str:
@@ -122,7 +100,7 @@ async def append(*, actor: Actor | None, action: str, target_type: str = "", tar
 
     if in_outer_transaction():  # a deadlock rolled the caller's whole transaction back: theirs to handle
         return await go()
-    return await retry_deadlock(go)
+    return await retry_transaction(go, what="audit")
 
 
 async def append_many(*, actor: Actor | None, entries: list[tuple[str, str, str | int, dict[str, Any]]],
@@ -152,7 +130,7 @@ async def append_many(*, actor: Actor | None, entries: list[tuple[str, str, str 
 
     if in_outer_transaction():
         return await go()
-    return await retry_deadlock(go)
+    return await retry_transaction(go, what="audit")
 
 
 def in_outer_transaction() -> bool:

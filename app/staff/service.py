@@ -23,18 +23,19 @@ from app.config import get_settings
 from app.core import crypto, metrics, pii
 from app.core.actor import ADMIN_ROLES, LEVEL_ZH, ROLE_ZH, Actor, Role
 from app.core.clock import utcnow
+from app.core.retry import retry_transaction
 from app.core.scope import OrgScope
 from app.errors import FawuError, Forbidden, InvalidInput, NotFound
 from app.org import service as org_service
 from app.staff import audit as audit_chain
 from app.staff import mfa, signing
-from app.staff.audit import TooEarlyToArchive, Verdict, is_deadlock, retry_deadlock
+from app.staff.audit import TooEarlyToArchive, Verdict
 from app.staff.models import AuditLog, LoginAttempt, SigningKey, StaffUser
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LEN = 10  # the least password_min_length may be set to is 8; the default is 10
 
-__all__ = ["TooEarlyToArchive", "Verdict", "is_deadlock"]
+__all__ = ["TooEarlyToArchive", "Verdict"]
 
 # 三权分立 and least privilege: what each role may do, checked by ``require_right`` in the services
 # (and by the console's ``require_right`` dependency). Residents' data is further limited by each
@@ -305,7 +306,7 @@ async def authenticate(*, username: str, password: str, ip: str = "", max_failur
                        account_max_failures: int | None = None) -> StaffUser:
     """See ``_authenticate``; a statement MariaDB picks as a deadlock victim (1213, parallel logins
     on one account) is retried: every step before the password check is safe to redo."""
-    return await retry_deadlock(lambda: _authenticate(
+    return await retry_transaction(what="login", fn=lambda: _authenticate(
         username=username, password=password, ip=ip, max_failures=max_failures, lock_minutes=lock_minutes,
         client=client, device=device, account_max_failures=account_max_failures))
 
