@@ -255,7 +255,8 @@ class Settings(BaseModel):
     mp_session_hours: int = Field(7 * 24, ge=1, le=90 * 24)
     mp_subscribe_templates: dict[str, str] = Field(default_factory=lambda: {
         "case_accepted": "fawu-mp-case-accepted", "case_result": "fawu-mp-case-result",
-        "booking_confirmed": "fawu-mp-booking-confirmed", "booking_reminder": "fawu-mp-booking-reminder"})
+        "booking_confirmed": "fawu-mp-booking-confirmed", "booking_reminder": "fawu-mp-booking-reminder",
+        "survey_invitation": "fawu-mp-survey-invitation"})
     # jobs (docs/production.md): empty broker URL = the in-process runner of the embedded default;
     # an amqp:// URL = the outbox is relayed to RabbitMQ by `fawu scheduler` and run by `fawu worker`
     jobs_broker_url: str = ""

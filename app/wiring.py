@@ -120,6 +120,8 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
     # a booking reminder is due: the mini-program's subscribe message when the resident allowed one
     ("booking.reminder_channels_requested", "app.mp_api.subscribers:booking_reminder_allowed"),
     ("booking.reminder_due", "app.mp_api.subscribers:booking_reminder_due"),
+    # a rating invitation for a resident known only through the mini-program: its subscribe message
+    ("surveys.invitation_due", "app.mp_api.subscribers:survey_invitation_due"),
     # a legal basis typed in the console: which of its citations the corpus (law in force) lacks
     ("booking.basis_check_requested", "app.laws.subscribers:unresolved_citations"),
 ]

@@ -39,3 +39,9 @@ async def booking_reminder_due(*, resident_id: int, data: dict[str, str], page: 
                                **_: Any) -> str:
     """booking.reminder_due: the reminder as the subscribe message the resident allowed ("sent", or why not)."""
     return await service.notify(resident_id=resident_id, moment="booking_reminder", data=data, page=page)
+
+
+async def survey_invitation_due(*, resident_id: int, data: dict[str, str], page: str | None = None, **_: Any) -> str:
+    """surveys.invitation_due: a mini-program-only resident's rating invitation as the subscribe message
+    they allowed ("sent", or why not)."""
+    return await service.notify(resident_id=resident_id, moment="survey_invitation", data=data, page=page)

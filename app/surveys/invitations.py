@@ -18,7 +18,7 @@ from tortoise.exceptions import IntegrityError
 
 from app.cases import service as cases_service
 from app.config import get_settings
-from app.core import metrics, ratelimit
+from app.core import events, metrics, ratelimit
 from app.core.actor import SYSTEM
 from app.core.clock import format_local, utcnow
 from app.core.scope import OrgScope
@@ -243,6 +243,17 @@ async def _try_subscribe(inv: SurveyInvitation, survey: definitions.Survey) -> s
     return None
 
 
+async def _via_miniprogram(inv: SurveyInvitation) -> bool:
+    """A resident known only through the mini-program: the subscribe message they allowed there
+    (``surveys.invitation_due``, answered by mp_api: "sent" or why not), opening the rating page."""
+    what = TYPE_ZH.get(inv.service_type, "事项")
+    data = {"thing1": f"您的{what}已办理完毕"[:20], "character_string2": (inv.case_number or inv.receipt_code)[:32],
+            "thing3": "请为本次服务评价"}
+    answers = await events.publish("surveys.invitation_due", resident_id=inv.resident_id, data=data,
+                                   page=f"pages/surveys/index?id={inv.id}")
+    return "sent" in answers
+
+
 async def deliver(inv: SurveyInvitation, *, ref_reason: str = "") -> SurveyInvitation:
     """Decide and send a pending invitation: skipped with a reason, a receipt code, a customer-service
     message inside the window, a subscription message if allowed, else queued for the next interaction."""
@@ -252,6 +263,9 @@ async def deliver(inv: SurveyInvitation, *, ref_reason: str = "") -> SurveyInvit
         why_not = await _restraint(inv, ref_reason)
         if why_not:
             await _end(inv, "skipped", why_not)
+            return inv
+        if not (inv.account_key and inv.openid) and inv.resident_id and await _via_miniprogram(inv):
+            await _end(inv, "sent", "已通过小程序订阅消息发送评价邀请", via="mp", sent=True)
             return inv
         if not (inv.account_key and inv.openid):
             await _end(inv, "sent", f"居民未绑定微信：评价码 {inv.receipt_code}（打印在回执上，扫公示牌二维码进入评价页输入）",

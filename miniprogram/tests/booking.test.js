@@ -25,7 +25,8 @@ function backend(extra) {
     'GET /api/mp/booking/slots': ok(SLOTS),
     'POST /api/mp/bookings': ok(BOOKED),
     'GET /api/mp/subscriptions': ok({ booking_confirmed: { template_id: 'TPL-BOOK', status: '', remaining: 0 },
-      booking_reminder: { template_id: 'TPL-REMIND', status: '', remaining: 0 } }),
+      booking_reminder: { template_id: 'TPL-REMIND', status: '', remaining: 0 },
+      survey_invitation: { template_id: 'TPL-RATE', status: '', remaining: 0 } }),
     'POST /api/mp/subscriptions': ok({ recorded: {} }),
   }, extra || {})
 }
@@ -73,9 +74,10 @@ describe('booking page', () => {
     expect(sent[0].header.Authorization).toBe('Bearer tok-1')
     expect(page.querySelector('#code').dom.textContent).toContain('K7M2QX')
     expect(text(page)).toContain('签到码')
-    expect(wx.calls.subscribe).toEqual([['TPL-BOOK', 'TPL-REMIND']])
+    // what fawu sends: the reminders and, after the appointment, the rating invitation
+    expect(wx.calls.subscribe).toEqual([['TPL-REMIND', 'TPL-RATE']])
     const recorded = wx.calls.requests.find((r) => r.method === 'POST' && r.path === '/api/mp/subscriptions')
-    expect(recorded.data).toEqual({ scene: 'booking_confirmed', results: { 'TPL-BOOK': 'accept', 'TPL-REMIND': 'accept' } })
+    expect(recorded.data).toEqual({ scene: 'booking_confirmed', results: { 'TPL-REMIND': 'accept', 'TPL-RATE': 'accept' } })
     await tap(page, '#call-point')
     expect(wx.calls.phone).toEqual(['0571-1234'])
   })

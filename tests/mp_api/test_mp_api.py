@@ -421,3 +421,40 @@ async def test_demo_subscribe_reaches_the_emulator(app: Any, emulator: Any, sett
     await cases_service.give_result(actor=team.clerk, case_id=case.id, text="已调解，邻居同意清理。")
     await drain_jobs()
     assert [m["openid"] for m in emulator.sent.get("mp_subscribe", [])] == ["o_mpdemo_dsub1"]
+
+
+async def test_a_miniprogram_only_resident_is_invited_to_rate_by_the_subscribe_message_they_allowed(
+        app: Any, emulator: Any, drain_jobs: Any) -> None:
+    """A resident who never followed an official account: the rating invitation after the result goes as
+    the mini-program's subscribe message (allowed when the request was made), opening the rating page;
+    without an allowance the invitation falls back to the receipt code, as before."""
+    from app.cases import service as cases_service
+    from app.surveys.models import SurveyInvitation
+
+    c = at(app)
+    minted = await mint(emulator)
+    r = await c.post("/api/mp/login", json={"code": minted["code"]})
+    h = {"Authorization": f"Bearer {r.json()['token']}"}
+    await c.post("/api/mp/board", json={"scene": "b=JXSQ01"}, headers=h)
+    form = {"kind": "notarization", "summary": "办理房屋赠与合同公证需要什么", "name": "周七", "phone": "13700001111"}
+    await c.post("/api/mp/requests", json=form, headers=h)
+    tpl = (await c.get("/api/mp/subscriptions", headers=h)).json()
+    result_tid, rate_tid = tpl["case_result"]["template_id"], tpl["survey_invitation"]["template_id"]
+    await c.post("/api/mp/subscriptions", headers=h, json={"scene": "case_accepted",
+                                                          "results": {result_tid: "accept", rate_tid: "accept"}})
+    mp = emulator.by_key("miniprogram")
+    for tid in (result_tid, rate_tid):
+        mp.sub_templates.add(tid)
+        mp.subscriptions[(minted["openid"], tid)] = "once"
+    team = await build_team()
+    case = (await cases_service.open_cases_for_resident(resident_id=r.json()["resident_id"]))[0]
+    await cases_service.take(actor=team.clerk, case_id=case.id)
+    await cases_service.give_result(actor=team.clerk, case_id=case.id, text="请携带房产证到公证处办理。")
+    await drain_jobs()
+    sent = [m for m in emulator.sent.get("mp_subscribe", []) if m["template_id"] == rate_tid]
+    inv = await SurveyInvitation.get(case_id=case.id)
+    assert inv.status == "sent" and inv.via == "mp", (inv.status, inv.via, inv.reason)
+    assert len(sent) == 1 and sent[0]["openid"] == minted["openid"] and sent[0]["page"] == f"pages/surveys/index?id={inv.id}"
+    assert (await c.get("/api/mp/subscriptions", headers=h)).json()["survey_invitation"]["remaining"] == 0
+    rating = await c.get("/api/mp/ratings", headers=h)  # the page the message opens lists it
+    assert rating.status_code == 200 and inv.id in [x["id"] for x in rating.json()]

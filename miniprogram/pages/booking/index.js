@@ -131,7 +131,7 @@ Component({
           request_id: this.data.requestId, // a second tap or a retry gives the same booking
         })
         this.setData({ done, step: 'done' })
-        await ui.askSubscribe('booking_confirmed', ['booking_confirmed', 'booking_reminder'])
+        await ui.askSubscribe('booking_confirmed', ['booking_reminder', 'survey_invitation'])
       } catch (err) {
         const next = err && err.details && err.details.next
         this.failed(err)

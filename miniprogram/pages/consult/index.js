@@ -30,7 +30,7 @@ Component({
           choices: codes.map((code, i) => ({ code, label: labels[i] || code }))
             .filter((c) => c.code.indexOf('entry:') !== 0),
         })
-        if (answer.case_number) await ui.askSubscribe('case_accepted', ['case_result'])
+        if (answer.case_number) await ui.askSubscribe('case_accepted', ['case_result', 'survey_invitation'])
         return answer
       } catch (err) {
         this.setData({ error: ui.errorText(err) })
@@ -64,7 +64,7 @@ Component({
           request_id: api.requestId(),
         })
         this.push('bot', res.reply)
-        if (res.case_number) await ui.askSubscribe('case_accepted', ['case_result'])
+        if (res.case_number) await ui.askSubscribe('case_accepted', ['case_result', 'survey_invitation'])
       } catch (err) {
         this.setData({ error: ui.errorText(err) })
       } finally {

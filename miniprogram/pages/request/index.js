@@ -65,7 +65,7 @@ Component({
           request_id: this.data.requestId, // a second tap or a retry gives the same case
         })
         this.setData({ done })
-        await ui.askSubscribe('case_accepted', ['case_result'])
+        await ui.askSubscribe('case_accepted', ['case_result', 'survey_invitation'])
       } catch (err) {
         this.setData({ error: ui.errorText(err) })
       } finally {
