@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench.callback", "bench.token_storm", "bench.consult", "bench.posters", "bench.wechat_tokens", "bench.push", "bench.analytics",
+BENCHES = ["bench.callback", "bench.sustained", "bench.token_storm", "bench.jobs", "bench.consult", "bench.posters", "bench.wechat_tokens", "bench.push", "bench.analytics",
            "bench.booking"]
 
 
