@@ -21,6 +21,7 @@ from app.core.actor import Actor
 from app.core.clock import LOCAL_TZ, local_today
 from app.errors import FawuError, InvalidInput
 from app.staff import service as staff_service
+from app.staff.service import NotPermitted
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Actor, Depends(require_staff)]
@@ -254,7 +255,7 @@ async def remove_change(request: Request, actor: Staff, change_id: int, point: S
 async def services_page(request: Request, actor: Staff, notice: str = "") -> Response:
     return render(request, "booking/console_services.html", {
         "rows": await service.services(active_only=False), "notice": notice[:200], "case_types": editing.CASE_TYPE_ZH,
-        "can_change": staff_service.has_right(actor, "booking.services")})
+        "can_change": staff_service.has_right(actor, "booking.services"), "district": actor.is_district})
 
 
 async def _service_editor(request: Request, actor: Actor, code: str, form: editing.ServiceForm, *,
@@ -266,20 +267,22 @@ async def _service_editor(request: Request, actor: Actor, code: str, form: editi
         "can_change": staff_service.has_right(actor, "booking.services")}, status_code=status_code)
 
 
-@router.get("/console/booking/services/{code}", response_class=HTMLResponse)
-async def service_page(request: Request, actor: Staff, code: str, notice: str = "") -> Response:
-    svc = await service.get_any_service(code[:32])
+@router.get("/console/booking/services/{booking_service}", response_class=HTMLResponse)
+async def service_page(request: Request, actor: Staff, booking_service: str, notice: str = "") -> Response:
+    if not actor.is_district:  # district-wide settings: township staff see the list only
+        raise NotPermitted()
+    svc = await service.get_any_service(booking_service[:32])
     return await _service_editor(request, actor, svc.code, editing.ServiceForm.of(svc), notice=notice)
 
 
-@router.post("/console/booking/services/{code}", response_class=HTMLResponse)
-async def service_save(request: Request, actor: Staff, code: str, duration: Short = "", buffer: Short = "",
+@router.post("/console/booking/services/{booking_service}", response_class=HTMLResponse)
+async def service_save(request: Request, actor: Staff, booking_service: str, duration: Short = "", buffer: Short = "",
                        capacity: Short = "", providers: Short = "",
                        documents: Annotated[str, Form(max_length=5000)] = "",
                        checklist: Annotated[str, Form(max_length=5000)] = "",
                        legal_basis: Annotated[str, Form(max_length=1000)] = "", case_type: Short = "",
                        active: Short = "", reason: Short = "") -> Response:
-    svc = await service.get_any_service(code[:32])
+    svc = await service.get_any_service(booking_service[:32])
     form = editing.ServiceForm(duration=duration, buffer=buffer, capacity=capacity, providers=providers,
                                documents=documents, checklist=checklist, legal_basis=legal_basis,
                                case_type=case_type, active=bool(active))

@@ -80,13 +80,23 @@ async def test_admin_edits_a_service_and_residents_see_it_at_once(client: httpx.
     assert "现有 1 个未来预约" in page.text
 
 
-async def test_a_township_clerk_reads_but_cannot_change(client: httpx.AsyncClient, plan: Any) -> None:
+async def test_a_township_clerk_reads_the_list_but_cannot_change(client: httpx.AsyncClient, plan: Any) -> None:
     await make_staff(username="bk-clerk", role=Role.TOWNSHIP_STAFF, unit_codes=["TYZ"])
     await login(client, "bk-clerk")
     csrf = await session_csrf(client)
+    page = await client.get("/console/booking/services", headers=HTML)
+    assert page.status_code == 200 and "只读" in page.text and "公证咨询" in page.text
+    assert f"/console/booking/services/{SERVICE}" not in page.text
     page = await client.get(f"/console/booking/services/{SERVICE}", headers=HTML)
-    assert page.status_code == 200 and "只读" in page.text and 'type="submit">保存' not in page.text
+    assert page.status_code == 403
     r = await client.post(f"/console/booking/services/{SERVICE}", headers=HTML, data={**FORM, "csrf_token": csrf})
     assert r.status_code == 403 and "无权" in r.text
     assert (await BookingService.get(code=SERVICE)).duration == 30
     assert not await AuditLog.filter(action="booking.service_edit").exists()
+
+
+async def test_the_supervisor_reads_a_service_but_cannot_save(client: httpx.AsyncClient, plan: Any) -> None:
+    await make_staff(username="bk-sup", role=Role.SUPERVISOR, unit_codes=["YX"])
+    await login(client, "bk-sup")
+    page = await client.get(f"/console/booking/services/{SERVICE}", headers=HTML)
+    assert page.status_code == 200 and "只读" in page.text and 'type="submit">保存' not in page.text

@@ -122,6 +122,7 @@ async def world(app: Any) -> dict[str, Any]:
         "staff_id": sqz.id, "number": case.number, "canned_id": canned.id, "notice_id": alert.id,
         "warning_id": warning.id,
         "service_code": "sqz_service", "provider_code": "SQZ-UNIT",
+        "booking_service": "notary",  # /console/booking/services/{booking_service}: district-wide, read by all
     }
 
 
