@@ -140,7 +140,7 @@ class Engine:
         confidence = round(min(1.0, 0.5 * p + 0.25 * min(1.0, top_sim / 0.35) + 0.25 * coverage), 3)
         decision = Decision(best_cat, confidence, ranking)
         close = len(hits) > 1 and hits[0].score - hits[1].score < CLOSE and hits[1].entry.category == best_cat \
-            and hits[0].entry.category == best_cat
+            and hits[0].entry.category == best_cat and not _same_point(hits[0].entry, hits[1].entry)
         return Understanding(norm, hits[:limit], decision, sides, close=close and second is None,
                              second_issue=second)
 
@@ -240,6 +240,12 @@ def _two_matters(issues: list[Hit], hits: list[Hit], category: str) -> tuple[Hit
         if other.entry.category != main.entry.category or min(other.score, main.score) >= SAME_CATEGORY_ISSUE:
             return main, other
     return None, None
+
+
+def _same_point(a: Entry, b: Entry) -> bool:
+    """Two entries that cite a common article answer the same legal point: asking which one the resident
+    means buys nothing, the better one is answered (a menu is kept for entries on different law)."""
+    return bool({(s.law, s.article) for s in a.statutes} & {(s.law, s.article) for s in b.statutes})
 
 
 def _side_weight(fit: float) -> float:
