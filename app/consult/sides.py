@@ -27,6 +27,10 @@ CUES: dict[str, re.Pattern[str]] = {
     "buyer": re.compile(r"我买(了|的)|买到|卖给我"),
     "seller": re.compile(r"我卖(了|的)|卖给(他|她|对方|别人)|买家"),
     "consumer": re.compile(r"商家|店家|网购|买到|充值|预付卡|退款|退货"),
+    # the shop, restaurant or business owner asked to pay (a customer hurt in the shop, a buyer complaining)
+    "business": re.compile(r"我是开.{0,6}(店|馆|超市|公司|厂|门面|小卖部|网店|民宿|宾馆|旅馆|健身房|KTV|ktv|酒吧)的|"
+                           r"我(开|经营)(了)?(一|个|家|间)+.{0,6}(店|馆|超市|门面|小卖部|网店|民宿|宾馆|旅馆|健身房|KTV|ktv|酒吧)|"
+                           r"我是(店主|商家|卖家|老板娘)|(顾客|客人)(在|来)?(我|我们)(的)?(店|饭店|超市|馆)"),
     "patient": re.compile(r"医院|医生|手术|看病|治疗"),
 }
 # Pairs of sides that exclude each other: an entry for one is wrong for the other.
@@ -36,8 +40,8 @@ OPPOSITE: dict[str, str] = {
     "lender": "borrower", "borrower": "lender", "buyer": "seller", "seller": "buyer",
     "consumer": "business", "business": "consumer",
 }
-PRIORITY = ("offender", "child", "employer", "landlord", "borrower", "seller", "victim", "parent", "employee",
-            "tenant", "lender", "buyer", "consumer", "patient")
+PRIORITY = ("offender", "child", "employer", "landlord", "borrower", "seller", "business", "victim", "parent",
+            "employee", "tenant", "lender", "buyer", "consumer", "patient")
 
 
 def sides_of(squeezed: str) -> list[str]:
