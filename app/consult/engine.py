@@ -33,7 +33,7 @@ from app.consult.learn import Model
 from app.consult.paraphrase import written_for
 from app.consult.retrieval import Hit, Index
 from app.consult.sides import entry_side, side_fit, sides_of
-from app.consult.text import add_words, clean, normalise
+from app.consult.text import add_words, clean, normalise, strip_frame
 from app.core import metrics, segment
 from app.laws import service as laws_service
 
@@ -98,6 +98,7 @@ class Engine:
         return cls(loaded.entries, folder=folder, problems=loaded.problems, laws_dir=laws_dir)
 
     def understand(self, text: str, *, limit: int = 10, depth: int = 0) -> Understanding:
+        text = strip_frame(text)  # greetings, "I want to ask", "thanks": not the matter
         norm = normalise(text)
         # side cues read the resident's own words (normalisation rewrites 撞了, 儿子...) and the canonical ones
         sides = list(dict.fromkeys(sides_of(clean(text).replace(" ", "")) + sides_of(norm.replace(" ", ""))))
