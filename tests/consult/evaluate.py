@@ -294,6 +294,8 @@ async def run(*, frozen: bool) -> list[Figures]:
     out.append(await general(_items(_toml(DEV / "general.toml")), name="dev general", show=True))
     out.append(await general(_items(_toml(DEV / "general_s4.toml")), name="dev general_s4 (decisive articles)",
                              show=True))
+    out.append(await general(_items(_toml(DEV / "general_s5.toml")), name="dev general_s5 (decisive articles)",
+                             show=True))
     out.append(await citations(dev_citations(), name="dev citations (entry's first article)", show=False))
     return out
 
