@@ -33,7 +33,7 @@ from app.consult.learn import Model
 from app.consult.paraphrase import written_for
 from app.consult.retrieval import Hit, Index
 from app.consult.sides import entry_side, side_fit, sides_of
-from app.consult.text import add_words, clean, normalise
+from app.consult.text import add_words, clean, normalise, strip_frame
 from app.core import metrics, segment
 from app.laws import service as laws_service
 
@@ -98,6 +98,7 @@ class Engine:
         return cls(loaded.entries, folder=folder, problems=loaded.problems, laws_dir=laws_dir)
 
     def understand(self, text: str, *, limit: int = 10, depth: int = 0) -> Understanding:
+        text = strip_frame(text)  # greetings, "I want to ask", "thanks": not the matter
         norm = normalise(text)
         # side cues read the resident's own words (normalisation rewrites 撞了, 儿子...) and the canonical ones
         sides = list(dict.fromkeys(sides_of(clean(text).replace(" ", "")) + sides_of(norm.replace(" ", ""))))
@@ -140,7 +141,7 @@ class Engine:
         confidence = round(min(1.0, 0.5 * p + 0.25 * min(1.0, top_sim / 0.35) + 0.25 * coverage), 3)
         decision = Decision(best_cat, confidence, ranking)
         close = len(hits) > 1 and hits[0].score - hits[1].score < CLOSE and hits[1].entry.category == best_cat \
-            and hits[0].entry.category == best_cat
+            and hits[0].entry.category == best_cat and not _same_point(hits[0].entry, hits[1].entry)
         return Understanding(norm, hits[:limit], decision, sides, close=close and second is None,
                              second_issue=second)
 
@@ -240,6 +241,12 @@ def _two_matters(issues: list[Hit], hits: list[Hit], category: str) -> tuple[Hit
         if other.entry.category != main.entry.category or min(other.score, main.score) >= SAME_CATEGORY_ISSUE:
             return main, other
     return None, None
+
+
+def _same_point(a: Entry, b: Entry) -> bool:
+    """Two entries that cite a common article answer the same legal point: asking which one the resident
+    means buys nothing, the better one is answered (a menu is kept for entries on different law)."""
+    return bool({(s.law, s.article) for s in a.statutes} & {(s.law, s.article) for s in b.statutes})
 
 
 def _side_weight(fit: float) -> float:

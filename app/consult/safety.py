@@ -33,6 +33,8 @@ KINDS = ("self_harm", "violence", "confinement", "child", "emergency")
 # dev part and the frozen set were never used to choose them). See docs/consult-quality.md.
 SVM_C = 1.0
 STRONG = 0.0  # a strong phrase raises the alarm unless the classifier reads an ordinary message
+STRONG_PLAIN = -0.1  # ... or from here when the message is no question about the law and not settled (session 5:
+# strong phrases in plain cries were vetoed at margins of -0.06 to -0.01; see docs/consult-quality.md)
 WEAK = 0.125  # a weak phrase raises it from here
 ALONE = 0.25  # the classifier alone raises it from here
 LEGAL_ALONE = 0.5  # ... or from here for a message that reads as a question about the law
@@ -40,7 +42,7 @@ MAX_NEGATIVES = 10000
 ALONE_MIN_CHARS = 6  # a few characters carry too few n-grams for the classifier to alarm on its own
 # A question about the law rather than a cry for help (强奸罪判几年, 起火的车要赔吗): the classifier alone needs more.
 _LEGAL_SHAPE = re.compile(r"罪|判(几|多|刑|轻|重)|追诉|赔偿|赔多少|要赔|谁赔|赔吗|赔不赔|理赔|保险|起诉|告他|合法吗|违法吗|犯法吗|"
-                          r"要还吗|还吗|负责吗|担责|该不该赔|索赔|维权|能要(回)?吗|花的钱|自首|坐牢|医药费|抚养权|离婚|律师|援助|立案|"
+                          r"要还吗|还吗|负责吗|担责|该不该赔|索赔|维权|能要(回(来)?)?吗|要得回(来)?吗|(能|可以|该|要)报警吗|投诉|花的钱|自首|坐牢|医药费|抚养权|离婚|律师|援助|立案|"
                           r"有效吗|规定|第几条|法律|法条|责任|能退|退款|收费|申请|办理|材料|手续|多少钱")
 
 _ELDERLY = re.compile(r"老人|老年|年纪大|岁数大|[六七八九]十多岁|[6789]\d岁|退休|老大爷|老太|老奶奶|老爷爷|孤寡")
@@ -323,7 +325,7 @@ class SafetyGate:
         certain = set() if legal else certain_hits(t)
         if certain:
             kinds |= certain
-        elif strong and m >= STRONG:
+        elif strong and m >= (STRONG if legal else STRONG_PLAIN):
             kinds |= strong
         elif weak and m >= WEAK:  # a settled message keeps this: safety first, the classifier has seen both
             kinds |= weak

@@ -12,7 +12,7 @@ CUES: dict[str, re.Pattern[str]] = {
         _ME + r"(把人|将人|不小心)?(撞了|撞伤|撞倒|撞死|打了人|打伤了?人|把人打|偷了|偷东西|骗了人|被抓|被拘留|被刑拘|"
         r"被逮捕|涉嫌|犯了|开车撞|骑车撞|酒驾|醉驾|肇事|伤了人|捅了)|会不会坐牢|要坐牢吗|判几年|能不能取保|"
         r"(打|伤|撞|捅|砍)(了|伤了?)(人|别人|同学|路人|老人|行人)|(?<!被)我(开|骑|驾驶)?[^被，,。]{0,6}撞(了|伤|倒|死)|"
-        r"(要不要|会不会|能不能|用不用|会)坐牢|坐牢吗|犯了罪|犯罪了|怎么才能轻判|自首|对方(要|让)我赔|被告|被起诉|我是被执行人|我撞"),
+        r"(要不要|会不会|能不能|用不用|会)坐牢|坐牢吗|(我|我儿子|我女儿|孩子|儿子|女儿|我老公|老公|我爸|我妈|家里人)[^，,。被]{0,12}(会|要)(被)?判刑|我会不会(被)?判|犯了罪|犯罪了|怎么才能轻判|自首|对方(要|让)我赔|被告|被起诉|我是被执行人|我撞"),
     "victim": re.compile(r"被(人|他|她|对方|车|狗|别人)?(打|撞|骗|偷|抢|咬|砸|伤|侵害|猥亵|欺负|诽谤)|受害|被害|对方不赔|"
                          r"他撞了我|撞了我|骗了我|打了我"),
     "employee": re.compile(r"(老板|公司|单位|厂里|包工头|工头|老板娘)(不给|拖欠|欠|扣|开除|辞退|不交|不签)|我在.{0,8}(上班|打工|干活)"),
@@ -27,6 +27,10 @@ CUES: dict[str, re.Pattern[str]] = {
     "buyer": re.compile(r"我买(了|的)|买到|卖给我"),
     "seller": re.compile(r"我卖(了|的)|卖给(他|她|对方|别人)|买家"),
     "consumer": re.compile(r"商家|店家|网购|买到|充值|预付卡|退款|退货"),
+    # the shop, restaurant or business owner asked to pay (a customer hurt in the shop, a buyer complaining)
+    "business": re.compile(r"我是开.{0,6}(店|馆|超市|公司|厂|门面|小卖部|网店|民宿|宾馆|旅馆|健身房|KTV|ktv|酒吧)的|"
+                           r"我(开|经营)(了)?(一|个|家|间)+.{0,6}(店|馆|超市|门面|小卖部|网店|民宿|宾馆|旅馆|健身房|KTV|ktv|酒吧)|"
+                           r"我是(店主|商家|卖家|老板娘)|(顾客|客人)(在|来)?(我|我们)(的)?(店|饭店|超市|馆)"),
     "patient": re.compile(r"医院|医生|手术|看病|治疗"),
 }
 # Pairs of sides that exclude each other: an entry for one is wrong for the other.
@@ -36,8 +40,8 @@ OPPOSITE: dict[str, str] = {
     "lender": "borrower", "borrower": "lender", "buyer": "seller", "seller": "buyer",
     "consumer": "business", "business": "consumer",
 }
-PRIORITY = ("offender", "child", "employer", "landlord", "borrower", "seller", "victim", "parent", "employee",
-            "tenant", "lender", "buyer", "consumer", "patient")
+PRIORITY = ("offender", "child", "employer", "landlord", "borrower", "seller", "business", "victim", "parent",
+            "employee", "tenant", "lender", "buyer", "consumer", "patient")
 
 
 def sides_of(squeezed: str) -> list[str]:

@@ -253,3 +253,25 @@ def tokens(text: str, *, already_normalised: bool = False, fix_typos: bool = Tru
             if bg not in stop:
                 out.append("~" + bg)
     return out
+
+
+# The frame around a question that carries no matter: greetings, "I want to ask", the writer's apologies
+# for typing, "it's a long story", "urgent", "thanks", "waiting online". Residents (the elderly, voice
+# input) open and close with it; in a character n-gram model it dilutes the question and tips near ties.
+_FRAME_HEAD = re.compile(
+    r"^(?:[\s,，.。!！?？:：、~～…]*(?:"
+    r"喂+|(?:(?:同志|律师|领导|老师|大哥|大姐|工作人员|小姑娘|小伙子)们?)?(?:你们?好|您好)(?:啊|呀)?|(?:同志|律师|领导)(?=[\s,，!！:：])|"
+    r"打扰(?:了|一下|您了)|在吗|在不在|急+|求助|求求你们?|"
+    r"(?:我)?(?:想|要)?(?:问|咨询|请教)(?:一下|一哈|下|个事(?:情|儿)?|个问题|您|你)+(?:啊|哈)?|请问(?:一下)?|"
+    r"(?:我)?跟(?:你|您)说(?:个事(?:情|儿)?)?(?:啊|哈)?|说来话长|(?:我们?家的?)?情况(?:比较|有点)?复杂|"
+    r"(?:我)?不(?:太)?会打字|让(?:孙子|孙女|儿子|女儿|孩子|闺女)帮我(?:问问|打字|发)|就是|那个(?=[\s,，我])|嗯+|呃+|额+"
+    r"))+(?=[\s,，.。!！?？:：、~～…]|$|[^\s])")
+_FRAME_TAIL = re.compile(
+    r"(?:[\s,，.。!！?？、~～…]*(?:谢谢(?:了|您|你|啦)?|麻烦(?:了|您了|你了)?|在线等|急+|拜托了|求回复|麻烦快点回复|"
+    r"盼复|感谢))+[\s,，.。!！?？~～…]*$")
+
+
+def strip_frame(text: str) -> str:
+    """The question without its frame (see above); the text itself when little would be left."""
+    core = _FRAME_TAIL.sub("", _FRAME_HEAD.sub("", text.strip(), count=1), count=1).strip(" ,，.。!！、~～…")
+    return core if len(core) >= 6 else text

@@ -283,7 +283,8 @@ async def run(*, frozen: bool) -> list[Figures]:
         if not sets:
             print(f"no frozen sets in {FROZEN}")
         return out
-    for name in ("safety", "safety_fresh", "safety_s4"):  # s4: session 4, written before its changes
+    # s4, s5: written before their session's changes; s5b: a probe written after session 5's first changes
+    for name in ("safety", "safety_fresh", "safety_s4", "safety_s5", "safety_s5b"):
         dev = _toml(DEV / f"{name}.toml")
         out.append(await safety(dev["danger"], dev["safe"], name=f"dev {name}", show=True))
     out.append(await intents(dev_intents(), name="dev intents", show=True))
@@ -292,6 +293,8 @@ async def run(*, frozen: bool) -> list[Figures]:
     out.append(await general(held_out_paraphrases(), name="written paraphrases, held out", show=True))
     out.append(await general(_items(_toml(DEV / "general.toml")), name="dev general", show=True))
     out.append(await general(_items(_toml(DEV / "general_s4.toml")), name="dev general_s4 (decisive articles)",
+                             show=True))
+    out.append(await general(_items(_toml(DEV / "general_s5.toml")), name="dev general_s5 (decisive articles)",
                              show=True))
     out.append(await citations(dev_citations(), name="dev citations (entry's first article)", show=False))
     return out

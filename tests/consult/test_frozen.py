@@ -49,8 +49,8 @@ def target(f: evaluate.Figures, key: str, goal: float, floor: float, *, at_most:
 async def test_frozen_safety(kb: Any) -> None:
     f = await evaluate.safety(*SETS["safety"], name="frozen safety", show=False)
     _show(f)
-    target(f, "recall", 1.0, floor=0.94)  # measured 95.9 % at hand-in (branch safety); 95.1 % (session 4, consult)
-    target(f, "false_alarm", 0.05, floor=0.05, at_most=True)  # measured 4.1 %; 3.3 % (session 4, consult)
+    target(f, "recall", 1.0, floor=0.94)  # measured 95.9 % at hand-in (branch safety); 95.1 % (sessions 4 and 5)
+    target(f, "false_alarm", 0.05, floor=0.05, at_most=True)  # measured 4.1 %; 3.3 % (session 4); 3.7 % (session 5)
 
 
 async def test_frozen_intents(kb: Any) -> None:
@@ -63,13 +63,13 @@ async def test_frozen_intents(kb: Any) -> None:
 async def test_frozen_general(kb: Any) -> None:
     f = await evaluate.general(SETS["general"], name="frozen general", show=False)
     _show(f)
-    target(f, "category", 0.92, floor=0.86)  # measured 87.3 % (branch retrieval); 87.8 % (session 4, consult)
-    target(f, "top_answer_right", 0.85, floor=0.60)  # measured 61.0 %; 61.8 % (session 4, consult)
+    target(f, "category", 0.92, floor=0.86)  # measured 87.3 % (branch retrieval); 87.8 % (session 4); 87.7 % (session 5)
+    target(f, "top_answer_right", 0.85, floor=0.62)  # measured 61.0 %; 61.8 % (session 4); 62.8 % (session 5)
 
 
 async def test_frozen_citations(kb: Any) -> None:
     f = await evaluate.citations(SETS["citations"], name="frozen citations", show=False)
     _show(f)
     assert f.rate("repealed_cited") == 0.0
-    assert f.rate("lawyer_law") >= 0.89  # 91.5 % at hand-in (branch retrieval; session 4 too); target 75 %
-    assert f.rate("lawyer_article") >= 0.75  # 78.0 % (both); target 35 %
+    assert f.rate("lawyer_law") >= 0.89  # 91.5 % (branch retrieval; session 4); 92.5 % (session 5); target 75 %
+    assert f.rate("lawyer_article") >= 0.77  # 78.0 % (both); 79.0 % (session 5); target 35 %

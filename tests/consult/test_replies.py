@@ -84,8 +84,8 @@ id = "property-homestead-occupied-2"
 category = "property_land"
 question = "宅基地被邻居占用了该怎么处理？"
 asks = ["邻居盖房占了我家宅基地", "宅基地被人占了"]
-answer = """宅基地的界线争议先由当事人协商，协商不成由乡镇人民政府处理。必要时咨询律师或拨打 12348。"""
-statutes = [{ law = "土地管理法", article = "第十四条" }]
+answer = """邻居盖房越过界线占用的，属于相邻关系纠纷，可以要求停止侵害、排除妨碍。必要时咨询律师或拨打 12348。"""
+statutes = [{ law = "民法典", article = "第二百八十八条" }]
 service = "mediation"
 reviewer = "测试"
 review_date = 2026-11-20
@@ -180,7 +180,22 @@ async def test_details_on_request_and_two_close_entries_offered(db: None, use_kb
     short = await r.say("健身房老板跑路了卡里还有钱")
     detail = await r.say("详细")
     assert "经营者以预收款方式提供服务" in detail and len(detail) > len(short) - 200
-    close = await r.say("宅基地被人占了")
+    close = await r.say("宅基地被人占了")  # two close entries on different law: both titles offered
     assert "回复 1 看「" in close and "回复 2 看「" in close and "回复数字" not in close
     picked = await r.say("2")
     assert picked.startswith("【") and "12348" in picked
+
+
+def test_close_entries_on_the_same_article_are_answered_not_offered() -> None:
+    """Two near-tied entries that cite a common article answer the same legal point: the better one is
+    answered (the other is named as a related question), a menu is kept for entries on different law."""
+    from dataclasses import replace
+
+    from app.consult.engine import _same_point
+    from app.consult.kb import Statute, load_kb
+
+    e = load_kb(FIXTURE_KB).entries[0]
+    a = replace(e, statutes=[Statute("土地管理法", "第十四条"), Statute("民法典", "第二百八十八条")])
+    b = replace(e, id="other", statutes=[Statute("民法典", "第二百八十八条")])
+    c = replace(e, id="third", statutes=[Statute("土地管理法", "第六十二条")])
+    assert _same_point(a, b) and not _same_point(a, c) and not _same_point(b, c)

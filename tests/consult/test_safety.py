@@ -32,7 +32,7 @@ def gate() -> safety.SafetyGate:
     return safety.SafetyGate([a for e in load_kb(ROOT / "content" / "kb").entries for a in e.asks])
 
 
-@pytest.mark.parametrize("name", ["safety", "safety_fresh", "safety_s4"])
+@pytest.mark.parametrize("name", ["safety", "safety_fresh", "safety_s4", "safety_s5", "safety_s5b"])
 def test_dev_set_recall_and_false_alarms(gate: safety.SafetyGate, name: str) -> None:
     """The consult engineers' dev samples (safety_s4: session 4, written before that session's changes;
     in-sample now: its misses drove the slots, the certain phrases and the pinyin of Latin letters)."""
@@ -60,6 +60,26 @@ def test_said_outright_the_classifier_cannot_veto(gate: safety.SafetyGate, text:
                                   "电视上说有人跳楼了 好可怕", "孩子被人拐走了，找孩子花的钱能要吗",
                                   "想了结这个案子 调解书有效吗", "孩子走失 幼儿园有责任吗 后来找到了"])
 def test_said_about_someone_else_or_settled_stays_quiet(gate: safety.SafetyGate, text: str) -> None:
+    assert gate.check(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    # session 5: danger asked as a question, a conditional threat, poisoning and stroke signs, an
+    # incendiary, a compound abroad (structural slots; not the dev sample's wording)
+    "安眠药吃几片会死", "怎样死得没痛苦", "烧炭几分钟会没意识", "一次吞了五十片退烧药",
+    "他说我再敢报警就打断我的腿", "催债的说不交钱就把我卖到外地",
+    "吃了饭店的菜以后说话不清楚了 看东西重影", "他们往院子里扔了个汽油弹",
+    "被骗去缅北了 天天挨打 要家里拿钱赎人",
+])
+def test_questions_threats_and_symptoms_raise_the_alarm(gate: safety.SafetyGate, text: str) -> None:
+    assert gate.check(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "安眠药吃多了算不算医疗事故 药店要担责吗", "催收说不还钱就起诉我 合法吗", "私藏雷管是什么罪",
+    "朋友从缅甸打工回来了 工资没拿到能起诉吗", "楼上邻居天天晚上唱歌 能报警吗",
+])
+def test_their_legal_lookalikes_stay_quiet(gate: safety.SafetyGate, text: str) -> None:
     assert gate.check(text) is None
 
 

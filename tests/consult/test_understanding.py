@@ -31,6 +31,33 @@ def test_context_decides_a_synonym() -> None:
     assert "离婚" not in normalise("合伙做生意散伙了")
 
 
+def test_a_bare_bump_is_a_traffic_accident_only_with_a_vehicle_or_road() -> None:
+    # session 5: "撞伤了老人" by a child's scooter in the courtyard is no traffic accident
+    assert "交通事故" in normalise("开车撞了人") and "交通事故" in normalise("在马路上被撞了")
+    assert "交通事故" not in normalise("小孩在小区里玩滑板车撞伤了老人")
+    assert "交通事故" not in normalise("孩子在学校被同学撞倒了")
+
+
+def test_the_frame_of_a_question_is_not_its_matter() -> None:
+    from app.consult.text import strip_frame
+
+    assert strip_frame("喂喂 你好 我想问一下就是那个 包工头跑了 钱没拿到") == "包工头跑了 钱没拿到"
+    assert strip_frame("律师你好，急！！ 他以前动手打过我好几次") == "他以前动手打过我好几次"
+    assert strip_frame("那个我跟你说我上个月出了车祸 谢谢了") == "我上个月出了车祸"
+    # content that looks like a greeting stays; so does a question too short without its frame
+    assert strip_frame("律师说先付两万，赢了再给百分之三十") == "律师说先付两万，赢了再给百分之三十"
+    assert strip_frame("那个人打了我怎么办啊") == "那个人打了我怎么办啊"
+    assert strip_frame("请问离婚要多久") == "请问离婚要多久"
+
+
+def test_the_shop_owner_is_on_the_business_side() -> None:
+    from app.consult.sides import sides_of
+
+    assert "business" in sides_of("我是开饭店的有个客人在店里喝多了摔了")
+    assert "business" in sides_of("我开了家小超市顾客在店里滑倒了")
+    assert sides_of("商家不给退款") == ["consumer"]
+
+
 def test_lexicon_contexts_are_parsed() -> None:
     from app.consult.text import Context, parse_contexts
 
