@@ -56,11 +56,14 @@ def _point_info(p: Any) -> PointInfo:
 CACHE_SECONDS = 5.0  # services and points change rarely (console, org import): read at most this often
 _points: dict[str, tuple[float, PointInfo | None]] = {}
 _services: dict[str, tuple[float, BookingService | None]] = {}
+# the next free slots offered with "已约满", per (point, service, full slot): bookings.full_error's
+next_free_cache: dict[tuple[str, str, datetime], tuple[float, list[dict[str, Any]]]] = {}
 
 
 def forget_cached() -> None:
     _points.clear()
     _services.clear()
+    next_free_cache.clear()
 
 
 async def point(code: str) -> PointInfo:

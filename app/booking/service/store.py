@@ -66,6 +66,13 @@ async def lock_person(phone_hash: str) -> None:
     await BookingPerson.filter(phone_hash=phone_hash).update(writes=F("writes") + 1)
 
 
+async def seen_full(slot_id: int, capacity: int) -> bool:
+    """Inside a transaction, before any lock: whether the slot is already full as committed (a plain read).
+    Only a shortcut for the losers of a burst; a place is still taken only by ``take_place``."""
+    taken = await BookingSlot.filter(id=slot_id).first().values_list("taken", flat=True)
+    return taken is not None and int(str(taken)) >= capacity
+
+
 async def take_place(slot_id: int, capacity: int) -> bool:
     """Inside a transaction: take one place of the slot if one is left (the database decides)."""
     return bool(await BookingSlot.filter(id=slot_id, taken__lt=capacity).update(taken=F("taken") + 1))
