@@ -42,7 +42,7 @@ MAX_NEGATIVES = 10000
 ALONE_MIN_CHARS = 6  # a few characters carry too few n-grams for the classifier to alarm on its own
 # A question about the law rather than a cry for help (强奸罪判几年, 起火的车要赔吗): the classifier alone needs more.
 _LEGAL_SHAPE = re.compile(r"罪|判(几|多|刑|轻|重)|追诉|赔偿|赔多少|要赔|谁赔|赔吗|赔不赔|理赔|保险|起诉|告他|合法吗|违法吗|犯法吗|"
-                          r"要还吗|还吗|负责吗|担责|该不该赔|索赔|维权|能要(回(来)?)?吗|要得回(来)?吗|(能|可以|该|要)报警吗|投诉|花的钱|自首|坐牢|医药费|抚养权|离婚|律师|援助|立案|"
+                          r"要还吗|还吗|负责吗|负责不|要不要负责|担责|该不该赔|索赔|维权|能要(回(来)?)?吗|要得回(来)?吗|(能|可以|该|要)报警吗|投诉|花的钱|自首|坐牢|医药费|抚养权|离婚|律师|援助|立案|"
                           r"有效吗|规定|第几条|法律|法条|责任|能退|退款|收费|申请|办理|材料|手续|多少钱|"
                           r"算(不算)?(是)?(家暴|家庭暴力|违法|犯罪|恐吓|虐待|非法拘禁|故意伤害|猥亵|性骚扰)")
 
