@@ -193,7 +193,7 @@ def test_held_out_dev_part(gate: safety.SafetyGate) -> None:
     """Phrasings the gate never saw (whole seeds held out): floors just under the figures measured at
     hand-in (recall 87.2 %, false alarms 3.8 % on branch safety; session 4 (branch consult): 91.9 % and
     4.2 %, after its slots and certain phrases were checked against this part; session 5b (branch safety6):
-    93.6 % and 2.4 %, docs/consult-quality.md)."""
+    93.6 % and 2.6 %, docs/consult-quality.md)."""
     dev = _corpus("dev")
     danger = [t for k, t in dev if k != "none"]
     safe = [t for k, t in dev if k == "none"]
