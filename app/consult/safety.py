@@ -42,8 +42,12 @@ MAX_NEGATIVES = 10000
 ALONE_MIN_CHARS = 6  # a few characters carry too few n-grams for the classifier to alarm on its own
 # A question about the law rather than a cry for help (强奸罪判几年, 起火的车要赔吗): the classifier alone needs more.
 _LEGAL_SHAPE = re.compile(r"罪|判(几|多|刑|轻|重)|追诉|赔偿|赔多少|要赔|谁赔|赔吗|赔不赔|理赔|保险|起诉|告他|合法吗|违法吗|犯法吗|"
-                          r"要还吗|还吗|负责吗|担责|该不该赔|索赔|维权|能要(回(来)?)?吗|要得回(来)?吗|(能|可以|该|要)报警吗|投诉|花的钱|自首|坐牢|医药费|抚养权|离婚|律师|援助|立案|"
-                          r"有效吗|规定|第几条|法律|法条|责任|能退|退款|收费|申请|办理|材料|手续|多少钱")
+                          r"要还吗|还吗|负责吗|负责不|要不要负责|担责|该不该赔|索赔|维权|能要(回(来)?)?吗|要得回(来)?吗|(能|可以|该|要)报警吗|投诉|花的钱|自首|坐牢|医药费|抚养权|离婚|律师|援助|立案|"
+                          r"有效吗|规定|第几条|法律|法条|责任|能退|退款|收费|申请|办理|材料|手续|多少钱|"
+                          r"算(不算)?(是)?(家暴|家庭暴力|违法|犯罪|恐吓|虐待|非法拘禁|故意伤害|猥亵|性骚扰)")
+
+# A message that opens as a hypothetical or a general question (如果被家暴怎么取证) states no danger as fact.
+_HYPOTHETICAL = re.compile(r"^(如果|假如|假设|万一|要是|若是|倘若|比如|请问如果|请问假如|请问要是)")
 
 _ELDERLY = re.compile(r"老人|老年|年纪大|岁数大|[六七八九]十多岁|[6789]\d岁|退休|老大爷|老太|老奶奶|老爷爷|孤寡")
 _DISABLED = re.compile(r"残疾|残障|残疾证|聋|哑|盲人|失明|瘫痪|截肢|智力障碍|精神障碍")
@@ -62,6 +66,9 @@ class Lexicon:
     pinyin_strong: re.Pattern[str] | None = None
     pinyin_weak: re.Pattern[str] | None = None
     calm: re.Pattern[str] | None = None
+    # "!!" phrases: a danger to the writer or their family stated as fact (掐我脖子, 把我锁在屋里, 带了汽油);
+    # they raise the alarm even when the message goes on to ask a legal question, unless it is settled
+    background: dict[str, re.Pattern[str]] = field(default_factory=dict)
 
 
 _MACRO = re.compile(r"^@([A-Z_]+)\s*=\s*(.+)$")
@@ -71,13 +78,16 @@ _USE = re.compile(r"\{([A-Z_]+)\}")
 def parse_lexicon(text: str) -> Lexicon:
     """``[kind]`` sections of regular expressions; "~" marks a weak phrase, "!" a certain one (an
     intention or a state said outright: it raises the alarm unless the message is a question about the
-    law or settled, whatever the classifier reads; in ``[pinyin]`` too); ``[guard]`` the lookalikes;
+    law or settled, whatever the classifier reads; in ``[pinyin]`` too), "!!" a certain one that holds
+    even when a legal question follows (danger as the background: "他每次喝醉都掐我脖子，离婚孩子归谁");
+    ``[guard]`` the lookalikes;
     ``[calm]`` what makes a message a report rather than a cry (past, settled, someone else's news).
     ``@NAME = regex`` defines a slot that later lines use as ``{NAME}`` (a pattern of meaning: who,
     an intention, an act), so one line covers the ways of saying it."""
     strong: dict[str, list[str]] = {k: [] for k in KINDS}
     weak: dict[str, list[str]] = {k: [] for k in KINDS}
     certain: dict[str, list[str]] = {k: [] for k in (*KINDS, "sounds_like")}
+    background: dict[str, list[str]] = {k: [] for k in KINDS}
     guard: list[str] = []
     calm: list[str] = []
     macros: dict[str, str] = {}
@@ -111,6 +121,9 @@ def parse_lexicon(text: str) -> Lexicon:
             pinyin[not line.startswith("~")].append(line.lstrip("~").strip())
         elif line.startswith("~"):
             weak[kind].append(line[1:].strip())
+        elif line.startswith("!!"):
+            background[kind].append(line[2:].strip())
+            strong[kind].append(line[2:].strip())
         elif line.startswith("!"):
             certain[kind].append(line[1:].strip())
             strong[kind].append(line[1:].strip())
@@ -126,7 +139,8 @@ def parse_lexicon(text: str) -> Lexicon:
     return Lexicon(compile_all(strong), compile_all(weak), compile_all(certain),
                    re.compile("|".join(f"(?:{p})" for p in guard)) if guard else None,
                    one(pinyin[True]), one(pinyin[False]),
-                   re.compile("|".join(f"(?:{p})" for p in calm)) if calm else None)
+                   re.compile("|".join(f"(?:{p})" for p in calm)) if calm else None,
+                   compile_all(background))
 
 
 @lru_cache(maxsize=1)
@@ -166,6 +180,16 @@ def phrase_hits(text: str) -> tuple[set[str], set[str]]:
         elif lex.pinyin_weak is not None and lex.pinyin_weak.search(spelled):
             weak.add("sounds_like")
     return strong, weak
+
+
+def background_hits(text: str) -> set[str]:
+    """The kinds whose "!!" phrases (danger stated as fact, even before a legal question) a squeezed text
+    says, lookalikes blanked out first; none in a hypothetical (如果被家暴…)."""
+    lex = lexicon()
+    if _HYPOTHETICAL.match(text):
+        return set()
+    t = lex.guard.sub("＿", text) if lex.guard is not None else text
+    return {k for k, p in lex.background.items() if p.search(t)}
 
 
 def certain_hits(text: str) -> set[str]:
@@ -320,9 +344,10 @@ class SafetyGate:
         m, kind = self.score(text)
         calm = lexicon().calm
         settled = bool(calm is not None and calm.search(t))  # past, resolved, someone else's news
-        legal = settled or bool(_LEGAL_SHAPE.search(t))
+        legal = settled or bool(_LEGAL_SHAPE.search(t) or _HYPOTHETICAL.match(t))
         kinds: set[str] = set()
-        certain = set() if legal else certain_hits(t)
+        # a question about the law still has the alarm when it states a danger as fact ("!!"), unless settled
+        certain = set() if settled else background_hits(t) | (set() if legal else certain_hits(t))
         if certain:
             kinds |= certain
         elif strong and m >= (STRONG if legal else STRONG_PLAIN):

@@ -284,7 +284,7 @@ async def run(*, frozen: bool) -> list[Figures]:
             print(f"no frozen sets in {FROZEN}")
         return out
     # s4, s5: written before their session's changes; s5b: a probe written after session 5's first changes
-    for name in ("safety", "safety_fresh", "safety_s4", "safety_s5", "safety_s5b"):
+    for name in ("safety", "safety_fresh", "safety_s4", "safety_s5", "safety_s5b", "safety_s6", "safety_s6b"):
         dev = _toml(DEV / f"{name}.toml")
         out.append(await safety(dev["danger"], dev["safe"], name=f"dev {name}", show=True))
     out.append(await intents(dev_intents(), name="dev intents", show=True))

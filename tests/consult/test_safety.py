@@ -32,10 +32,12 @@ def gate() -> safety.SafetyGate:
     return safety.SafetyGate([a for e in load_kb(ROOT / "content" / "kb").entries for a in e.asks])
 
 
-@pytest.mark.parametrize("name", ["safety", "safety_fresh", "safety_s4", "safety_s5", "safety_s5b"])
+@pytest.mark.parametrize("name", ["safety", "safety_fresh", "safety_s4", "safety_s5", "safety_s5b", "safety_s6",
+                                  "safety_s6b"])
 def test_dev_set_recall_and_false_alarms(gate: safety.SafetyGate, name: str) -> None:
     """The consult engineers' dev samples (safety_s4: session 4, written before that session's changes;
-    in-sample now: its misses drove the slots, the certain phrases and the pinyin of Latin letters)."""
+    in-sample now: its misses drove the slots, the certain phrases and the pinyin of Latin letters; safety_s6:
+    session 5b, written from situations before reading the lexicon, drove the "!!" phrases; safety_s6b its probe)."""
     dev = tomllib.loads((ROOT / "tests" / "consult" / "dev" / f"{name}.toml").read_text(encoding="utf-8"))
     missed = [t for t in dev["danger"] if gate.check(t) is None]
     alarms = [t for t in dev["safe"] if gate.check(t) is not None]
@@ -190,7 +192,8 @@ def test_the_written_corpus_is_large_split_and_regenerated() -> None:
 def test_held_out_dev_part(gate: safety.SafetyGate) -> None:
     """Phrasings the gate never saw (whole seeds held out): floors just under the figures measured at
     hand-in (recall 87.2 %, false alarms 3.8 % on branch safety; session 4 (branch consult): 91.9 % and
-    4.2 %, after its slots and certain phrases were checked against this part, docs/consult-quality.md)."""
+    4.2 %, after its slots and certain phrases were checked against this part; session 5b (branch safety6):
+    93.6 % and 2.6 %, docs/consult-quality.md)."""
     dev = _corpus("dev")
     danger = [t for k, t in dev if k != "none"]
     safe = [t for k, t in dev if k == "none"]
@@ -230,3 +233,64 @@ def test_fawu_ask_json_in_danger() -> None:
     assert alarm["urgent"] and alarm["handoff"] and alarm["answers"] == [] and not alarm["clarify"]
     assert alarm["reply"].startswith("【紧急提示】") and "12356" in alarm["reply"] and "可参考" not in alarm["reply"]
     assert not quiet["urgent"] and not quiet["reply"].startswith("【紧急提示】")
+
+
+# Session 5b (branch safety6): danger as the background of a legal question ("!!" phrases), worded apart from
+# dev/safety_s6.toml. Each goes through service.ask, the function the callback and `fawu ask` use.
+BACKGROUND_DANGER = [
+    ("他一喝多就掐我脖子，请问离婚的话房子怎么分", "12338"),  # ongoing violence, then a divorce question
+    ("老公经常踢我，我怀孕四个月了，起诉离婚需要什么材料", "12338"),
+    ("工头把我们几个的身份证收了，门口有人守着不让出去，工资怎么要", "12110"),  # held at work
+    ("儿媳把我锁在屋里好几天了，这房子是我的名字，能要回来吗", "12110"),  # an elderly parent locked in
+    ("没什么，就是不太想活了，顺便问下网贷要家里人还吗", "12356"),  # minimised, then a debt question
+    ("讨薪不成，工友说明天带汽油去老板家", "110"),  # a plan, reported
+    ("他放话说出狱第一件事就是找我，我能申请保护令吗", "110"),  # a threat reported second hand
+    ("我十三岁 我爸每次喝酒都打我 我想问爸妈离婚我能跟谁", "12355"),  # a child's words
+    ("孩子走丢了 找了两个小时 能报警吗", "12355"),
+    ("吃多少片安眠药会死 保险赔吗", "12356"),
+    ("我被网贷逼得想死 起诉我的话要坐牢吗", "12356"),
+    ("儿子不给饭吃 我三天没吃东西了 能告他遗弃吗", "110"),  # an elderly parent kept without food
+    ("我十四岁 继父老是摸我 我能告他吗", "12355"),
+]
+BACKGROUND_LOOKALIKES = [
+    "以前他喝醉了会打我，离婚三年了，现在孩子抚养费怎么要",  # past, no ongoing risk
+    "假如老公天天打我，离婚时能多分财产吗",  # hypothetical
+    "明天去老板家讨薪，带上考勤表和欠条，合法吗",  # a plan without a weapon
+    "出狱人员找工作受歧视怎么办",
+    "电影里的人被关在地下室，这种判几年",  # fiction
+    "老公总是打麻将，离婚能分财产吗",  # 打 in another sense
+    "他经常打我电话骚扰我，能报警吗",
+    "我妈又打我电话催婚",
+    "他经常打我儿子的主意，想骗他的钱",
+    "小时候继父摸过我，现在能告他吗",
+    "家里老人走丢了，找回来后怎么申请监护",
+    "不给老人饭吃算虐待吗",
+]
+
+
+async def test_danger_told_as_the_background_of_a_legal_question(settings: Any) -> None:
+    from app.consult import engine, service
+
+    engine.use_folder(ROOT / "content" / "kb")
+    try:
+        for text, line in BACKGROUND_DANGER:
+            a = await service.ask(text, record=False)
+            assert a.urgent and a.handoff and a.handoff_reason == "urgent", text
+            assert a.reply.startswith("【紧急提示】") and line in a.reply, text
+            assert not a.answers and not a.clarify and "可参考" not in a.reply and "回复数字" not in a.reply, text
+        for text in BACKGROUND_LOOKALIKES:
+            a = await service.ask(text, record=False)
+            assert not a.urgent and not a.reply.startswith("【紧急提示】"), text
+    finally:
+        engine.use_folder(None)
+
+
+def test_background_phrases_hold_in_a_legal_question_but_not_when_settled_or_hypothetical(
+        gate: safety.SafetyGate) -> None:
+    lex = safety.parse_lexicon("@ME = 我\n[violence]\n!!掐{ME}脖子\n")
+    assert lex.background["violence"].search("他掐我脖子") and lex.strong["violence"].search("他掐我脖子")
+    assert not lex.certain.get("violence")  # "!!" is its own tier, not the "!" one a legal question voids
+    assert safety.background_hits(safety.squeeze("他一喝酒就掐我脖子 离婚孩子归谁")) == {"violence"}
+    assert safety.background_hits(safety.squeeze("如果他掐我脖子 离婚孩子归谁")) == set()
+    assert gate.check("他一喝酒就掐我脖子 离婚孩子归谁") is not None
+    assert gate.check("以前他一喝酒就掐我脖子 离婚三年了 抚养费怎么要") is None
