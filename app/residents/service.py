@@ -5,10 +5,12 @@ retention purge, which every domain joins through the events ``residents.*`` (se
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import RawSQL
 from tortoise.transactions import in_transaction
 
 from app.config import get_settings
@@ -34,9 +36,19 @@ async def get_resident(resident_id: int) -> Resident:
     return r
 
 
-async def ensure_identity(*, account_key: str, openid: str, unionid: str | None = None) -> ResidentAccount:
-    """The resident behind (account, openid), created on first contact; merged by unionid when known."""
-    link = await ResidentAccount.get_or_none(account_key=account_key, openid=openid)
+async def ensure_identity(*, account_key: str, openid: str, unionid: str | None = None,
+                          facts: Mapping[str, str] | None = None) -> ResidentAccount:
+    """The resident behind (account, openid), created on first contact; merged by unionid when known.
+
+    ``facts`` (the WeChat callback's hot path): name → a scalar SQL subquery that may refer to
+    ``resident_account``'s columns; read in the same statement as the link and its resident
+    (``link.resident`` is then loaded), each set as an attribute of the link. A link created here has
+    no facts (the caller asks again the usual way)."""
+    if facts:
+        link = await (ResidentAccount.filter(account_key=account_key, openid=openid).select_related("resident")
+                      .annotate(**{name: RawSQL(sql) for name, sql in facts.items()}).first())
+    else:
+        link = await ResidentAccount.get_or_none(account_key=account_key, openid=openid)
     if link is not None:
         if unionid:
             await _attach_unionid(link, unionid)
