@@ -41,7 +41,7 @@ async def _prepare(acc: Account, inbound: Inbound, router: InboundRouter) -> int
     else:
         facts = {**router.facts, **service.DIALOGUE_FACTS}
         link = await residents.ensure_identity(account_key=acc.key, openid=inbound.openid, facts=facts)
-        if hasattr(link, "dlg_updated_at"):  # read with its facts (not created just now)
+        if hasattr(link, "dlg_updated_at"):  # read with its facts (a link of another kind of caller has none)
             inbound.facts = {name: getattr(link, name) for name in facts}
             inbound.facts["resident"] = link.resident
     inbound.resident_id = link.resident_id  # type: ignore[attr-defined]
@@ -71,7 +71,8 @@ async def process(acc: Account, inbound: Inbound, router: InboundRouter) -> str:
     pending = await _prepare(acc, inbound, router)
     reply = await _dispatch(inbound, router)
     if inbound.state.dirty:
-        await service.save_dialogue(account_key=acc.key, openid=inbound.openid, state=inbound.state)
+        await service.save_dialogue(account_key=acc.key, openid=inbound.openid, state=inbound.state,
+                                    row_exists=inbound.facts.get("dlg_updated_at", True) is not None)
     reply, rest = await _with_pending(acc, inbound, reply, pending)
     after_message = inbound.kind != "event"
     xml, bot_text = render_reply(acc, inbound.openid, reply, after_message=after_message)

@@ -183,13 +183,15 @@ async def _redis_dialogue(account_key: str, openid: str) -> tuple[DialogueState,
         datetime.fromisoformat(d["at"])
 
 
-async def save_dialogue(*, account_key: str, openid: str, state: DialogueState) -> None:
+async def save_dialogue(*, account_key: str, openid: str, state: DialogueState, row_exists: bool = True) -> None:
+    """Redis when configured and up, else the row (``row_exists=False``: the caller read that there is
+    none, so the INSERT is tried first)."""
     now = utcnow()
     if await _redis_save(account_key, openid, state, now):
         state.dirty = False
         return
     values: dict[str, Any] = {"name": state.name, "data": state.data, "expires_at": state.expires_at, "updated_at": now}
-    n = await DialogueStateRow.filter(account_key=account_key, openid=openid).update(**values)
+    n = 0 if not row_exists else await DialogueStateRow.filter(account_key=account_key, openid=openid).update(**values)
     if n:
         state.dirty = False
         return
