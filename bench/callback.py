@@ -211,6 +211,9 @@ def _mysql(query: str) -> None:
 # ---------------------------------------------------------------- requests
 
 
+MIX = {"distinct": False}
+
+
 def _requests(n: int, mode: str, tag: str) -> list[tuple[str, bytes]]:
     """n signed text messages, each new (its own MsgId, nonce, timestamp), as WeChat would send them."""
     from urllib.parse import urlencode
@@ -224,7 +227,10 @@ def _requests(n: int, mode: str, tag: str) -> list[tuple[str, bytes]]:
     base = int.from_bytes(secrets.token_bytes(6), "big") * 1000
     out = []
     for i in range(n):
-        xml = sim.text_xml(f"o_bench_{tag}_{i % 5000}", QUESTIONS[i % len(QUESTIONS)], msg_id=base + i,
+        question = QUESTIONS[i % len(QUESTIONS)]
+        if MIX["distinct"]:  # every text its own (the consultation's cache of understandings never hits)
+            question = f"{question} {tag}{i}"
+        xml = sim.text_xml(f"o_bench_{tag}_{i % 5000}", question, msg_id=base + i,
                            create_time=now)
         params, body = sim.sign(xml, timestamp=now, nonce=f"{tag}{i}")
         out.append((f"/wechat/{acc.key}?{urlencode(params)}", body))
@@ -398,6 +404,11 @@ async def measure(names: list[str], *, seconds: float, connections: int, mode: s
     return results
 
 
+QUESTION_MIX = {False: " repeated (the mix of repeated questions: the consultation's cache of understandings "
+                       "hits after the first 40)",
+                True: " each made distinct by a tag after it (the mix of all-distinct texts: the cache never hits)"}
+
+
 def render(results: dict[str, dict[str, Any]], *, seconds: float, connections: int, mode: str,
            generator: str, load: str) -> str:
     bare = results.get("bare", {}).get("rps") or 0.0
@@ -405,7 +416,7 @@ def render(results: dict[str, dict[str, Any]], *, seconds: float, connections: i
     lines = [
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `python -m bench.callback` "
         f"(generator: {generator}; {connections} connections, {seconds:.0f} s per system, a freshly signed "
-        f"{mode}-mode text message per request: 40 questions, 5,000 residents; every system alone on 127.0.0.1 "
+        f"{mode}-mode text message per request: 40 questions{QUESTION_MIX[MIX['distinct']]}, 5,000 residents; every system alone on 127.0.0.1 "
         f"in turn, in one run). Baseline: the bare FastAPI + wechatpy echo of the same run. fawu runs as "
         f"`fawu serve --workers N`: verifies, stores and de-duplicates the message, loads the resident and the "
         f"dialogue, answers the consultation, stores the outcome, then (after the reply) records the "
@@ -445,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", choices=["plain", "safe"], default="plain")
     ap.add_argument("--systems", nargs="+", choices=list(SYSTEMS), default=None,
                     help="default: all (MariaDB ones only when MariaDB answers)")
+    ap.add_argument("--distinct", action="store_true",
+                    help="every question text distinct (a tag after it): the consultation's cache never hits")
     ap.add_argument("--httpx", action="store_true", help="use the httpx generator even when wrk is installed")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     ap.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
@@ -455,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         uvicorn.run(_bare_app(), host="127.0.0.1", port=args.serve_bare, log_level="warning", access_log=False,
                     log_config=None)
         return 0
+    MIX["distinct"] = args.distinct
     names = args.systems or [k for k in SYSTEMS if SYSTEMS[k].db != "mariadb" or _mariadb_up()]
     use_wrk = shutil.which("wrk") is not None and not args.httpx
     generator = "wrk, 2 threads" if use_wrk else "httpx in one process (the generator is the limit)"

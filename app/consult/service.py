@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -190,6 +190,26 @@ async def progress_reply(*, resident_id: int | None, account_key: str | None, op
     return REPLIES["progress"]
 
 
+_UNDERSTOOD: OrderedDict[tuple[int, str, int], tuple[Engine, Any]] = OrderedDict()
+UNDERSTOOD_MAX = 4096
+
+
+def _understood(engine: Engine, text: str, limit: int) -> Any:
+    """``engine.understand``, remembered for the last 4,096 question texts (residents repeat the same
+    questions and menu words; the understanding depends on the text and the engine only, never on who
+    asks or where: the reply around it is composed anew each time)."""
+    key = (id(engine), text, limit)
+    got = _UNDERSTOOD.get(key)
+    if got is not None and got[0] is engine:
+        _UNDERSTOOD.move_to_end(key)
+        return got[1]
+    u = engine.understand(text, limit=limit)
+    _UNDERSTOOD[key] = (engine, u)
+    if len(_UNDERSTOOD) > UNDERSTOOD_MAX:
+        _UNDERSTOOD.popitem(last=False)
+    return u
+
+
 def _pick(hits: list[Any], category: str, n: int = 3) -> list[Any]:
     inside = [h for h in hits if h.entry.category == category]
     rest = [h for h in hits if h.entry.category != category]
@@ -254,7 +274,7 @@ async def _answer(engine: Engine, text: str, *, category: str | None, second_tur
         else:
             answer.reply = REPLIES[intent.name]
         return answer
-    u = engine.understand(text, limit=100 if category else 10)
+    u = _understood(engine, text, 100 if category else 10)
     decided = category or u.decision.category
     confidence = 1.0 if category else u.decision.confidence
     picked = _pick(u.hits, decided)
