@@ -211,7 +211,7 @@ def _mysql(query: str) -> None:
 # ---------------------------------------------------------------- requests
 
 
-MIX = {"distinct": False}
+MIX: dict[str, Any] = {"distinct": False, "residents": 5000}
 
 
 def _requests(n: int, mode: str, tag: str) -> list[tuple[str, bytes]]:
@@ -230,7 +230,7 @@ def _requests(n: int, mode: str, tag: str) -> list[tuple[str, bytes]]:
         question = QUESTIONS[i % len(QUESTIONS)]
         if MIX["distinct"]:  # every text its own (the consultation's cache of understandings never hits)
             question = f"{question} {tag}{i}"
-        xml = sim.text_xml(f"o_bench_{tag}_{i % 5000}", question, msg_id=base + i,
+        xml = sim.text_xml(f"o_bench_{tag}_{i % MIX['residents']}", question, msg_id=base + i,
                            create_time=now)
         params, body = sim.sign(xml, timestamp=now, nonce=f"{tag}{i}")
         out.append((f"/wechat/{acc.key}?{urlencode(params)}", body))
@@ -409,6 +409,10 @@ QUESTION_MIX = {False: " repeated (the mix of repeated questions: the consultati
                 True: " each made distinct by a tag after it (the mix of all-distinct texts: the cache never hits)"}
 
 
+RESIDENTS_NOTE = (" (each resident's first message creates them: the heaviest path, as long as fewer than that "
+                  "many messages were sent)")
+
+
 def render(results: dict[str, dict[str, Any]], *, seconds: float, connections: int, mode: str,
            generator: str, load: str) -> str:
     bare = results.get("bare", {}).get("rps") or 0.0
@@ -416,7 +420,7 @@ def render(results: dict[str, dict[str, Any]], *, seconds: float, connections: i
     lines = [
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `python -m bench.callback` "
         f"(generator: {generator}; {connections} connections, {seconds:.0f} s per system, a freshly signed "
-        f"{mode}-mode text message per request: 40 questions{QUESTION_MIX[MIX['distinct']]}, 5,000 residents; every system alone on 127.0.0.1 "
+        f"{mode}-mode text message per request: 40 questions{QUESTION_MIX[MIX['distinct']]}, {MIX['residents']:,} residents{RESIDENTS_NOTE}; every system alone on 127.0.0.1 "
         f"in turn, in one run). Baseline: the bare FastAPI + wechatpy echo of the same run. fawu runs as "
         f"`fawu serve --workers N`: verifies, stores and de-duplicates the message, loads the resident and the "
         f"dialogue, answers the consultation, stores the outcome, then (after the reply) records the "
@@ -458,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="default: all (MariaDB ones only when MariaDB answers)")
     ap.add_argument("--distinct", action="store_true",
                     help="every question text distinct (a tag after it): the consultation's cache never hits")
+    ap.add_argument("--residents", type=int, default=5000,
+                    help="how many residents send the messages in turn (fewer: most messages from known residents)")
     ap.add_argument("--httpx", action="store_true", help="use the httpx generator even when wrk is installed")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     ap.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
@@ -469,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
                     log_config=None)
         return 0
     MIX["distinct"] = args.distinct
+    MIX["residents"] = max(1, args.residents)
     names = args.systems or [k for k in SYSTEMS if SYSTEMS[k].db != "mariadb" or _mariadb_up()]
     use_wrk = shutil.which("wrk") is not None and not args.httpx
     generator = "wrk, 2 threads" if use_wrk else "httpx in one process (the generator is the limit)"
