@@ -126,7 +126,7 @@ def _text(inbound: Inbound) -> str | None:
 async def safety_first(inbound: Inbound) -> Reply | None:
     """Danger to life or body: emergency guidance and an urgent case, whatever else is asked."""
     text = _text(inbound)
-    if text is None or (await current()).gate.check(text) is None:
+    if text is None or service.danger_of(await current(), text) is None:
         return None
     return await _answer(inbound, text)
 

@@ -210,6 +210,25 @@ def _understood(engine: Engine, text: str, limit: int) -> Any:
     return u
 
 
+_DANGER: OrderedDict[tuple[int, str], tuple[Any, Any]] = OrderedDict()
+
+
+def danger_of(engine: Engine, text: str) -> Any:
+    """``engine.gate.check(text)``, remembered like ``_understood`` (a function of the text and the gate;
+    the WeChat callback asks it twice per message: the safety check before routing, then the answer)."""
+    gate = engine.gate
+    key = (id(gate), text)
+    got = _DANGER.get(key)
+    if got is not None and got[0] is gate:
+        _DANGER.move_to_end(key)
+        return got[1]
+    danger = gate.check(text)
+    _DANGER[key] = (gate, danger)
+    if len(_DANGER) > UNDERSTOOD_MAX:
+        _DANGER.popitem(last=False)
+    return danger
+
+
 def _pick(hits: list[Any], category: str, n: int = 3) -> list[Any]:
     inside = [h for h in hits if h.entry.category == category]
     rest = [h for h in hits if h.entry.category != category]
@@ -255,7 +274,7 @@ async def _answer(engine: Engine, text: str, *, category: str | None, second_tur
                   resident_id: int | None, account_key: str | None, openid: str | None,
                   max_bytes: int) -> Answer:
     settings = get_settings()
-    danger = engine.gate.check(text)
+    danger = danger_of(engine, text)
     if danger is not None:
         u = engine.understand(text)
         # emergency guidance first and alone: no menu, no article; staff see the category
