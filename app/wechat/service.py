@@ -13,6 +13,7 @@ from tortoise.expressions import F, Q
 
 from app.core import pii_text, redisclient
 from app.core.clock import utcnow
+from app.db import update_where
 from app.errors import FawuError, NotFound
 from app.jobs import service as jobs
 from app.wechat.models import ChatLog, DialogueStateRow, InboundMessage, PendingDelivery
@@ -100,11 +101,9 @@ async def finish_inbound(*, inbound_id: int, status: str, reply_xml: str | None 
                          reply_text: str | None = None, resident_id: int | None = None,
                          board_code: str | None = None, only_if: str | tuple[str, ...] | None = None) -> bool:
     """Store the outcome (one UPDATE); ``only_if`` makes it a compare-and-set on the status."""
-    q = InboundMessage.filter(id=inbound_id)
-    if isinstance(only_if, str):
-        q = q.filter(status=only_if)
-    elif only_if is not None:
-        q = q.filter(status__in=list(only_if))
+    where: dict[str, Any] = {"id": inbound_id}
+    if only_if is not None:
+        where["status"] = only_if if isinstance(only_if, str) else tuple(only_if)
     values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
     if reply_xml is not None:
         values["reply_xml"] = reply_xml
@@ -114,7 +113,7 @@ async def finish_inbound(*, inbound_id: int, status: str, reply_xml: str | None 
         values["resident_id"] = resident_id
     if board_code is not None:
         values["board_code"] = board_code
-    return bool(await q.update(**values))
+    return bool(await update_where(InboundMessage, where, values))
 
 
 # ---- dialogue state ----
@@ -191,7 +190,8 @@ async def save_dialogue(*, account_key: str, openid: str, state: DialogueState, 
         state.dirty = False
         return
     values: dict[str, Any] = {"name": state.name, "data": state.data, "expires_at": state.expires_at, "updated_at": now}
-    n = 0 if not row_exists else await DialogueStateRow.filter(account_key=account_key, openid=openid).update(**values)
+    n = 0 if not row_exists else await update_where(DialogueStateRow, {"account_key": account_key, "openid": openid},
+                                                    values)
     if n:
         state.dirty = False
         return
