@@ -157,3 +157,23 @@ async def update_where(model: Any, where: dict[str, Any], values: dict[str, Any]
     for k, v in where.items():
         params += [fmap[k].to_db_value(x, None) for x in v] if isinstance(v, tuple) else [fmap[k].to_db_value(v, None)]
     return int((await conn.execute_query(sql, params))[0])
+
+
+_INSERT_SQL: dict[tuple[Any, ...], str] = {}
+
+
+async def insert_row(model: Any, values: dict[str, Any]) -> int:
+    """One INSERT of ``values`` (plain fields), its SQL built once per shape; the new row's id. A unique
+    key taken raises tortoise's IntegrityError, as ``model.create`` does."""
+    conn = connections.get("default")
+    dialect = conn.capabilities.dialect
+    shape = (model, dialect, tuple(values))
+    sql = _INSERT_SQL.get(shape)
+    if sql is None:
+        q = "`" if dialect == "mysql" else '"'
+        mark = "%s" if dialect == "mysql" else "?"
+        fields = model._meta.fields_db_projection
+        sql = _INSERT_SQL[shape] = (f"INSERT INTO {q}{model._meta.db_table}{q} ({', '.join(q + fields[k] + q for k in values)}) "
+                                    f"VALUES ({', '.join([mark] * len(values))})")
+    fmap = model._meta.fields_map
+    return int(await conn.execute_insert(sql, [fmap[k].to_db_value(v, None) for k, v in values.items()]))

@@ -13,7 +13,7 @@ from tortoise.expressions import F, Q
 
 from app.core import pii_text, redisclient
 from app.core.clock import utcnow
-from app.db import update_where
+from app.db import insert_row, update_where
 from app.errors import FawuError, NotFound
 from app.jobs import service as jobs
 from app.wechat.models import ChatLog, DialogueStateRow, InboundMessage, PendingDelivery
@@ -61,16 +61,19 @@ async def persist_inbound(*, account_key: str, key: str, openid: str, kind: str,
     now = utcnow()
     stored_text, text_enc = pii_text.protect(text)
     stored_raw, fields_enc = pii_text.protect_fields(raw)
+    values: dict[str, Any] = dict(
+        account_key=account_key, dedup_key=key, openid=openid, kind=kind, event=event, sig_key=sig_key,
+        event_key=(event_key[:255] if event_key else None), msg_id=msg_id, text=stored_text,
+        fields_json=stored_raw, text_enc=text_enc, fields_enc=fields_enc,
+        known=known, status=status, created_at=now, updated_at=now,
+        reply_xml="" if status == "done" else None,
+    )
     try:
-        row = await InboundMessage.create(
-            account_key=account_key, dedup_key=key, openid=openid, kind=kind, event=event, sig_key=sig_key,
-            event_key=(event_key[:255] if event_key else None), msg_id=msg_id, text=stored_text,
-            fields_json=stored_raw, text_enc=text_enc, fields_enc=fields_enc,
-            known=known, status=status, created_at=now, updated_at=now,
-            reply_xml="" if status == "done" else None,
-        )
+        new_id = await insert_row(InboundMessage, values)  # the hot INSERT, its SQL written once
     except IntegrityError:
         return None
+    row = InboundMessage(id=new_id, **values)
+    row._saved_in_db = True
     return _as_sent(row)
 
 
