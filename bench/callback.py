@@ -211,6 +211,21 @@ def _mysql(query: str) -> None:
 # ---------------------------------------------------------------- requests
 
 
+def server_cpu(session: int) -> float:
+    """CPU seconds (user + system) used so far by every process of the server's session (Linux /proc;
+    0 elsewhere). Per message, the figure a shared machine disturbs least."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:  # field 6 of stat: the session id
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 MIX: dict[str, Any] = {"distinct": False, "residents": 5000}
 
 
@@ -389,13 +404,16 @@ async def measure(names: list[str], *, seconds: float, connections: int, mode: s
                 warm = await asyncio.to_thread(_requests, 50 if not smoke else 10, mode, f"w{key}")
                 if use_wrk:
                     await asyncio.to_thread(wrk_run, server.url, warm, seconds=1, connections=4, threads=1, tmp=tmp)
+                    cpu0 = server_cpu(server.proc.pid)
                     run = await asyncio.to_thread(wrk_run, server.url, reqs, seconds=seconds,
                                                   connections=connections, threads=2, tmp=tmp)
                 else:
                     await httpx_run(server.url, warm, seconds=5, connections=4)
+                    cpu0 = server_cpu(server.proc.pid)
                     run = await httpx_run(server.url, reqs, seconds=seconds, connections=connections)
+                cpu = server_cpu(server.proc.pid) - cpu0
                 row.update(rps=run.rps, p50=run.p50, p99=run.p99, max=run.max, bad=run.bad, requests=run.requests,
-                           exhausted=run.exhausted)
+                           exhausted=run.exhausted, cpu_ms=1000 * cpu / max(run.requests, 1))
                 results[key] = row
                 print(f"{system.name}: {run.rps:.0f} req/s p50 {run.p50:.1f} ms p99 {run.p99:.1f} ms "
                       f"bad {run.bad}" + (" (messages ran out: repeats)" if run.exhausted else ""), flush=True)
@@ -428,14 +446,15 @@ def render(results: dict[str, dict[str, Any]], *, seconds: float, connections: i
         f"suites while measuring (load average at the start {load}): compare the ratios, not the absolute "
         f"figures.",
         "",
-        "| system | req/s | ÷ ceiling | p50 (ms) | p99 (ms) | max (ms) | bad answers | first message after ready (ms) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| system | req/s | ÷ ceiling | p50 (ms) | p99 (ms) | max (ms) | bad answers | first message after ready (ms) "
+        "| server CPU per message (ms) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for key, r in results.items():
         ratio = f"{r['rps'] / bare:.2f}" if bare else "–"
         first = f"{r['first_ms']:.0f}" + ("" if r.get("first_ok") else " (no answer)") if "first_ms" in r else "–"
         lines.append(f"| {SYSTEMS[key].name} | {r['rps']:.0f} | {ratio} | {r['p50']:.1f} | {r['p99']:.1f} | "
-                     f"{r['max']:.0f} | {r['bad']} | {first} |")
+                     f"{r['max']:.0f} | {r['bad']} | {first} | {r.get('cpu_ms', 0):.2f} |")
     if one and "mariadb2" in results:
         lines += ["", f"2 processes ÷ 1 process (MariaDB + Redis): {results['mariadb2']['rps'] / one:.2f}."]
     return "\n".join(lines) + "\n"
