@@ -198,3 +198,21 @@ async def test_first_contact_question(marked_client, statements) -> None:
         "INSERT INTO wechat_inbound", "SELECT FROM resident_account", "INSERT INTO resident",
         "INSERT INTO resident_account", "SELECT FROM resident_account", "INSERT INTO wechat_dialogue",
         "UPDATE wechat_inbound SET"], "\n".join(statements.before)
+
+
+async def test_erasure_takes_the_dialogue_out_of_redis(client, no_redis_after) -> None:
+    """删除权: a dialogue kept in Redis (it holds the resident's words) goes with the resident."""
+    from app.core.actor import SYSTEM
+    from app.residents import service as residents_service
+
+    r = await _redis_or_skip()
+    openid = f"o_dlg_erase_{secrets.token_hex(3)}"
+    key = f"fawu:dlg:{PLAIN}:{openid}"
+    try:
+        assert (await sim(client, PLAIN).text(openid, "ZZT-dlg start")).text == "请问您的姓名？"
+        assert await r.get(key)
+        link = await residents_service.find_identity(account_key=PLAIN, openid=openid)
+        await residents_service.erase_resident(resident_id=link.resident_id, actor=SYSTEM, reason="居民申请删除")
+        assert await r.get(key) is None
+    finally:
+        await r.delete(key)
