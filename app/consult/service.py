@@ -190,43 +190,36 @@ async def progress_reply(*, resident_id: int | None, account_key: str | None, op
     return REPLIES["progress"]
 
 
-_UNDERSTOOD: OrderedDict[tuple[int, str, int], tuple[Engine, Any]] = OrderedDict()
 UNDERSTOOD_MAX = 4096
+_MEMO: dict[str, OrderedDict[Any, tuple[Any, Any]]] = {}
+
+
+def _memo(name: str, owner: Any, key: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()``, remembered for the last 4,096 keys of ``name`` while ``owner`` (the engine, the gate)
+    is the same object. Only for functions of the question text and the engine, never of who asks or
+    where (residents repeat the same questions and menu words; the reply around them is composed anew)."""
+    store = _MEMO.setdefault(name, OrderedDict())
+    k = (id(owner), key)
+    got = store.get(k)
+    if got is not None and got[0] is owner:
+        store.move_to_end(k)
+        return got[1]
+    value = compute()
+    store[k] = (owner, value)
+    if len(store) > UNDERSTOOD_MAX:
+        store.popitem(last=False)
+    return value
 
 
 def _understood(engine: Engine, text: str, limit: int) -> Any:
-    """``engine.understand``, remembered for the last 4,096 question texts (residents repeat the same
-    questions and menu words; the understanding depends on the text and the engine only, never on who
-    asks or where: the reply around it is composed anew each time)."""
-    key = (id(engine), text, limit)
-    got = _UNDERSTOOD.get(key)
-    if got is not None and got[0] is engine:
-        _UNDERSTOOD.move_to_end(key)
-        return got[1]
-    u = engine.understand(text, limit=limit)
-    _UNDERSTOOD[key] = (engine, u)
-    if len(_UNDERSTOOD) > UNDERSTOOD_MAX:
-        _UNDERSTOOD.popitem(last=False)
-    return u
-
-
-_DANGER: OrderedDict[tuple[int, str], tuple[Any, Any]] = OrderedDict()
+    """``engine.understand`` (a function of the text and the engine), remembered."""
+    return _memo("understand", engine, (text, limit), lambda: engine.understand(text, limit=limit))
 
 
 def danger_of(engine: Engine, text: str) -> Any:
-    """``engine.gate.check(text)``, remembered like ``_understood`` (a function of the text and the gate;
-    the WeChat callback asks it twice per message: the safety check before routing, then the answer)."""
-    gate = engine.gate
-    key = (id(gate), text)
-    got = _DANGER.get(key)
-    if got is not None and got[0] is gate:
-        _DANGER.move_to_end(key)
-        return got[1]
-    danger = gate.check(text)
-    _DANGER[key] = (gate, danger)
-    if len(_DANGER) > UNDERSTOOD_MAX:
-        _DANGER.popitem(last=False)
-    return danger
+    """``engine.gate.check(text)``, remembered (the WeChat callback asks it twice per message: the safety
+    check before routing, then the answer)."""
+    return _memo("danger", engine.gate, text, lambda: engine.gate.check(text))
 
 
 def _pick(hits: list[Any], category: str, n: int = 3) -> list[Any]:
@@ -280,7 +273,8 @@ async def _answer(engine: Engine, text: str, *, category: str | None, second_tur
         # emergency guidance first and alone: no menu, no article; staff see the category
         return Answer(category=u.decision.category, answers=[], handoff=True, reply=danger.guidance(), urgent=True,
                       confidence=u.decision.confidence, handoff_reason="urgent", intent="danger")
-    intent = None if (category or second_turn) else detect_intent(text, engine.intents)
+    intent = None if (category or second_turn) else _memo("intent", engine, text,
+                                                           lambda: detect_intent(text, engine.intents))
     if intent is not None:
         answer = Answer(category="other", answers=[], handoff=False, reply="", confidence=1.0, intent=intent.name)
         if intent.name == "handoff":
@@ -326,7 +320,8 @@ async def _answer(engine: Engine, text: str, *, category: str | None, second_tur
     side = picked[0].entry.side if picked[0].entry.side != "any" else (u.sides[0] if u.sides else "any")
     if u.sides and u.sides[0] == "offender":
         side = "offender"
-    answer.statutes = engine.decisive_articles(text, [Hit(e, 0.0) for e in answer.entries])
+    answer.statutes = list(_memo("statutes", engine, (text, tuple(e.id for e in answer.entries)),
+                                 lambda: engine.decisive_articles(text, [Hit(e, 0.0) for e in answer.entries])))
     answer.reply = await _compose(text, answer, community_code=community_code, township_code=township_code,
                                   max_bytes=max_bytes, special_groups=special_groups, side=side,
                                   exists=engine.article_exists)
