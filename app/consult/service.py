@@ -27,6 +27,7 @@ from app.consult.safety import green_channel
 from app.core import afterreply, events, metrics, pii, pii_text, ratelimit
 from app.core.clock import format_local, to_local, utcnow
 from app.core.scope import OrgScope
+from app.db import insert_row
 from app.errors import FawuError
 from app.org import service as org_service
 from app.wechat import service as wechat_service
@@ -435,14 +436,14 @@ async def _record(text: str, answer: Answer, *, channel: str, account_key: str |
         except org_service.UnitNotFound:  # a stale community code: recorded without its township
             township_code = None
     try:
-        await Consultation.create(
+        await insert_row(Consultation, dict(  # every question: its SQL written once (app.db)
             question=question or "", question_enc=question_enc, category=answer.category,
             confidence=answer.confidence,
             answer_ids=",".join(a.id for a in answer.answers)[:300], township_code=township_code,
             community_code=community_code, board_code=board_code, channel=channel, account_key=account_key,
             resident_id=resident_id, client=client, handoff=answer.handoff, urgent=answer.urgent,
             clarified=answer.clarify is not None, created_at=now or utcnow(),
-        )
+        ))
     except Exception:  # never lose the answer because the log failed
         metrics.caught("consult.record", log, "consultation not recorded")
 
