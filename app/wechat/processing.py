@@ -31,7 +31,6 @@ async def _prepare(acc: Account, inbound: Inbound, router: InboundRouter) -> int
     For a known resident one statement reads the identity, the resident, the dialogue row and the
     handlers' identity facts (e.g. the open case)."""
     event = inbound.event
-    facts: dict[str, str] = {}
     if event in ("subscribe", "unsubscribe"):
         link = await residents.set_following(account_key=acc.key, openid=inbound.openid,
                                              following=event == "subscribe")
