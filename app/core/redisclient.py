@@ -1,7 +1,7 @@
 """The shared Redis connection for state that is fast in Redis and correct without it (the WeChat
 dialogue state). One client per process and URL; ``None`` when ``redis_url`` is empty or Redis failed
 within the last ``PAUSE`` seconds, so a Redis outage costs one short timeout, not one per message.
-Callers fall back to the database on ``None`` and on any exception (and then call ``failed()``).
+Callers fall back to the database on ``None`` and on any exception (and then call ``caught()``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def client() -> Any | None:
     return _state["client"]
 
 
-def failed(what: str) -> None:
+def caught(what: str) -> None:
     """Redis failed: count it, and use the database alone for the next ``PAUSE`` seconds."""
     _state["paused_until"] = time.monotonic() + PAUSE
     metrics.caught(f"redis.{what}", log, "redis failed (%s): the database is used for %.0f s", what, PAUSE,

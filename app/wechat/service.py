@@ -175,7 +175,7 @@ async def _redis_dialogue(account_key: str, openid: str) -> tuple[DialogueState,
     try:
         raw = await r.get(f"{DIALOGUE_KEY}{account_key}:{openid}")
     except Exception:
-        redisclient.failed("dialogue.load")
+        redisclient.caught("dialogue.load")
         return None
     if not raw:
         return None
@@ -217,7 +217,7 @@ async def _redis_save(account_key: str, openid: str, state: DialogueState, now: 
     try:
         await r.set(f"{DIALOGUE_KEY}{account_key}:{openid}", value, ex=ttl)
     except Exception:
-        redisclient.failed("dialogue.save")
+        redisclient.caught("dialogue.save")
         return False
     return True
 
@@ -230,7 +230,7 @@ async def _redis_forget(pairs: list[tuple[str, str]]) -> None:
     try:
         await r.delete(*(f"{DIALOGUE_KEY}{a}:{o}" for a, o in pairs))
     except Exception:
-        redisclient.failed("dialogue.erase")
+        redisclient.caught("dialogue.erase")
 
 
 async def _bump_pending(*, account_key: str, openid: str, delta: int) -> None:
