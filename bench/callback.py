@@ -211,6 +211,24 @@ def _mysql(query: str) -> None:
 # ---------------------------------------------------------------- requests
 
 
+def server_cpu(session: int) -> float:
+    """CPU seconds (user + system) used so far by every process of the server's session (Linux /proc;
+    0 elsewhere). Per message, the figure a shared machine disturbs least."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:  # field 6 of stat: the session id
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+MIX: dict[str, Any] = {"distinct": False, "residents": 5000}
+
+
 def _requests(n: int, mode: str, tag: str) -> list[tuple[str, bytes]]:
     """n signed text messages, each new (its own MsgId, nonce, timestamp), as WeChat would send them."""
     from urllib.parse import urlencode
@@ -224,7 +242,10 @@ def _requests(n: int, mode: str, tag: str) -> list[tuple[str, bytes]]:
     base = int.from_bytes(secrets.token_bytes(6), "big") * 1000
     out = []
     for i in range(n):
-        xml = sim.text_xml(f"o_bench_{tag}_{i % 5000}", QUESTIONS[i % len(QUESTIONS)], msg_id=base + i,
+        question = QUESTIONS[i % len(QUESTIONS)]
+        if MIX["distinct"]:  # every text its own (the consultation's cache of understandings never hits)
+            question = f"{question} {tag}{i}"
+        xml = sim.text_xml(f"o_bench_{tag}_{i % MIX['residents']}", question, msg_id=base + i,
                            create_time=now)
         params, body = sim.sign(xml, timestamp=now, nonce=f"{tag}{i}")
         out.append((f"/wechat/{acc.key}?{urlencode(params)}", body))
@@ -383,19 +404,31 @@ async def measure(names: list[str], *, seconds: float, connections: int, mode: s
                 warm = await asyncio.to_thread(_requests, 50 if not smoke else 10, mode, f"w{key}")
                 if use_wrk:
                     await asyncio.to_thread(wrk_run, server.url, warm, seconds=1, connections=4, threads=1, tmp=tmp)
+                    cpu0 = server_cpu(server.proc.pid)
                     run = await asyncio.to_thread(wrk_run, server.url, reqs, seconds=seconds,
                                                   connections=connections, threads=2, tmp=tmp)
                 else:
                     await httpx_run(server.url, warm, seconds=5, connections=4)
+                    cpu0 = server_cpu(server.proc.pid)
                     run = await httpx_run(server.url, reqs, seconds=seconds, connections=connections)
+                cpu = server_cpu(server.proc.pid) - cpu0
                 row.update(rps=run.rps, p50=run.p50, p99=run.p99, max=run.max, bad=run.bad, requests=run.requests,
-                           exhausted=run.exhausted)
+                           exhausted=run.exhausted, cpu_ms=1000 * cpu / max(run.requests, 1))
                 results[key] = row
                 print(f"{system.name}: {run.rps:.0f} req/s p50 {run.p50:.1f} ms p99 {run.p99:.1f} ms "
                       f"bad {run.bad}" + (" (messages ran out: repeats)" if run.exhausted else ""), flush=True)
             finally:
                 await asyncio.to_thread(server.stop)
     return results
+
+
+QUESTION_MIX = {False: " repeated (the mix of repeated questions: the consultation's cache of understandings "
+                       "hits after the first 40)",
+                True: " each made distinct by a tag after it (the mix of all-distinct texts: the cache never hits)"}
+
+
+RESIDENTS_NOTE = (" (each resident's first message creates them: the heaviest path, as long as fewer than that "
+                  "many messages were sent)")
 
 
 def render(results: dict[str, dict[str, Any]], *, seconds: float, connections: int, mode: str,
@@ -405,7 +438,7 @@ def render(results: dict[str, dict[str, Any]], *, seconds: float, connections: i
     lines = [
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `python -m bench.callback` "
         f"(generator: {generator}; {connections} connections, {seconds:.0f} s per system, a freshly signed "
-        f"{mode}-mode text message per request: 40 questions, 5,000 residents; every system alone on 127.0.0.1 "
+        f"{mode}-mode text message per request: 40 questions{QUESTION_MIX[MIX['distinct']]}, {MIX['residents']:,} residents{RESIDENTS_NOTE}; every system alone on 127.0.0.1 "
         f"in turn, in one run). Baseline: the bare FastAPI + wechatpy echo of the same run. fawu runs as "
         f"`fawu serve --workers N`: verifies, stores and de-duplicates the message, loads the resident and the "
         f"dialogue, answers the consultation, stores the outcome, then (after the reply) records the "
@@ -413,14 +446,15 @@ def render(results: dict[str, dict[str, Any]], *, seconds: float, connections: i
         f"suites while measuring (load average at the start {load}): compare the ratios, not the absolute "
         f"figures.",
         "",
-        "| system | req/s | ÷ ceiling | p50 (ms) | p99 (ms) | max (ms) | bad answers | first message after ready (ms) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| system | req/s | ÷ ceiling | p50 (ms) | p99 (ms) | max (ms) | bad answers | first message after ready (ms) "
+        "| server CPU per message (ms) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for key, r in results.items():
         ratio = f"{r['rps'] / bare:.2f}" if bare else "–"
         first = f"{r['first_ms']:.0f}" + ("" if r.get("first_ok") else " (no answer)") if "first_ms" in r else "–"
         lines.append(f"| {SYSTEMS[key].name} | {r['rps']:.0f} | {ratio} | {r['p50']:.1f} | {r['p99']:.1f} | "
-                     f"{r['max']:.0f} | {r['bad']} | {first} |")
+                     f"{r['max']:.0f} | {r['bad']} | {first} | {r.get('cpu_ms', 0):.2f} |")
     if one and "mariadb2" in results:
         lines += ["", f"2 processes ÷ 1 process (MariaDB + Redis): {results['mariadb2']['rps'] / one:.2f}."]
     return "\n".join(lines) + "\n"
@@ -445,6 +479,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", choices=["plain", "safe"], default="plain")
     ap.add_argument("--systems", nargs="+", choices=list(SYSTEMS), default=None,
                     help="default: all (MariaDB ones only when MariaDB answers)")
+    ap.add_argument("--distinct", action="store_true",
+                    help="every question text distinct (a tag after it): the consultation's cache never hits")
+    ap.add_argument("--residents", type=int, default=5000,
+                    help="how many residents send the messages in turn (fewer: most messages from known residents)")
     ap.add_argument("--httpx", action="store_true", help="use the httpx generator even when wrk is installed")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     ap.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
@@ -455,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
         uvicorn.run(_bare_app(), host="127.0.0.1", port=args.serve_bare, log_level="warning", access_log=False,
                     log_config=None)
         return 0
+    MIX["distinct"] = args.distinct
+    MIX["residents"] = max(1, args.residents)
     names = args.systems or [k for k in SYSTEMS if SYSTEMS[k].db != "mariadb" or _mariadb_up()]
     use_wrk = shutil.which("wrk") is not None and not args.httpx
     generator = "wrk, 2 threads" if use_wrk else "httpx in one process (the generator is the limit)"

@@ -45,6 +45,20 @@ async def open_case_of(*, resident_id: int | None = None, account_key: str | Non
     return await Case.filter(cond, status__in=list(OPEN_STATUSES)).order_by("-urgent", "-opened_at").first()
 
 
+def _open_case_sql() -> str:
+    """``open_case_of`` as a scalar subquery over ``resident_account`` (an identity fact of the WeChat
+    callback): the id of some open case of that resident or WeChat identity, NULL when there is none."""
+    table = Case._meta.db_table
+    statuses = ",".join(f"'{getattr(s, 'value', s)}'" for s in OPEN_STATUSES)
+    return (f"COALESCE((SELECT c.id FROM {table} c WHERE c.resident_id = resident_account.resident_id "
+            f"AND c.status IN ({statuses}) LIMIT 1), (SELECT c.id FROM {table} c WHERE c.account_key = "
+            f"resident_account.account_key AND c.openid = resident_account.openid AND c.status IN ({statuses}) "
+            "LIMIT 1))")
+
+
+OPEN_CASE_SQL = _open_case_sql()
+
+
 def summary_of(matter: list[str], category: str | None) -> str:
     """The case summary: the category and what the resident described (latest last)."""
     text = "；".join(dict.fromkeys(t.strip() for t in matter if t and t.strip()))

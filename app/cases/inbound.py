@@ -32,6 +32,9 @@ def _text(inbound: Inbound) -> str | None:
     return inbound.text.strip() or None
 
 
+router.identity_fact("open_case_id", handover.OPEN_CASE_SQL)
+
+
 @router.on_text(PROGRESS_RE.pattern, priority=5)
 async def progress(inbound: Inbound) -> Reply | None:
     """"查进度": the status of the resident's cases."""
@@ -59,6 +62,8 @@ async def to_open_case(inbound: Inbound) -> Reply | None:
     text = _text(inbound)
     if text is None:
         return None
+    if "open_case_id" in inbound.facts and inbound.facts["open_case_id"] is None:
+        return None  # read with the identity: no open case (the usual message, no statement of its own)
     case = await handover.open_case_of(resident_id=inbound.resident_id, account_key=inbound.account_key,
                                        openid=inbound.openid)
     if case is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +27,7 @@ from app.consult.safety import green_channel
 from app.core import afterreply, events, metrics, pii, pii_text, ratelimit
 from app.core.clock import format_local, to_local, utcnow
 from app.core.scope import OrgScope
+from app.db import insert_row
 from app.errors import FawuError
 from app.org import service as org_service
 from app.wechat import service as wechat_service
@@ -190,6 +191,38 @@ async def progress_reply(*, resident_id: int | None, account_key: str | None, op
     return REPLIES["progress"]
 
 
+UNDERSTOOD_MAX = 4096
+_MEMO: dict[str, OrderedDict[Any, tuple[Any, Any]]] = {}
+
+
+def _memo(name: str, owner: Any, key: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()``, remembered for the last 4,096 keys of ``name`` while ``owner`` (the engine, the gate)
+    is the same object. Only for functions of the question text and the engine, never of who asks or
+    where (residents repeat the same questions and menu words; the reply around them is composed anew)."""
+    store = _MEMO.setdefault(name, OrderedDict())
+    k = (id(owner), key)
+    got = store.get(k)
+    if got is not None and got[0] is owner:
+        store.move_to_end(k)
+        return got[1]
+    value = compute()
+    store[k] = (owner, value)
+    if len(store) > UNDERSTOOD_MAX:
+        store.popitem(last=False)
+    return value
+
+
+def _understood(engine: Engine, text: str, limit: int) -> Any:
+    """``engine.understand`` (a function of the text and the engine), remembered."""
+    return _memo("understand", engine, (text, limit), lambda: engine.understand(text, limit=limit))
+
+
+def danger_of(engine: Engine, text: str) -> Any:
+    """``engine.gate.check(text)``, remembered (the WeChat callback asks it twice per message: the safety
+    check before routing, then the answer)."""
+    return _memo("danger", engine.gate, text, lambda: engine.gate.check(text))
+
+
 def _pick(hits: list[Any], category: str, n: int = 3) -> list[Any]:
     inside = [h for h in hits if h.entry.category == category]
     rest = [h for h in hits if h.entry.category != category]
@@ -235,13 +268,14 @@ async def _answer(engine: Engine, text: str, *, category: str | None, second_tur
                   resident_id: int | None, account_key: str | None, openid: str | None,
                   max_bytes: int) -> Answer:
     settings = get_settings()
-    danger = engine.gate.check(text)
+    danger = danger_of(engine, text)
     if danger is not None:
         u = engine.understand(text)
         # emergency guidance first and alone: no menu, no article; staff see the category
         return Answer(category=u.decision.category, answers=[], handoff=True, reply=danger.guidance(), urgent=True,
                       confidence=u.decision.confidence, handoff_reason="urgent", intent="danger")
-    intent = None if (category or second_turn) else detect_intent(text, engine.intents)
+    intent = None if (category or second_turn) else _memo("intent", engine, text,
+                                                           lambda: detect_intent(text, engine.intents))
     if intent is not None:
         answer = Answer(category="other", answers=[], handoff=False, reply="", confidence=1.0, intent=intent.name)
         if intent.name == "handoff":
@@ -254,7 +288,7 @@ async def _answer(engine: Engine, text: str, *, category: str | None, second_tur
         else:
             answer.reply = REPLIES[intent.name]
         return answer
-    u = engine.understand(text, limit=100 if category else 10)
+    u = _understood(engine, text, 100 if category else 10)
     decided = category or u.decision.category
     confidence = 1.0 if category else u.decision.confidence
     picked = _pick(u.hits, decided)
@@ -287,7 +321,8 @@ async def _answer(engine: Engine, text: str, *, category: str | None, second_tur
     side = picked[0].entry.side if picked[0].entry.side != "any" else (u.sides[0] if u.sides else "any")
     if u.sides and u.sides[0] == "offender":
         side = "offender"
-    answer.statutes = engine.decisive_articles(text, [Hit(e, 0.0) for e in answer.entries])
+    answer.statutes = list(_memo("statutes", engine, (text, tuple(e.id for e in answer.entries)),
+                                 lambda: engine.decisive_articles(text, [Hit(e, 0.0) for e in answer.entries])))
     answer.reply = await _compose(text, answer, community_code=community_code, township_code=township_code,
                                   max_bytes=max_bytes, special_groups=special_groups, side=side,
                                   exists=engine.article_exists)
@@ -401,14 +436,14 @@ async def _record(text: str, answer: Answer, *, channel: str, account_key: str |
         except org_service.UnitNotFound:  # a stale community code: recorded without its township
             township_code = None
     try:
-        await Consultation.create(
+        await insert_row(Consultation, dict(  # every question: its SQL written once (app.db)
             question=question or "", question_enc=question_enc, category=answer.category,
             confidence=answer.confidence,
             answer_ids=",".join(a.id for a in answer.answers)[:300], township_code=township_code,
             community_code=community_code, board_code=board_code, channel=channel, account_key=account_key,
             resident_id=resident_id, client=client, handoff=answer.handoff, urgent=answer.urgent,
             clarified=answer.clarify is not None, created_at=now or utcnow(),
-        )
+        ))
     except Exception:  # never lose the answer because the log failed
         metrics.caught("consult.record", log, "consultation not recorded")
 

@@ -5,9 +5,11 @@ retention purge, which every domain joins through the events ``residents.*`` (se
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -34,13 +36,31 @@ async def get_resident(resident_id: int) -> Resident:
     return r
 
 
-async def ensure_identity(*, account_key: str, openid: str, unionid: str | None = None) -> ResidentAccount:
-    """The resident behind (account, openid), created on first contact; merged by unionid when known."""
-    link = await ResidentAccount.get_or_none(account_key=account_key, openid=openid)
+async def ensure_identity(*, account_key: str, openid: str, unionid: str | None = None,
+                          facts: Mapping[str, str] | None = None) -> ResidentAccount:
+    """The resident behind (account, openid), created on first contact; merged by unionid when known.
+
+    ``facts`` (the WeChat callback's hot path): name → a scalar SQL subquery that may refer to
+    ``resident_account``'s columns; read in the same statement as the link and its resident
+    (``link.resident`` is then loaded), each set as an attribute of the link. A link created here is
+    read again the same way (one statement for everything its handlers ask)."""
+    if facts:
+        link = await _identity_with(account_key, openid, facts)
+        if link is None:
+            await _create_identity(account_key, openid, unionid)
+            # read back with the facts (an erasure in between: as without them)
+            return await _identity_with(account_key, openid, facts) or await ensure_identity(
+                account_key=account_key, openid=openid, unionid=unionid)
+    else:
+        link = await ResidentAccount.get_or_none(account_key=account_key, openid=openid)
     if link is not None:
         if unionid:
             await _attach_unionid(link, unionid)
         return link
+    return await _create_identity(account_key, openid, unionid)
+
+
+async def _create_identity(account_key: str, openid: str, unionid: str | None) -> ResidentAccount:
     try:
         async with in_transaction():
             resident = await Resident.get_or_none(unionid=unionid) if unionid else None
@@ -53,6 +73,41 @@ async def ensure_identity(*, account_key: str, openid: str, unionid: str | None 
         if link is None:
             raise
         return link
+
+
+_IDENTITY_SQL: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+
+
+def _identity_sql(dialect: str, facts: Mapping[str, str]) -> str:
+    """The link, its resident and the facts in one SELECT, written once per dialect and set of facts
+    (the query builder costs more than the statement on this path)."""
+    key = (dialect, tuple(facts.items()))
+    if key not in _IDENTITY_SQL:
+        q = "`" if dialect == "mysql" else '"'
+        mark = "%s" if dialect == "mysql" else "?"
+        link, res = ResidentAccount._meta, Resident._meta
+        cols = [f"resident_account.{q}{c}{q} AS {q}{c}{q}" for c in link.db_fields]
+        cols += [f"r.{q}{c}{q} AS {q}r__{c}{q}" for c in res.db_fields]
+        cols += [f"{sql} AS {q}{name}{q}" for name, sql in facts.items()]
+        _IDENTITY_SQL[key] = (f"SELECT {', '.join(cols)} FROM {link.db_table} resident_account "
+                              f"JOIN {res.db_table} r ON r.id = resident_account.resident_id "
+                              f"WHERE resident_account.account_key = {mark} AND resident_account.openid = {mark} "
+                              "LIMIT 1")
+    return _IDENTITY_SQL[key]
+
+
+async def _identity_with(account_key: str, openid: str, facts: Mapping[str, str]) -> ResidentAccount | None:
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(_identity_sql(conn.capabilities.dialect, facts), [account_key, openid])
+    if not rows:
+        return None
+    row = rows[0]
+    link = ResidentAccount._init_from_db(**{c: row[c] for c in ResidentAccount._meta.db_fields})
+    object.__setattr__(link, "_resident", Resident._init_from_db(
+        **{c: row[f"r__{c}"] for c in Resident._meta.db_fields}))  # select_related's place: link.resident
+    for name in facts:
+        object.__setattr__(link, name, row[name])
+    return link
 
 
 async def find_identity(*, account_key: str, openid: str) -> ResidentAccount | None:

@@ -25,8 +25,11 @@ INTERACTION = {"click": "click", "scancode_push": "click", "scancode_waitmsg": "
 
 
 
-async def _prepare(acc: Account, inbound: Inbound) -> int:
-    """Identity, follow status, window, dialogue state; returns the count of waiting answers."""
+async def _prepare(acc: Account, inbound: Inbound, router: InboundRouter) -> int:
+    """Identity, follow status, window, dialogue state; returns the count of waiting answers.
+
+    For a known resident one statement reads the identity, the resident, the dialogue row and the
+    handlers' identity facts (e.g. the open case)."""
     event = inbound.event
     if event in ("subscribe", "unsubscribe"):
         link = await residents.set_following(account_key=acc.key, openid=inbound.openid,
@@ -35,14 +38,19 @@ async def _prepare(acc: Account, inbound: Inbound) -> int:
             await jobs.enqueue("wechat.fetch_user_info", {"account_key": acc.key, "openid": inbound.openid},
                                dedupe_key=f"wechat.fetch_user_info:{acc.key}:{inbound.openid}:{inbound.message_id}")
     else:
-        link = await residents.ensure_identity(account_key=acc.key, openid=inbound.openid)
+        facts = {**router.facts, **service.DIALOGUE_FACTS}
+        link = await residents.ensure_identity(account_key=acc.key, openid=inbound.openid, facts=facts)
+        if hasattr(link, "dlg_updated_at"):  # read with its facts (a link of another kind of caller has none)
+            inbound.facts = {name: getattr(link, name) for name in facts}
+            inbound.facts["resident"] = link.resident
     inbound.resident_id = link.resident_id  # type: ignore[attr-defined]
     inbound.board_code = link.last_board_code
     kind = "message" if inbound.kind != "event" else INTERACTION.get(event or "")
     if kind is not None:  # the customer-service window: opened once the answer is out (nothing sent before)
         await afterreply.after_reply("wechat.window", functools.partial(
             windows.record_interaction, account_key=acc.key, openid=inbound.openid, kind=kind))
-    inbound.state, pending = await service.load_dialogue(account_key=acc.key, openid=inbound.openid)
+    inbound.state, pending = await service.load_dialogue(account_key=acc.key, openid=inbound.openid,
+                                                         facts=inbound.facts or None)
     return pending
 
 
@@ -59,10 +67,11 @@ async def _dispatch(inbound: Inbound, router: InboundRouter) -> Reply:
 
 async def process(acc: Account, inbound: Inbound, router: InboundRouter) -> str:
     """Everything after persistence; stores the outcome. Returns the plain reply XML ('' = success)."""
-    pending = await _prepare(acc, inbound)
+    pending = await _prepare(acc, inbound, router)
     reply = await _dispatch(inbound, router)
     if inbound.state.dirty:
-        await service.save_dialogue(account_key=acc.key, openid=inbound.openid, state=inbound.state)
+        await service.save_dialogue(account_key=acc.key, openid=inbound.openid, state=inbound.state,
+                                    row_exists=inbound.facts.get("dlg_updated_at", True) is not None)
     reply, rest = await _with_pending(acc, inbound, reply, pending)
     after_message = inbound.kind != "event"
     xml, bot_text = render_reply(acc, inbound.openid, reply, after_message=after_message)

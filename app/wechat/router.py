@@ -106,6 +106,9 @@ class Inbound:
     board_code: str | None = None  # the board the resident last scanned, if known
     created_at: datetime | None = None
     state: DialogueState = field(default_factory=DialogueState)
+    # read with the resident's identity in one statement (``InboundRouter.identity_fact``; "resident":
+    # the Resident row). A missing key means "not read": the handler asks the usual way.
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def scene(self) -> str | None:
@@ -139,6 +142,14 @@ class InboundRouter:
         self._fallback: Handler | None = None
         self._before: list[Handler] = []
         self._count = 0
+        self.facts: dict[str, str] = {}
+
+    def identity_fact(self, name: str, sql: str) -> None:
+        """A value the engine reads in the same statement as the resident's identity (the callback's hot
+        path: one statement instead of one per handler). ``sql`` is a scalar subquery that may refer to the
+        columns of ``resident_account`` (resident_id, account_key, openid); the value is in
+        ``inbound.facts[name]`` as the database returns it (None when the subquery finds no row)."""
+        self.facts[name] = sql
 
     # -- registration --
     def on_dialogue(self, state_prefix: str) -> Callable[[Handler], Handler]:

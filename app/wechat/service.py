@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
-from app.core import pii_text
+from app.core import pii_text, redisclient
 from app.core.clock import utcnow
+from app.db import insert_row, update_where
 from app.errors import FawuError, NotFound
 from app.jobs import service as jobs
 from app.wechat.models import ChatLog, DialogueStateRow, InboundMessage, PendingDelivery
@@ -59,16 +61,19 @@ async def persist_inbound(*, account_key: str, key: str, openid: str, kind: str,
     now = utcnow()
     stored_text, text_enc = pii_text.protect(text)
     stored_raw, fields_enc = pii_text.protect_fields(raw)
+    values: dict[str, Any] = dict(
+        account_key=account_key, dedup_key=key, openid=openid, kind=kind, event=event, sig_key=sig_key,
+        event_key=(event_key[:255] if event_key else None), msg_id=msg_id, text=stored_text,
+        fields_json=stored_raw, text_enc=text_enc, fields_enc=fields_enc,
+        known=known, status=status, created_at=now, updated_at=now,
+        reply_xml="" if status == "done" else None,
+    )
     try:
-        row = await InboundMessage.create(
-            account_key=account_key, dedup_key=key, openid=openid, kind=kind, event=event, sig_key=sig_key,
-            event_key=(event_key[:255] if event_key else None), msg_id=msg_id, text=stored_text,
-            fields_json=stored_raw, text_enc=text_enc, fields_enc=fields_enc,
-            known=known, status=status, created_at=now, updated_at=now,
-            reply_xml="" if status == "done" else None,
-        )
+        new_id = await insert_row(InboundMessage, values)  # the hot INSERT, its SQL written once
     except IntegrityError:
         return None
+    row = InboundMessage(id=new_id, **values)
+    row._saved_in_db = True
     return _as_sent(row)
 
 
@@ -99,11 +104,9 @@ async def finish_inbound(*, inbound_id: int, status: str, reply_xml: str | None 
                          reply_text: str | None = None, resident_id: int | None = None,
                          board_code: str | None = None, only_if: str | tuple[str, ...] | None = None) -> bool:
     """Store the outcome (one UPDATE); ``only_if`` makes it a compare-and-set on the status."""
-    q = InboundMessage.filter(id=inbound_id)
-    if isinstance(only_if, str):
-        q = q.filter(status=only_if)
-    elif only_if is not None:
-        q = q.filter(status__in=list(only_if))
+    where: dict[str, Any] = {"id": inbound_id}
+    if only_if is not None:
+        where["status"] = only_if if isinstance(only_if, str) else tuple(only_if)
     values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
     if reply_xml is not None:
         values["reply_xml"] = reply_xml
@@ -113,25 +116,87 @@ async def finish_inbound(*, inbound_id: int, status: str, reply_xml: str | None 
         values["resident_id"] = resident_id
     if board_code is not None:
         values["board_code"] = board_code
-    return bool(await q.update(**values))
+    return bool(await update_where(InboundMessage, where, values))
 
 
 # ---- dialogue state ----
+#
+# The database row (wechat_dialogue) is the truth without Redis. With ``redis_url`` set, the state
+# (name, data, expiry) is kept in Redis instead, under ``fawu:dlg:<account>:<openid>``, and the row only
+# counts the waiting answers (``pending``, always in the database); when Redis fails the row takes the
+# state again. Whichever was written last wins (each carries when it was saved), so a dialogue saved in
+# the database while Redis was down is not undone by Redis's older copy when it comes back.
+
+DIALOGUE_KEY = "fawu:dlg:"
+_ROW = "(SELECT d.{col} FROM wechat_dialogue d WHERE d.account_key = resident_account.account_key " \
+       "AND d.openid = resident_account.openid)"
+# the dialogue row, read in the same statement as the resident's identity (app.wechat.processing)
+DIALOGUE_FACTS = {f"dlg_{col}": _ROW.format(col=col) for col in ("name", "data", "expires_at", "pending", "updated_at")}
+# a row made only to count waiting answers was never a saved dialogue: older than any
+_NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-async def load_dialogue(*, account_key: str, openid: str) -> tuple[DialogueState, int]:
-    """The resident's dialogue state on this account and the count of answers waiting for them."""
-    row = await DialogueStateRow.get_or_none(account_key=account_key, openid=openid)
-    if row is None:
-        return DialogueState(), 0
-    return DialogueState(name=row.name, data=dict(row.data or {}), expires_at=row.expires_at), row.pending
+def _py(field: str, value: Any) -> Any:
+    return DialogueStateRow._meta.fields_map[field].to_python_value(value)
 
 
-async def save_dialogue(*, account_key: str, openid: str, state: DialogueState) -> None:
+def dialogue_from_facts(facts: dict[str, Any]) -> tuple[DialogueState, int, datetime]:
+    """The row's state, waiting answers and save time, from the identity statement's facts."""
+    if facts.get("dlg_updated_at") is None:
+        return DialogueState(), 0, _NEVER
+    state = DialogueState(name=facts.get("dlg_name"), data=dict(_py("data", facts.get("dlg_data")) or {}),
+                          expires_at=_py("expires_at", facts.get("dlg_expires_at")))
+    return state, int(facts.get("dlg_pending") or 0), _py("updated_at", facts["dlg_updated_at"])
+
+
+async def load_dialogue(*, account_key: str, openid: str,
+                        facts: dict[str, Any] | None = None) -> tuple[DialogueState, int]:
+    """The resident's dialogue state on this account and the count of answers waiting for them
+    (``facts``: the row as read with the identity, no statement of its own)."""
+    if facts is not None and "dlg_updated_at" in facts:
+        state, pending, saved = dialogue_from_facts(facts)
+    else:
+        row = await DialogueStateRow.get_or_none(account_key=account_key, openid=openid)
+        if row is None:
+            state, pending, saved = DialogueState(), 0, _NEVER
+        else:
+            state = DialogueState(name=row.name, data=dict(row.data or {}), expires_at=row.expires_at)
+            pending, saved = row.pending, row.updated_at
+    kept = await _redis_dialogue(account_key, openid)
+    if kept is not None and kept[1] > saved:
+        state = kept[0]
+    return state, pending
+
+
+async def _redis_dialogue(account_key: str, openid: str) -> tuple[DialogueState, datetime] | None:
+    r = redisclient.client()
+    if r is None:
+        return None
+    try:
+        raw = await r.get(f"{DIALOGUE_KEY}{account_key}:{openid}")
+    except Exception:
+        redisclient.caught("dialogue.load")
+        return None
+    if not raw:
+        return None
+    d = json.loads(raw)
+    expires = datetime.fromisoformat(d["expires_at"]) if d.get("expires_at") else None
+    return DialogueState(name=d.get("name"), data=dict(d.get("data") or {}), expires_at=expires), \
+        datetime.fromisoformat(d["at"])
+
+
+async def save_dialogue(*, account_key: str, openid: str, state: DialogueState, row_exists: bool = True) -> None:
+    """Redis when configured and up, else the row (``row_exists=False``: the caller read that there is
+    none, so the INSERT is tried first)."""
     now = utcnow()
+    if await _redis_save(account_key, openid, state, now):
+        state.dirty = False
+        return
     values: dict[str, Any] = {"name": state.name, "data": state.data, "expires_at": state.expires_at, "updated_at": now}
-    n = await DialogueStateRow.filter(account_key=account_key, openid=openid).update(**values)
+    n = 0 if not row_exists else await update_where(DialogueStateRow, {"account_key": account_key, "openid": openid},
+                                                    values)
     if n:
+        state.dirty = False
         return
     try:
         await DialogueStateRow.create(account_key=account_key, openid=openid, **values)
@@ -140,12 +205,40 @@ async def save_dialogue(*, account_key: str, openid: str, state: DialogueState) 
     state.dirty = False
 
 
+async def _redis_save(account_key: str, openid: str, state: DialogueState, now: datetime) -> bool:
+    r = redisclient.client()
+    if r is None:
+        return False
+    value = json.dumps({"name": state.name, "data": state.data, "at": now.isoformat(),
+                        "expires_at": state.expires_at.isoformat() if state.expires_at else None},
+                       ensure_ascii=False, default=str)
+    # kept a day past its expiry (a cleared state a day), so it still outranks an older row
+    ttl = 86400 + max(int((state.expires_at - now).total_seconds()), 0) if state.expires_at else 86400
+    try:
+        await r.set(f"{DIALOGUE_KEY}{account_key}:{openid}", value, ex=ttl)
+    except Exception:
+        redisclient.caught("dialogue.save")
+        return False
+    return True
+
+
+async def _redis_forget(pairs: list[tuple[str, str]]) -> None:
+    """Erasure: the dialogues kept in Redis go with the rows (a Redis outage leaves them to expire)."""
+    r = redisclient.client()
+    if r is None or not pairs:
+        return
+    try:
+        await r.delete(*(f"{DIALOGUE_KEY}{a}:{o}" for a, o in pairs))
+    except Exception:
+        redisclient.caught("dialogue.erase")
+
+
 async def _bump_pending(*, account_key: str, openid: str, delta: int) -> None:
     n = await DialogueStateRow.filter(account_key=account_key, openid=openid).update(pending=F("pending") + delta)
     if n or delta < 0:
         return
     try:
-        await DialogueStateRow.create(account_key=account_key, openid=openid, pending=delta, updated_at=utcnow())
+        await DialogueStateRow.create(account_key=account_key, openid=openid, pending=delta, updated_at=_NEVER)
     except IntegrityError:
         await DialogueStateRow.filter(account_key=account_key, openid=openid).update(pending=F("pending") + delta)
 
@@ -305,6 +398,7 @@ async def erase_messages(*, accounts: list[tuple[str, str]]) -> int:
         await DialogueStateRow.filter(account_key=account_key, openid=openid).delete()
         await WechatWindow.filter(account_key=account_key, openid=openid).delete()
         await WechatMassRecipient.filter(account_key=account_key, openid=openid).delete()
+    await _redis_forget(accounts)
     await jobs.scrub_payloads(values={o for _, o in accounts})
     return int(n)
 

@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
 from app.core.clock import utcnow
+from app.db import update_where
 from app.wechat.outbound_models import WechatWindow
 
 LONG_WINDOW = timedelta(hours=48)
@@ -35,8 +36,8 @@ async def record_interaction(*, account_key: str, openid: str, kind: str, at: da
         values = {"long_until": at + LONG_WINDOW, "long_used": 0, "updated_at": at}
     else:
         values = {"short_until": at + SHORT_WINDOW, "short_used": 0, "updated_at": at}
-    n = await WechatWindow.filter(account_key=account_key, openid=openid).update(**values)
-    if n:
+    # every message of the callback: the UPDATE's SQL written once (app.db.update_where)
+    if await update_where(WechatWindow, {"account_key": account_key, "openid": openid}, values):
         return
     try:
         await WechatWindow.create(account_key=account_key, openid=openid, **values)  # type: ignore[arg-type]
