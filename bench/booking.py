@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import statistics
 import tempfile
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+
+from bench.docs import put_section
 
 ROOT = Path(__file__).resolve().parent.parent
 POINT, SERVICE = "SP-TYZ", "notary"
@@ -299,8 +300,6 @@ async def run(requests: int, rounds: int, workers: int = 3) -> dict[str, Any]:
 
 
 def write_doc(r: dict[str, Any]) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
-    text = doc.read_text(encoding="utf-8")
     f, n = r["median"]["fawu"], r["median"]["naive"]
     section = (
         "## Booking under contention\n\n"
@@ -323,11 +322,7 @@ def write_doc(r: dict[str, Any]) -> None:
         f"{f['p99'] / r['floor']['p99']:.2f}. Machine load average at the end of the run: {r['load']} (2 cores; "
         "the bench's own server processes and generator). A loser of the race costs the computation of the next free slots "
         "offered with its \"已约满\" answer.\n\n")
-    if "## Booking under contention" in text:
-        text = re.sub(r"## Booking under contention\n.*?(?=\n## |\Z)", section.rstrip("\n") + "\n", text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    doc.write_text(text, encoding="utf-8")
+    put_section("## Booking under contention", section)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,8 @@ import httpx
 from fastapi import Request
 from fastapi.responses import Response
 
+from bench.docs import put_section
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 ACCOUNT = "yx_jiedao"  # plain mode (the measurement); --mode safe uses yx_district (AES)
@@ -461,13 +463,7 @@ def render(results: dict[str, dict[str, Any]], *, seconds: float, connections: i
 
 
 def write_doc(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    block = "## Callback\n\n" + section + "\n"
-    if "## Callback" in text:
-        text = re.sub(r"## Callback\n.*?(?=\n## |\Z)", lambda _m: block.rstrip("\n") + "\n", text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    DOC.write_text(text, encoding="utf-8")
+    put_section("## Callback", "## Callback\n\n" + section)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.docs import put_section
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 
@@ -99,15 +101,7 @@ def table(results: list[dict[str, Any]], base: float) -> str:
 
 
 def write_doc(section: str) -> None:
-    import re
-
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    block = "## Posters\n\n" + section
-    if "## Posters" in text:
-        text = re.sub(r"## Posters\n.*?(?=\n## |\Z)", lambda _m: block.rstrip("\n") + "\n", text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    DOC.write_text(text, encoding="utf-8")
+    put_section("## Posters", "## Posters\n\n" + section)
 
 
 def measure(argv: list[str] | None = None) -> list[dict[str, Any]]:

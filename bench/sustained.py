@@ -35,7 +35,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench.callback import ACCOUNT, DOC, MARIADB, QUESTIONS, ROOT, Server, System, _mariadb_up
+from bench.callback import ACCOUNT, MARIADB, QUESTIONS, ROOT, Server, System, _mariadb_up
+from bench.docs import put_section
 
 SECTION = "## Sustained callbacks: nothing lost, nothing handled twice"
 
@@ -213,14 +214,7 @@ def render(c: dict[str, Any], *, load: str) -> str:
 
 
 def write_doc(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    start = text.find(SECTION)
-    if start >= 0:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text, encoding="utf-8")
+    put_section(SECTION, section)
 
 
 def main(argv: list[str] | None = None) -> int:

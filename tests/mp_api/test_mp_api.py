@@ -322,6 +322,18 @@ async def test_no_endpoint_answers_500_to_junk(app: Any, emulator: Any) -> None:
     assert {400, 401} <= seen  # the routes were reached (not all 404)
 
 
+async def _notarisation_request(c: httpx.AsyncClient, emulator: Any) -> tuple[dict[str, Any], dict[str, str], int, str]:
+    """A new mini-program resident at 锦绣社区's board asks for notarisation: (minted login, headers, resident
+    id, case number)."""
+    minted = await mint(emulator)
+    r = await c.post("/api/mp/login", json={"code": minted["code"]})
+    h = {"Authorization": f"Bearer {r.json()['token']}"}
+    await c.post("/api/mp/board", json={"scene": "b=JXSQ01"}, headers=h)
+    form = {"kind": "notarization", "summary": "办理房屋赠与合同公证需要什么", "name": "周七", "phone": "13700001111"}
+    number = (await c.post("/api/mp/requests", json=form, headers=h)).json()["case_number"]
+    return minted, h, int(r.json()["resident_id"]), number
+
+
 async def test_a_result_reaches_the_resident_as_the_subscribe_message_they_allowed(
         app: Any, emulator: Any, drain_jobs: Any) -> None:
     """The event cases.result_given (published when staff give the result) → job mp.notify → WeChat's
@@ -329,19 +341,13 @@ async def test_a_result_reaches_the_resident_as_the_subscribe_message_they_allow
     from app.cases import service as cases_service
 
     c = at(app)
-    minted = await mint(emulator)
-    r = await c.post("/api/mp/login", json={"code": minted["code"]})
-    h = {"Authorization": f"Bearer {r.json()['token']}"}
-    await c.post("/api/mp/board", json={"scene": "b=JXSQ01"}, headers=h)
-    form = {"kind": "notarization", "summary": "办理房屋赠与合同公证需要什么", "name": "周七", "phone": "13700001111"}
-    number = (await c.post("/api/mp/requests", json=form, headers=h)).json()["case_number"]
+    minted, h, rid, number = await _notarisation_request(c, emulator)
     tid = (await c.get("/api/mp/subscriptions", headers=h)).json()["case_result"]["template_id"]
     await c.post("/api/mp/subscriptions", json={"scene": "case_accepted", "results": {tid: "accept"}}, headers=h)
     mp = emulator.by_key("miniprogram")
     mp.sub_templates.add(tid)
     mp.subscriptions[(minted["openid"], tid)] = "once"
     team = await build_team()
-    rid = r.json()["resident_id"]
     case = (await cases_service.open_cases_for_resident(resident_id=rid))[0]
     await cases_service.take(actor=team.clerk, case_id=case.id)
     await cases_service.give_result(actor=team.clerk, case_id=case.id,
@@ -432,12 +438,7 @@ async def test_a_miniprogram_only_resident_is_invited_to_rate_by_the_subscribe_m
     from app.surveys.models import SurveyInvitation
 
     c = at(app)
-    minted = await mint(emulator)
-    r = await c.post("/api/mp/login", json={"code": minted["code"]})
-    h = {"Authorization": f"Bearer {r.json()['token']}"}
-    await c.post("/api/mp/board", json={"scene": "b=JXSQ01"}, headers=h)
-    form = {"kind": "notarization", "summary": "办理房屋赠与合同公证需要什么", "name": "周七", "phone": "13700001111"}
-    await c.post("/api/mp/requests", json=form, headers=h)
+    minted, h, rid, _ = await _notarisation_request(c, emulator)
     tpl = (await c.get("/api/mp/subscriptions", headers=h)).json()
     result_tid, rate_tid = tpl["case_result"]["template_id"], tpl["survey_invitation"]["template_id"]
     await c.post("/api/mp/subscriptions", headers=h, json={"scene": "case_accepted",
@@ -447,7 +448,7 @@ async def test_a_miniprogram_only_resident_is_invited_to_rate_by_the_subscribe_m
         mp.sub_templates.add(tid)
         mp.subscriptions[(minted["openid"], tid)] = "once"
     team = await build_team()
-    case = (await cases_service.open_cases_for_resident(resident_id=r.json()["resident_id"]))[0]
+    case = (await cases_service.open_cases_for_resident(resident_id=rid))[0]
     await cases_service.take(actor=team.clerk, case_id=case.id)
     await cases_service.give_result(actor=team.clerk, case_id=case.id, text="请携带房产证到公证处办理。")
     await drain_jobs()
@@ -458,3 +459,11 @@ async def test_a_miniprogram_only_resident_is_invited_to_rate_by_the_subscribe_m
     assert (await c.get("/api/mp/subscriptions", headers=h)).json()["survey_invitation"]["remaining"] == 0
     rating = await c.get("/api/mp/ratings", headers=h)  # the page the message opens lists it
     assert rating.status_code == 200 and inv.id in [x["id"] for x in rating.json()]
+    # another resident who allowed nothing: the receipt code, as before
+    _, _, other_rid, _ = await _notarisation_request(c, emulator)
+    other = (await cases_service.open_cases_for_resident(resident_id=other_rid))[0]
+    await cases_service.take(actor=team.clerk, case_id=other.id)
+    await cases_service.give_result(actor=team.clerk, case_id=other.id, text="请携带房产证到公证处办理。")
+    await drain_jobs()
+    assert (await SurveyInvitation.get(case_id=other.id)).via == "receipt"
+    assert len([m for m in emulator.sent.get("mp_subscribe", []) if m["template_id"] == rate_tid]) == 1
